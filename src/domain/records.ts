@@ -1,0 +1,313 @@
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { TIMESTAMP_HINT } from './timestamp.js';
+
+/**
+ * The 12traits record types: one schema per record (validation, types, OpenAPI) and the
+ * typed columns each is stored in. Field names, types and required flags follow the
+ * documents' tables; unknown extra fields are allowed and kept with the record.
+ */
+export const RECORD_TYPES = [
+  'actions',
+  'logins',
+  'purchases',
+  'virtual_purchases',
+  'level_ups',
+  'items',
+  'social_dynamics',
+] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+
+export const ENVIRONMENTS = ['production', 'sandbox'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** How a typed column is read from JSON and stored. */
+export type ColumnKind = 'text' | 'int' | 'float' | 'json' | 'timestamp' | 'date';
+export interface ColumnDef {
+  readonly name: string;
+  readonly kind: ColumnKind;
+}
+
+export interface RecordTypeDef {
+  readonly type: RecordType;
+  /** The JSON body key holding the array, e.g. `virtual_purchases`. */
+  readonly bodyKey: string;
+  /** The plural noun in the success message, e.g. "virtual purchases". */
+  readonly noun: string;
+  readonly path: string;
+  readonly schema: TObject;
+  /** False for items: catalogue rows keyed by item_id, not events of a user. */
+  readonly userScoped: boolean;
+  readonly columns: readonly ColumnDef[];
+}
+
+const MAX_TEXT = 256;
+const text = (description: string, maxLength = MAX_TEXT) =>
+  Type.String({ minLength: 1, maxLength, description });
+const optionalText = (description: string, maxLength = MAX_TEXT) =>
+  Type.Optional(Type.String({ maxLength, description }));
+const int32 = (description: string) => Type.Integer({ minimum: 0, maximum: 2_147_483_647, description });
+const money = (description: string) => Type.Number({ minimum: 0, maximum: 1e12, description });
+
+export const TimestampSchema = Type.Union([Type.String({ maxLength: 40 }), Type.Number()], {
+  description: `${TIMESTAMP_HINT}; 13 digits are read as milliseconds. Missing: the time the batch was received.`,
+  examples: ['2019-01-01 15:04:05'],
+});
+export const UserIdSchema = text('Unique user ID');
+
+export const KeyValueSchema = Type.Object(
+  { key: text('Param key'), value: Type.String({ maxLength: 4096, description: 'Param value' }) },
+  { additionalProperties: false },
+);
+const KeyValueList = (description: string) =>
+  Type.Optional(Type.Array(KeyValueSchema, { maxItems: 100, description }));
+
+const record = (properties: Record<string, TSchema>, example: Record<string, unknown>) =>
+  Type.Object(properties, { additionalProperties: true, examples: [example] });
+
+export const ActionSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    action_id: text('Action ID specific to your app'),
+    action_name: text('User-friendly name, for example: "buy_item", "start_fight"'),
+    action_params: KeyValueList('Map of action params'),
+  },
+  {
+    timestamp: '2019-01-01 15:04:05',
+    user_id: '1001',
+    action_id: '2002',
+    action_name: 'buy_item',
+    action_params: [{ key: 'item_id', value: '3003' }],
+  },
+);
+
+export const LoginSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    clan_id: optionalText('Clan/guild/organization the user belongs to'),
+    level: Type.Optional(int32("User's level or rank in the app")),
+    device: optionalText('Device of the user, e.g. iPad, iPhone X'),
+    country: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country (2 letters)' }),
+    ),
+    platform: optionalText('Platform user is using, e.g. Steam'),
+    language: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$',
+        maxLength: 64,
+        description: "User's language as an IETF tag, e.g. en-US",
+      }),
+    ),
+    register_date: Type.Optional(Type.String({ maxLength: 10, description: 'YYYY-MM-DD' })),
+    last_login_timestamp: Type.Optional(TimestampSchema),
+  },
+  {
+    timestamp: '2019-01-01 15:04:05',
+    user_id: '1001',
+    clan_id: '2002',
+    level: 10,
+    device: 'iPhone X',
+    country: 'US',
+    language: 'en-US',
+    platform: 'Apple',
+    register_date: '2018-11-14',
+    last_login_timestamp: '2019-01-01 11:10:06',
+  },
+);
+
+export const PurchaseSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    item_id: text('In app Item ID'),
+    count: int32('Number of items purchased'),
+    price: money('Total money spent on the purchase'),
+    platform: optionalText('Platform user is using, e.g. Steam'),
+  },
+  { timestamp: '2019-01-01 15:04:05', user_id: '1001', item_id: '2002', count: 1, price: 25.5, platform: 'Steam' },
+);
+
+export const VirtualPurchaseSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    item_id: text('In-app Item ID'),
+    count: int32('Number of items purchased'),
+    virtual_price: money('Total virtual currency spent on the purchase'),
+    currency: text('Currency of the purchase, e.g. "gold", "tokens", "crowns"'),
+  },
+  {
+    timestamp: '2019-01-01 15:04:05',
+    user_id: '1001',
+    item_id: '2002',
+    count: 1,
+    virtual_price: 25.5,
+    currency: 'gold',
+  },
+);
+
+export const LevelUpSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    level: int32('New level after level-up'),
+  },
+  { timestamp: '2019-01-01 15:04:05', user_id: '1001', level: 10 },
+);
+
+export const ItemSchema = record(
+  {
+    item_id: text('Unique item ID'),
+    price: money('Price of the item'),
+    currency: text('Currency of the price, e.g. "JPY", "CNY", "USD", "gold"'),
+    name: text('Item name'),
+    type: optionalText('Item type, e.g. "weapon"'),
+  },
+  { item_id: '1001', price: 25.5, currency: 'USD', name: 'Axe', type: 'weapon' },
+);
+
+export const SocialDynamicSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    target_user_id: text('ID of the user with whom a link is made or who is unlinked'),
+    connection: Type.Optional(
+      Type.Union([Type.Literal('linked'), Type.Literal('unlinked'), Type.Literal('unllinked')], {
+        description: '"linked" or "unlinked" ("unllinked", as the original documents spell it, is accepted)',
+      }),
+    ),
+    interaction: text('e.g. "friend", "party", "message_sent", "gift_sent"'),
+    interaction_params: KeyValueList('Params of the interaction'),
+  },
+  {
+    timestamp: '2019-01-01 15:04:05',
+    user_id: '1001',
+    target_user_id: '1002',
+    connection: 'linked',
+    interaction: 'friend',
+  },
+);
+
+const col = (name: string, kind: ColumnKind): ColumnDef => ({ name, kind });
+
+export const RECORD_TYPE_DEFS: Readonly<Record<RecordType, RecordTypeDef>> = {
+  actions: {
+    type: 'actions',
+    bodyKey: 'actions',
+    noun: 'actions',
+    path: '/v1/actions',
+    schema: ActionSchema,
+    userScoped: true,
+    columns: [col('action_id', 'text'), col('action_name', 'text'), col('action_params', 'json')],
+  },
+  logins: {
+    type: 'logins',
+    bodyKey: 'users',
+    noun: 'users',
+    path: '/v1/logins',
+    schema: LoginSchema,
+    userScoped: true,
+    columns: [
+      col('clan_id', 'text'),
+      col('level', 'int'),
+      col('device', 'text'),
+      col('country', 'text'),
+      col('platform', 'text'),
+      col('language', 'text'),
+      col('register_date', 'date'),
+      col('last_login_timestamp', 'timestamp'),
+    ],
+  },
+  purchases: {
+    type: 'purchases',
+    bodyKey: 'purchases',
+    noun: 'purchases',
+    path: '/v1/purchases',
+    schema: PurchaseSchema,
+    userScoped: true,
+    columns: [col('item_id', 'text'), col('count', 'int'), col('price', 'float'), col('platform', 'text')],
+  },
+  virtual_purchases: {
+    type: 'virtual_purchases',
+    bodyKey: 'virtual_purchases',
+    noun: 'virtual purchases',
+    path: '/v1/virtual-purchases',
+    schema: VirtualPurchaseSchema,
+    userScoped: true,
+    columns: [
+      col('item_id', 'text'),
+      col('count', 'int'),
+      col('virtual_price', 'float'),
+      col('currency', 'text'),
+    ],
+  },
+  level_ups: {
+    type: 'level_ups',
+    bodyKey: 'level_ups',
+    noun: 'level-ups',
+    path: '/v1/level-ups',
+    schema: LevelUpSchema,
+    userScoped: true,
+    columns: [col('level', 'int')],
+  },
+  items: {
+    type: 'items',
+    bodyKey: 'items',
+    noun: 'items',
+    path: '/v1/items',
+    schema: ItemSchema,
+    userScoped: false,
+    columns: [
+      col('item_id', 'text'),
+      col('price', 'float'),
+      col('currency', 'text'),
+      col('name', 'text'),
+      col('type', 'text'),
+    ],
+  },
+  social_dynamics: {
+    type: 'social_dynamics',
+    bodyKey: 'social_dynamics',
+    noun: 'social dynamics',
+    path: '/v1/social-dynamics',
+    schema: SocialDynamicSchema,
+    userScoped: true,
+    columns: [
+      col('target_user_id', 'text'),
+      col('connection', 'text'),
+      col('interaction', 'text'),
+      col('interaction_params', 'json'),
+    ],
+  },
+};
+
+/** First-version (game-scoped) schemas: `player_id` where the current API says `user_id`. */
+export const GameActionSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    player_id: text('Unique player ID'),
+    action_id: text('Action ID specific to the game'),
+    action_name: text('User-friendly name, for example: "buy_item", "start_fight"'),
+    action_params: KeyValueList('Map of action params'),
+  },
+  {
+    timestamp: 1000000000,
+    player_id: '1001',
+    action_id: '2002',
+    action_name: 'buy_item',
+    action_params: [{ key: 'item_id', value: '3003' }],
+  },
+);
+
+export const GamePlayerSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    player_id: text('Unique player ID'),
+    level: Type.Optional(int32("Player's level or rank in the game")),
+    device: optionalText('Device player is using, e.g. iPad, iPhone X'),
+    platform: optionalText('Platform player is using, e.g. Steam'),
+    language: LoginSchema.properties.language as TSchema,
+  },
+  { timestamp: 1000000000, player_id: '1001', level: 10, device: 'iPhone X', language: 'en-US' },
+);

@@ -1,0 +1,77 @@
+/**
+ * Timestamps as the 12traits documents accept them, stored as epoch milliseconds (UTC).
+ * Accepted: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 with "T", "Z" or an offset, epoch
+ * seconds as a number or numeric string, and 13-digit epoch milliseconds.
+ */
+const SPACE_FORMAT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?$/;
+const ISO_FORMAT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const DATE_FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const EPOCH_TEXT = /^\d{1,13}(\.\d+)?$/;
+
+/** Years outside this range are almost certainly unit mistakes (ms sent as µs, etc.). */
+const MIN_MS = Date.UTC(1970, 0, 1);
+const MAX_MS = Date.UTC(2200, 0, 1);
+
+export const TIMESTAMP_HINT = 'must be a timestamp: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 or epoch seconds';
+
+function utc(y: string, mo: string, d: string, h = '0', mi = '0', s = '0', frac = ''): number | undefined {
+  const [Y, M, D, H, Mi, S] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  if (M < 1 || M > 12 || D < 1 || D > 31 || H > 23 || Mi > 59 || S > 59) return undefined;
+  const ms = Date.UTC(Y, M - 1, D, H, Mi, S) + Math.floor(Number(`0${frac || '.0'}`) * 1000);
+  // Date.UTC rolls 2019-02-30 over to March: reject dates that do not exist.
+  if (new Date(ms).getUTCDate() !== D) return undefined;
+  return ms;
+}
+
+function fromEpoch(n: number, digits: number): number {
+  return digits >= 13 ? Math.trunc(n) : Math.trunc(n * 1000);
+}
+
+/** Parses an accepted timestamp into epoch ms, or undefined when it is not one. */
+export function parseTimestamp(value: unknown): number | undefined {
+  let ms: number | undefined;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return undefined;
+    ms = fromEpoch(value, String(Math.trunc(value)).length);
+  } else if (typeof value === 'string') {
+    const text = value.trim();
+    let m: RegExpExecArray | null;
+    if (EPOCH_TEXT.test(text)) {
+      ms = fromEpoch(Number(text), text.split('.')[0]?.length ?? 0);
+    } else if ((m = SPACE_FORMAT.exec(text))) {
+      ms = utc(m[1]!, m[2]!, m[3]!, m[4], m[5], m[6], m[7]);
+    } else if ((m = ISO_FORMAT.exec(text))) {
+      const local = utc(m[1]!, m[2]!, m[3]!, m[4], m[5], m[6] ?? '0', m[7]);
+      ms = local === undefined ? undefined : local - offsetMinutes(m[8]) * 60_000;
+    } else if ((m = DATE_FORMAT.exec(text))) {
+      ms = utc(m[1]!, m[2]!, m[3]!);
+    }
+  }
+  return ms !== undefined && ms >= MIN_MS && ms < MAX_MS ? ms : undefined;
+}
+
+function offsetMinutes(zone: string | undefined): number {
+  if (!zone || zone.toUpperCase() === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+}
+
+/** Parses a "YYYY-MM-DD" date; returns the same text when valid. */
+export function parseDate(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = DATE_FORMAT.exec(value.trim());
+  if (!m) return undefined;
+  return utc(m[1]!, m[2]!, m[3]!) === undefined ? undefined : value.trim();
+}
+
+/** Formats epoch ms as "YYYY-MM-DD HH:MM:SS" UTC, the one output format. */
+export function formatTimestamp(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** The UTC day ("YYYY-MM-DD") that epoch ms falls on. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

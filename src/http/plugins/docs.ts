@@ -1,0 +1,36 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * OpenAPI from the routes' own schemas, at /openapi.json, and an interactive page at /docs
+ * (its assets are served from the package: no external requests).
+ */
+export async function installDocs(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Traitforge API',
+        version,
+        description:
+          '12traits-compatible ingestion (production and sandbox keys), the first-version game API, and the operator admin API. ' +
+          'Every 12traits answer is `{code, message, data}`; batches are all-or-nothing.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A dashboard API key (production or sandbox)' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The operator token, TRAITFORGE_ADMIN_TOKEN' },
+        },
+      },
+      tags: [
+        { name: '12traits ingestion', description: 'JSON batch pushes, 1 to 1000 records each' },
+        { name: 'first version', description: 'Game-scoped pushes of the first 12traits API' },
+        { name: 'admin', description: 'Dashboards, keys and stored records (operator token)' },
+        { name: 'operations', description: 'Health and readiness probes' },
+      ],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}

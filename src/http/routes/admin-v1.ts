@@ -1,0 +1,191 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ENVIRONMENTS, RECORD_TYPES, type Environment, type RecordType } from '../../domain/records.js';
+import { MAX_LIST_LIMIT, type RecordsService } from '../../records/records.service.js';
+import type { TenancyService } from '../../tenancy/tenancy.service.js';
+import { ErrorEnvelopeSchema } from '../envelope.js';
+import { requireAdmin } from '../plugins/auth.js';
+
+const EnvironmentSchema = Type.Union(
+  ENVIRONMENTS.map((e) => Type.Literal(e)),
+  { description: 'production or sandbox' },
+);
+const KeySchema = Type.Object({
+  id: Type.String(),
+  key: Type.String({ description: 'The API key itself: shown only in this answer' }),
+  environment: EnvironmentSchema,
+  prefix: Type.String(),
+});
+const KeySummarySchema = Type.Object({
+  id: Type.String(),
+  environment: EnvironmentSchema,
+  prefix: Type.String({ description: 'The first characters of the key, to recognise it' }),
+  created_at: Type.String({ format: 'date-time' }),
+  revoked_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+const DashboardSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  slug: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+});
+const DashboardParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema };
+const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
+
+const CreateDashboardBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    slug: Type.Optional(Type.String({ description: 'Game slug usable as :game in /v1/games/:game/...' })),
+  },
+  { additionalProperties: false },
+);
+const RecordsQuery = Type.Object(
+  {
+    environment: Type.Optional(EnvironmentSchema),
+    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The operator API under /admin/v1 (Authorization: Bearer $TRAITFORGE_ADMIN_TOKEN). */
+export function adminV1Routes(tenancy: TenancyService, records: RecordsService, adminToken: string | undefined) {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRequest', requireAdmin(adminToken));
+
+    app.post(
+      '/dashboards',
+      {
+        schema: {
+          ...admin,
+          summary: 'Create a dashboard with one production and one sandbox key',
+          body: CreateDashboardBody,
+          response: {
+            201: Type.Intersect([
+              DashboardSchema,
+              Type.Object({
+                keys: Type.Object({ production: Type.String(), sandbox: Type.String() }),
+                key_ids: Type.Object({ production: Type.String(), sandbox: Type.String() }),
+              }),
+            ]),
+            ...errors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as Static<typeof CreateDashboardBody>;
+        const created = await tenancy.createDashboard(body.name, body.slug);
+        return reply.code(201).send({
+          ...created,
+          keys: { production: created.keys.production.key, sandbox: created.keys.sandbox.key },
+          key_ids: { production: created.keys.production.id, sandbox: created.keys.sandbox.id },
+        });
+      },
+    );
+
+    app.get(
+      '/dashboards',
+      { schema: { ...admin, summary: 'List dashboards', response: { 200: Type.Array(DashboardSchema), ...errors } } },
+      () => tenancy.listDashboards(),
+    );
+
+    app.get(
+      '/dashboards/:id',
+      { schema: { ...admin, summary: 'One dashboard', params: DashboardParams, response: { 200: DashboardSchema, ...errors } } },
+      (request) => tenancy.getDashboard((request.params as Static<typeof DashboardParams>).id),
+    );
+
+    const CreateKeyBody = Type.Object({ environment: EnvironmentSchema }, { additionalProperties: false });
+    app.post(
+      '/dashboards/:id/keys',
+      {
+        schema: {
+          ...admin,
+          summary: 'Create an API key (shown once)',
+          params: DashboardParams,
+          body: CreateKeyBody,
+          response: { 201: KeySchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        const { environment } = request.body as Static<typeof CreateKeyBody>;
+        return reply.code(201).send(await tenancy.createKey(id, environment));
+      },
+    );
+
+    app.get(
+      '/dashboards/:id/keys',
+      {
+        schema: {
+          ...admin,
+          summary: "List a dashboard's keys (prefixes only)",
+          params: DashboardParams,
+          response: { 200: Type.Array(KeySummarySchema), ...errors },
+        },
+      },
+      (request) => tenancy.listKeys((request.params as Static<typeof DashboardParams>).id),
+    );
+
+    const KeyParams = Type.Object({ id: Type.String({ maxLength: 100 }), key_id: Type.String({ maxLength: 100 }) });
+    app.delete(
+      '/dashboards/:id/keys/:key_id',
+      {
+        schema: {
+          ...admin,
+          summary: 'Revoke a key: refused at once by every server process',
+          params: KeyParams,
+          response: { 200: Type.Object({ id: Type.String(), revoked: Type.Literal(true) }), ...errors },
+        },
+      },
+      async (request) => {
+        const { id, key_id } = request.params as Static<typeof KeyParams>;
+        await tenancy.revokeKey(id, key_id);
+        return { id: key_id, revoked: true as const };
+      },
+    );
+
+    const RecordsParams = Type.Object({
+      id: Type.String({ maxLength: 100 }),
+      type: Type.Union(
+        RECORD_TYPES.map((t) => Type.Literal(t)),
+        { description: RECORD_TYPES.join(', ') },
+      ),
+    });
+    app.get(
+      '/dashboards/:id/records/:type',
+      {
+        schema: {
+          ...admin,
+          summary: 'Stored records of one type, newest first, in the documented JSON shape',
+          params: RecordsParams,
+          querystring: RecordsQuery,
+          response: { 200: Type.Array(Type.Record(Type.String(), Type.Any())), ...errors },
+        },
+      },
+      async (request) => {
+        const { id, type } = request.params as { id: string; type: RecordType };
+        const query = request.query as Static<typeof RecordsQuery>;
+        await tenancy.getDashboard(id);
+        return records.list(id, type, (query.environment ?? 'production') as Environment, query.user_id, query.limit ?? 100);
+      },
+    );
+
+    app.get(
+      '/dashboards/:id/stats',
+      {
+        schema: {
+          ...admin,
+          summary: 'Stored records per type and environment; records received per day (30 days)',
+          params: DashboardParams,
+        },
+      },
+      async (request) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        await tenancy.getDashboard(id);
+        return records.stats(id);
+      },
+    );
+  };
+}

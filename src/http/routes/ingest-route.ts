@@ -1,0 +1,89 @@
+import type { TObject } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RecordTypeDef } from '../../domain/records.js';
+import { AppError } from '../../errors.js';
+import type { IngestRequest, IngestService } from '../../ingest/ingest.service.js';
+import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
+import { principalOf } from '../plugins/auth.js';
+import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
+
+export interface IngestRouteSpec {
+  def: RecordTypeDef;
+  bodyKey: string;
+  recordSchema: TObject;
+  noun: string;
+  userField?: IngestRequest['userField'];
+  maxBatch: number;
+  example: Record<string, unknown>;
+}
+
+/** The OpenAPI schema of an ingest endpoint; validation itself is the ingest service's. */
+export function ingestSchema(spec: IngestRouteSpec, tag: string, summary: string) {
+  const n = 50;
+  return {
+    tags: [tag],
+    summary,
+    security: [{ apiKey: [] }],
+    headers: Type.Object({
+      'idempotency-key': Type.Optional(
+        Type.String({ description: 'Repeating a key with the same body within 24 h returns the first answer' }),
+      ),
+    }),
+    body: Type.Object(
+      { [spec.bodyKey]: Type.Array(spec.recordSchema, { minItems: 1, maxItems: spec.maxBatch }) },
+      { [VALIDATED_BY_SERVICE]: true, examples: [spec.example] },
+    ),
+    response: {
+      201: EnvelopeSchema(Type.Null(), {
+        code: 201,
+        message: `${n} ${spec.noun} have been successfully ingested`,
+        data: null,
+      }),
+      400: EnvelopeSchema(
+        Type.Union([
+          Type.Null(),
+          Type.Object({
+            errors: Type.Array(
+              Type.Object({ index: Type.Integer(), field: Type.Union([Type.String(), Type.Null()]), message: Type.String() }),
+            ),
+          }),
+        ]),
+        {
+          code: 400,
+          message: `2 of ${n} ${spec.noun} are invalid; nothing was ingested`,
+          data: { errors: [{ index: 3, field: 'user_id', message: 'is required' }] },
+        },
+      ),
+      401: ErrorEnvelopeSchema,
+      403: ErrorEnvelopeSchema,
+      413: ErrorEnvelopeSchema,
+      422: ErrorEnvelopeSchema,
+    },
+  };
+}
+
+/** The handler shared by every JSON ingest endpoint: unwrap the body, hand it to the service. */
+export function ingestHandler(ingest: IngestService, spec: IngestRouteSpec) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new AppError('bad_request', `the body must be a JSON object with "${spec.bodyKey}": an array of ${spec.noun}`);
+    }
+    const header = request.headers['idempotency-key'];
+    const idempotencyKey = Array.isArray(header) ? header[0] : header;
+    const result = await ingest.ingest({
+      principal: principalOf(request),
+      def: spec.def,
+      records: (body as Record<string, unknown>)[spec.bodyKey],
+      schema: spec.recordSchema,
+      noun: spec.noun,
+      ...(spec.userField ? { userField: spec.userField } : {}),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      // Only hashed when a key is sent: serializing a 1000-record body is not free.
+      fingerprint: idempotencyKey === undefined ? '' : `${request.method} ${request.url}\n${JSON.stringify(body)}`,
+    });
+    if (result.replayed) void reply.header('idempotent-replayed', 'true');
+    return reply.code(201).send(envelope(201, result.message, null));
+  };
+}

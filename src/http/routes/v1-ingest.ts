@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import { RECORD_TYPE_DEFS } from '../../domain/records.js';
+import type { IngestService } from '../../ingest/ingest.service.js';
+import type { TenancyService } from '../../tenancy/tenancy.service.js';
+import { requireApiKey } from '../plugins/auth.js';
+import { ingestHandler, ingestSchema, type IngestRouteSpec } from './ingest-route.js';
+
+/** The seven 12traits pushes: POST /v1/actions, /v1/logins, … with `Authorization: Bearer <key>`. */
+export function v1IngestRoutes(tenancy: TenancyService, ingest: IngestService, maxBatch: number) {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRequest', requireApiKey(tenancy));
+    for (const def of Object.values(RECORD_TYPE_DEFS)) {
+      const spec: IngestRouteSpec = {
+        def,
+        bodyKey: def.bodyKey,
+        recordSchema: def.schema,
+        noun: def.noun,
+        maxBatch,
+        example: { [def.bodyKey]: def.schema.examples as unknown[] },
+      };
+      app.post(def.path, { schema: ingestSchema(spec, '12traits ingestion', `Push ${def.noun}`) }, ingestHandler(ingest, spec));
+    }
+  };
+}

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { TObject } from '@sinclair/typebox';
+import type { Kysely } from 'kysely';
+import { AppError, type FieldError } from '../errors.js';
+import type { RecordTypeDef } from '../domain/records.js';
+import type { Database } from '../store/database.js';
+import type { Store } from '../store/store.js';
+import type { Principal } from '../tenancy/tenancy.service.js';
+import { normalizeRecord, type NormalizedRow } from './normalize.js';
+import { schemaErrors } from './validate.js';
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const MAX_IDEMPOTENCY_KEY = 255;
+
+/** Told about every accepted and rejected batch (metrics, logs); knows nothing of storage. */
+export interface IngestObserver {
+  ingested(def: RecordTypeDef, environment: string, count: number): void;
+  rejected(def: RecordTypeDef, count: number): void;
+}
+
+export interface IngestRequest {
+  principal: Principal;
+  def: RecordTypeDef;
+  /** The batch as sent: must be an array of records. */
+  records: unknown;
+  /** Defaults to the type's schema; the first-version API passes its own. */
+  schema?: TObject;
+  /** The first-version API names the user `player_id`. */
+  userField?: 'user_id' | 'player_id';
+  /** The noun in messages, e.g. "actions" or "action(s)". */
+  noun?: string;
+  idempotencyKey?: string;
+  /** Identifies the request for idempotency: the endpoint and its body. */
+  fingerprint: string;
+}
+
+export interface IngestResult {
+  count: number;
+  message: string;
+  /** True when this answer is the stored first answer to a repeated Idempotency-Key. */
+  replayed: boolean;
+}
+
+/**
+ * The one ingest service: every channel hands it records; it validates the whole batch,
+ * normalizes it and has the store commit it in one transaction (all or nothing).
+ */
+export class IngestService {
+  constructor(
+    private readonly store: Store,
+    private readonly maxBatch: number,
+    private readonly observer: IngestObserver,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get db(): Kysely<Database> {
+    return this.store.db;
+  }
+
+  async ingest(request: IngestRequest): Promise<IngestResult> {
+    const { def, principal } = request;
+    const noun = request.noun ?? def.noun;
+    const records = this.checkBatchShape(request, noun);
+    const receivedAt = this.now();
+    const requestHash = createHash('sha256').update(request.fingerprint).digest('hex');
+    const key = request.idempotencyKey;
+    if (key !== undefined) {
+      if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY) {
+        throw new AppError('bad_request', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+      }
+      const earlier = await this.replay(principal, key, requestHash, receivedAt);
+      if (earlier) return earlier;
+    }
+
+    const rows = this.validate(request, records, noun, receivedAt);
+    const result = { count: rows.length, message: `${rows.length} ${noun} have been successfully ingested` };
+    const written = await this.store.writeBatch({
+      dashboardId: principal.dashboardId,
+      environment: principal.environment,
+      def,
+      rows,
+      receivedAt,
+      ...(key === undefined
+        ? {}
+        : { idempotency: { key, requestHash, response: JSON.stringify(result), notBefore: receivedAt - IDEMPOTENCY_WINDOW_MS } }),
+    });
+    if (written.duplicate && key !== undefined) {
+      // A concurrent request with the same key committed first: answer as it did.
+      const earlier = await this.replay(principal, key, requestHash, receivedAt);
+      if (earlier) return earlier;
+    }
+    this.observer.ingested(def, principal.environment, rows.length);
+    return { ...result, replayed: false };
+  }
+
+  private checkBatchShape(request: IngestRequest, noun: string): unknown[] {
+    const { records, def } = request;
+    const bodyKey = request.userField === 'player_id' && def.type === 'logins' ? 'players' : def.bodyKey;
+    if (!Array.isArray(records)) {
+      throw new AppError('bad_request', `the body must be a JSON object with "${bodyKey}": an array of ${noun}`);
+    }
+    if (records.length === 0) throw new AppError('bad_request', `"${bodyKey}" is empty: send 1 to ${this.maxBatch} ${noun}`);
+    if (records.length > this.maxBatch) {
+      throw new AppError(
+        'payload_too_large',
+        `${records.length} ${noun} in one request: the limit is ${this.maxBatch}; split the batch`,
+      );
+    }
+    return records;
+  }
+
+  private validate(request: IngestRequest, records: unknown[], noun: string, receivedAt: number): NormalizedRow[] {
+    const { def } = request;
+    const schemaFailures: FieldError[] = schemaErrors(request.schema ?? def.schema, records);
+    const failed = new Set(schemaFailures.map((e) => e.index));
+    const formatFailures: FieldError[] = [];
+    const rows: NormalizedRow[] = [];
+    records.forEach((record, index) => {
+      if (record === null || typeof record !== 'object' || Array.isArray(record)) return;
+      let fields = record as Record<string, unknown>;
+      if (request.userField === 'player_id') {
+        const { player_id, ...rest } = fields;
+        fields = { ...rest, user_id: player_id };
+      }
+      // Format checks (timestamps, dates) run on schema-invalid records too, so every problem is listed.
+      const row = normalizeRecord(def, fields, index, receivedAt, formatFailures);
+      if (row && !failed.has(index)) rows.push(row);
+    });
+    const errors = mergeFieldErrors(schemaFailures, formatFailures, request.userField);
+    if (errors.length > 0) {
+      const invalid = new Set(errors.map((e) => e.index)).size;
+      this.observer.rejected(def, records.length);
+      throw new AppError(
+        'invalid_records',
+        `${invalid} of ${records.length} ${noun} ${invalid === 1 ? 'is' : 'are'} invalid; nothing was ingested`,
+        { errors },
+      );
+    }
+    return rows;
+  }
+
+  private async replay(
+    principal: Principal,
+    key: string,
+    requestHash: string,
+    now: number,
+  ): Promise<IngestResult | undefined> {
+    const row = await this.db
+      .selectFrom('idempotency_keys')
+      .select(['request_hash', 'response', 'created_at'])
+      .where('dashboard_id', '=', principal.dashboardId)
+      .where('environment', '=', principal.environment)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (!row || row.created_at < now - IDEMPOTENCY_WINDOW_MS) return undefined;
+    if (row.request_hash !== requestHash) {
+      throw new AppError(
+        'idempotency_mismatch',
+        'this Idempotency-Key was already used with a different request body; use a new key',
+      );
+    }
+    return { ...(JSON.parse(row.response) as Omit<IngestResult, 'replayed'>), replayed: true };
+  }
+}
+
+/** One error per record and field (the schema's word first), in record order. */
+function mergeFieldErrors(
+  schema: FieldError[],
+  format: FieldError[],
+  userField: IngestRequest['userField'],
+): FieldError[] {
+  const seen = new Set(schema.map((e) => `${e.index}\0${e.field ?? ''}`));
+  const extra = format
+    .map((e) => (userField === 'player_id' && e.field === 'user_id' ? { ...e, field: 'player_id' } : e))
+    .filter((e) => !seen.has(`${e.index}\0${e.field ?? ''}`));
+  return [...schema, ...extra].sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,77 @@
+import type { FieldError } from '../errors.js';
+import type { RecordTypeDef } from '../domain/records.js';
+import { parseDate, parseTimestamp, TIMESTAMP_HINT } from '../domain/timestamp.js';
+
+/** A schema-valid record reduced to what the store writes: typed columns and the rest as JSON. */
+export interface NormalizedRow {
+  userId: string | null;
+  /** Event time, epoch ms (the batch's arrival time when the record had none). */
+  ts: number;
+  /** Typed column values, in the order of the type's `columns`. */
+  values: (string | number | null)[];
+  /** Unknown fields, kept as a JSON object text, or null. */
+  extra: string | null;
+}
+
+export const MAX_EXTRA_BYTES = 16 * 1024;
+export const MAX_EXTRA_DEPTH = 8;
+
+function depth(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let max = 0;
+  for (const v of Object.values(value)) max = Math.max(max, depth(v));
+  return max + 1;
+}
+
+/** Turns one schema-valid record into a row, or pushes the field errors schema checks cannot see. */
+export function normalizeRecord(
+  def: RecordTypeDef,
+  record: Record<string, unknown>,
+  index: number,
+  receivedAt: number,
+  errors: FieldError[],
+): NormalizedRow | undefined {
+  const before = errors.length;
+  let ts = receivedAt;
+  if (record.timestamp !== undefined && record.timestamp !== null && record.timestamp !== '') {
+    const parsed = parseTimestamp(record.timestamp);
+    if (parsed === undefined) errors.push({ index, field: 'timestamp', message: TIMESTAMP_HINT });
+    else ts = parsed;
+  }
+  const values = def.columns.map(({ name, kind }) => {
+    const value = record[name];
+    if (value === undefined || value === null) return null;
+    switch (kind) {
+      case 'json':
+        return JSON.stringify(value);
+      case 'timestamp': {
+        if (value === '') return null;
+        const parsed = parseTimestamp(value);
+        if (parsed === undefined) errors.push({ index, field: name, message: TIMESTAMP_HINT });
+        return parsed ?? null;
+      }
+      case 'date': {
+        if (value === '') return null;
+        const parsed = parseDate(value);
+        if (parsed === undefined) errors.push({ index, field: name, message: 'must be a date: "YYYY-MM-DD"' });
+        return parsed ?? null;
+      }
+      default:
+        return name === 'country' ? String(value).toUpperCase() : (value as string | number);
+    }
+  });
+
+  let extra: string | null = null;
+  const known = new Set(['timestamp', 'user_id', ...def.columns.map((c) => c.name)]);
+  const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !known.has(k)));
+  if (Object.keys(rest).length > 0) {
+    extra = JSON.stringify(rest);
+    if (extra.length > MAX_EXTRA_BYTES) {
+      errors.push({ index, field: null, message: `unknown fields must total at most ${MAX_EXTRA_BYTES} bytes` });
+    } else if (depth(rest) > MAX_EXTRA_DEPTH) {
+      errors.push({ index, field: null, message: `unknown fields must nest at most ${MAX_EXTRA_DEPTH} levels` });
+    }
+  }
+  if (errors.length > before) return undefined;
+  return { userId: def.userScoped ? (record.user_id as string) : null, ts, values, extra };
+}

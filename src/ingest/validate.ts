@@ -1,0 +1,91 @@
+import type { TObject, TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import type { FieldError } from '../errors.js';
+import { TIMESTAMP_HINT } from '../domain/timestamp.js';
+
+const checks = new WeakMap<TObject, TypeCheck<TObject>>();
+
+function compiled(schema: TObject): TypeCheck<TObject> {
+  let check = checks.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    checks.set(schema, check);
+  }
+  return check;
+}
+
+/** "/action_params/0/key" → "action_params[0].key"; "" → null (the record itself). */
+function fieldName(path: string): string | null {
+  if (path === '') return null;
+  return path
+    .slice(1)
+    .split('/')
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
+}
+
+function describe(error: ValueError): string {
+  const schema: TSchema = error.schema;
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.Union:
+      if (schema.anyOf?.some((s: TSchema) => s.const !== undefined)) {
+        return `must be one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
+      }
+      return TIMESTAMP_HINT;
+    case ValueErrorType.String:
+      return 'must be a string';
+    case ValueErrorType.Integer:
+      return 'must be an integer';
+    case ValueErrorType.Number:
+      return 'must be a number';
+    case ValueErrorType.Array:
+      return 'must be an array';
+    case ValueErrorType.Object:
+      return 'must be an object';
+    case ValueErrorType.StringMinLength:
+      return 'must not be empty';
+    case ValueErrorType.StringMaxLength:
+      return `must be at most ${String(schema.maxLength)} characters`;
+    case ValueErrorType.StringPattern:
+      return schema.description ? `must be ${String(schema.description)}` : 'has an invalid format';
+    case ValueErrorType.ArrayMaxItems:
+      return `must have at most ${String(schema.maxItems)} entries`;
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return `must be at least ${String(schema.minimum)}`;
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return `must be at most ${String(schema.maximum)}`;
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'has an unknown field';
+    default:
+      return error.message;
+  }
+}
+
+/**
+ * Checks every record against its schema and lists every invalid record, one error per
+ * offending field, each with the record's 0-based index.
+ */
+export function schemaErrors(schema: TObject, records: readonly unknown[]): FieldError[] {
+  const check = compiled(schema);
+  const errors: FieldError[] = [];
+  records.forEach((record, index) => {
+    if (check.Check(record)) return;
+    const seen = new Set<string | null>();
+    for (const error of check.Errors(record)) {
+      const field = fieldName(error.path);
+      // A failed union or property reports again for its parent path: keep the first, deepest word.
+      const isParentOfSeen = [...seen].some(
+        (f) => f !== null && field !== null && (f.startsWith(`${field}[`) || f.startsWith(`${field}.`)),
+      );
+      if (seen.has(field) || isParentOfSeen) continue;
+      seen.add(field);
+      errors.push({ index, field, message: describe(error) });
+    }
+  });
+  return errors;
+}

@@ -1,0 +1,68 @@
+import { ENVIRONMENTS, RECORD_TYPE_DEFS, RECORD_TYPES, type Environment, type RecordType } from '../domain/records.js';
+import { formatTimestamp, utcDay } from '../domain/timestamp.js';
+import type { RecordsRepository, StoredRow } from './records.repository.js';
+
+export const MAX_LIST_LIMIT = 1000;
+const STATS_DAYS = 30;
+
+export interface DashboardStats {
+  dashboard_id: string;
+  /** Stored records per environment and type (items count distinct item ids). */
+  records: Record<Environment, Record<RecordType, number>>;
+  /** Records received per UTC day over the last 30 days, newest first. */
+  daily: { day: string; environment: Environment; type: string; count: number }[];
+}
+
+/** What a dashboard stored, in the documents' JSON shapes (times as "YYYY-MM-DD HH:MM:SS" UTC). */
+export class RecordsService {
+  constructor(
+    private readonly repo: RecordsRepository,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async list(
+    dashboardId: string,
+    type: RecordType,
+    environment: Environment,
+    userId: string | undefined,
+    limit: number,
+  ): Promise<Record<string, unknown>[]> {
+    const def = RECORD_TYPE_DEFS[type];
+    const rows = await this.repo.list(dashboardId, environment, def, userId, limit);
+    return rows.map((row) => toDocumentShape(type, row));
+  }
+
+  async stats(dashboardId: string): Promise<DashboardStats> {
+    const empty = () => Object.fromEntries(RECORD_TYPES.map((t) => [t, 0])) as Record<RecordType, number>;
+    const records = Object.fromEntries(ENVIRONMENTS.map((e) => [e, empty()])) as DashboardStats['records'];
+    for (const { type, environment, count } of await this.repo.counts(dashboardId)) {
+      records[environment][type as RecordType] = count;
+    }
+    const since = utcDay(this.now() - (STATS_DAYS - 1) * 86_400_000);
+    const daily = (await this.repo.daily(dashboardId, since)).map((d) => ({
+      day: d.day,
+      environment: d.environment,
+      type: d.record_type,
+      count: Number(d.count),
+    }));
+    return { dashboard_id: dashboardId, records, daily };
+  }
+}
+
+function toDocumentShape(type: RecordType, row: StoredRow): Record<string, unknown> {
+  const def = RECORD_TYPE_DEFS[type];
+  const out: Record<string, unknown> = {};
+  if (def.userScoped) {
+    out.timestamp = formatTimestamp(row.ts);
+    out.user_id = row.user_id;
+  }
+  for (const { name, kind } of def.columns) {
+    const value = row[name];
+    if (value === null || value === undefined) continue;
+    if (kind === 'json') out[name] = JSON.parse(value as string);
+    else if (kind === 'timestamp') out[name] = formatTimestamp(Number(value));
+    else if (kind === 'int' || kind === 'float') out[name] = Number(value);
+    else out[name] = value;
+  }
+  return row.extra === null ? out : { ...out, ...(JSON.parse(row.extra) as Record<string, unknown>) };
+}

@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import type { Environment, RecordTypeDef } from '../domain/records.js';
+import type { NormalizedRow } from '../ingest/normalize.js';
+import type { Database } from './database.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** One validated batch, written in one transaction: all of it or none of it. */
+export interface WriteBatch {
+  dashboardId: string;
+  environment: Environment;
+  def: RecordTypeDef;
+  rows: readonly NormalizedRow[];
+  receivedAt: number;
+  /** When set, the batch is recorded under this key in the same transaction. */
+  idempotency?: { key: string; requestHash: string; response: string; notBefore: number };
+}
+
+export interface WriteResult {
+  /** True when another request already recorded the idempotency key: nothing was written. */
+  duplicate: boolean;
+}
+
+/**
+ * The storage port. Reads and small writes go through the shared Kysely handle; the hot
+ * bulk-write path is the one backend-specific operation (COPY on PostgreSQL, prepared
+ * statements on SQLite), always committed durably before it resolves.
+ */
+export interface Store {
+  readonly backend: Backend;
+  readonly db: Kysely<Database>;
+  writeBatch(batch: WriteBatch): Promise<WriteResult>;
+  migrate(): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
