@@ -43,7 +43,11 @@ export interface AppOptions {
 }
 
 /** config → store → services → Fastify app. Does not listen: `server.ts` does. */
-export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  store: Store,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
   const services = buildServices(config, store);
   const https =
     config.tlsCertFile && config.tlsKeyFile
@@ -55,7 +59,11 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
       level: config.logLevel,
       // API keys may sit in a query string (PlayFab): log paths only, never query strings or headers.
       serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        req: (req: { method: string; url: string; id: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
       },
     },
     bodyLimit: config.bodyLimitBytes,
@@ -74,6 +82,8 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   await app.register(healthRoutes(store));
   await app.register(v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords));
   await app.register(gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords));
-  await app.register(adminV1Routes(services.tenancy, services.records, config.adminToken), { prefix: '/admin/v1' });
+  await app.register(adminV1Routes(services.tenancy, services.records, config.adminToken), {
+    prefix: '/admin/v1',
+  });
   return app;
 }

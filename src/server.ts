@@ -36,13 +36,17 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { backend: store.backend, admin_api: config.adminToken ? 'enabled' : 'disabled (set TRAITFORGE_ADMIN_TOKEN)' },
+    {
+      backend: store.backend,
+      admin_api: config.adminToken ? 'enabled' : 'disabled (set TRAITFORGE_ADMIN_TOKEN)',
+    },
     'traitforge ready',
   );
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+  const message =
+    error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
   process.stderr.write(`traitforge: cannot start: ${message}\n`);
   process.exit(1);
 });

@@ -125,7 +125,14 @@ export const PurchaseSchema = record(
     price: money('Total money spent on the purchase'),
     platform: optionalText('Platform user is using, e.g. Steam'),
   },
-  { timestamp: '2019-01-01 15:04:05', user_id: '1001', item_id: '2002', count: 1, price: 25.5, platform: 'Steam' },
+  {
+    timestamp: '2019-01-01 15:04:05',
+    user_id: '1001',
+    item_id: '2002',
+    count: 1,
+    price: 25.5,
+    platform: 'Steam',
+  },
 );
 
 export const VirtualPurchaseSchema = record(

@@ -4,8 +4,7 @@
  * seconds as a number or numeric string, and 13-digit epoch milliseconds.
  */
 const SPACE_FORMAT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?$/;
-const ISO_FORMAT =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_FORMAT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const DATE_FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const EPOCH_TEXT = /^\d{1,13}(\.\d+)?$/;
 
@@ -16,7 +15,14 @@ const MAX_MS = Date.UTC(2200, 0, 1);
 export const TIMESTAMP_HINT = 'must be a timestamp: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 or epoch seconds';
 
 function utc(y: string, mo: string, d: string, h = '0', mi = '0', s = '0', frac = ''): number | undefined {
-  const [Y, M, D, H, Mi, S] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const [Y, M, D, H, Mi, S] = [y, mo, d, h, mi, s].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (M < 1 || M > 12 || D < 1 || D > 31 || H > 23 || Mi > 59 || S > 59) return undefined;
   const ms = Date.UTC(Y, M - 1, D, H, Mi, S) + Math.floor(Number(`0${frac || '.0'}`) * 1000);
   // Date.UTC rolls 2019-02-30 over to March: reject dates that do not exist.

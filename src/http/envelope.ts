@@ -12,10 +12,7 @@ export function envelope<T>(code: number, message: string, data: T): Envelope<T>
 }
 
 export const EnvelopeSchema = (data: TSchema, example?: Envelope) =>
-  Type.Object(
-    { code: Type.Integer(), message: Type.String(), data },
-    example ? { examples: [example] } : {},
-  );
+  Type.Object({ code: Type.Integer(), message: Type.String(), data }, example ? { examples: [example] } : {});
 
 export const ErrorEnvelopeSchema = EnvelopeSchema(Type.Any(), {
   code: 401,

@@ -82,7 +82,14 @@ export class IngestService {
       receivedAt,
       ...(key === undefined
         ? {}
-        : { idempotency: { key, requestHash, response: JSON.stringify(result), notBefore: receivedAt - IDEMPOTENCY_WINDOW_MS } }),
+        : {
+            idempotency: {
+              key,
+              requestHash,
+              response: JSON.stringify(result),
+              notBefore: receivedAt - IDEMPOTENCY_WINDOW_MS,
+            },
+          }),
     });
     if (written.duplicate && key !== undefined) {
       // A concurrent request with the same key committed first: answer as it did.
@@ -97,9 +104,13 @@ export class IngestService {
     const { records, def } = request;
     const bodyKey = request.userField === 'player_id' && def.type === 'logins' ? 'players' : def.bodyKey;
     if (!Array.isArray(records)) {
-      throw new AppError('bad_request', `the body must be a JSON object with "${bodyKey}": an array of ${noun}`);
+      throw new AppError(
+        'bad_request',
+        `the body must be a JSON object with "${bodyKey}": an array of ${noun}`,
+      );
     }
-    if (records.length === 0) throw new AppError('bad_request', `"${bodyKey}" is empty: send 1 to ${this.maxBatch} ${noun}`);
+    if (records.length === 0)
+      throw new AppError('bad_request', `"${bodyKey}" is empty: send 1 to ${this.maxBatch} ${noun}`);
     if (records.length > this.maxBatch) {
       throw new AppError(
         'payload_too_large',
@@ -109,7 +120,12 @@ export class IngestService {
     return records;
   }
 
-  private validate(request: IngestRequest, records: unknown[], noun: string, receivedAt: number): NormalizedRow[] {
+  private validate(
+    request: IngestRequest,
+    records: unknown[],
+    noun: string,
+    receivedAt: number,
+  ): NormalizedRow[] {
     const { def } = request;
     const schemaFailures: FieldError[] = schemaErrors(request.schema ?? def.schema, records);
     const failed = new Set(schemaFailures.map((e) => e.index));

@@ -53,11 +53,14 @@ export function normalizeRecord(
       case 'date': {
         if (value === '') return null;
         const parsed = parseDate(value);
-        if (parsed === undefined) errors.push({ index, field: name, message: 'must be a date: "YYYY-MM-DD"' });
+        if (parsed === undefined)
+          errors.push({ index, field: name, message: 'must be a date: "YYYY-MM-DD"' });
         return parsed ?? null;
       }
       default:
-        return name === 'country' ? String(value).toUpperCase() : (value as string | number);
+        return name === 'country' && typeof value === 'string'
+          ? value.toUpperCase()
+          : (value as string | number);
     }
   });
 
@@ -67,9 +70,17 @@ export function normalizeRecord(
   if (Object.keys(rest).length > 0) {
     extra = JSON.stringify(rest);
     if (extra.length > MAX_EXTRA_BYTES) {
-      errors.push({ index, field: null, message: `unknown fields must total at most ${MAX_EXTRA_BYTES} bytes` });
+      errors.push({
+        index,
+        field: null,
+        message: `unknown fields must total at most ${MAX_EXTRA_BYTES} bytes`,
+      });
     } else if (depth(rest) > MAX_EXTRA_DEPTH) {
-      errors.push({ index, field: null, message: `unknown fields must nest at most ${MAX_EXTRA_DEPTH} levels` });
+      errors.push({
+        index,
+        field: null,
+        message: `unknown fields must nest at most ${MAX_EXTRA_DEPTH} levels`,
+      });
     }
   }
   if (errors.length > before) return undefined;

@@ -30,11 +30,13 @@ function describe(error: ValueError): string {
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return 'is required';
-    case ValueErrorType.Union:
-      if (schema.anyOf?.some((s: TSchema) => s.const !== undefined)) {
-        return `must be one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
+    case ValueErrorType.Union: {
+      const options = (schema.anyOf ?? []) as TSchema[];
+      if (options.some((s) => s.const !== undefined)) {
+        return `must be one of ${options.map((s) => JSON.stringify(s.const)).join(', ')}`;
       }
       return TIMESTAMP_HINT;
+    }
     case ValueErrorType.String:
       return 'must be a string';
     case ValueErrorType.Integer:
@@ -50,7 +52,7 @@ function describe(error: ValueError): string {
     case ValueErrorType.StringMaxLength:
       return `must be at most ${String(schema.maxLength)} characters`;
     case ValueErrorType.StringPattern:
-      return schema.description ? `must be ${String(schema.description)}` : 'has an invalid format';
+      return schema.description ? `must be ${schema.description}` : 'has an invalid format';
     case ValueErrorType.ArrayMaxItems:
       return `must have at most ${String(schema.maxItems)} entries`;
     case ValueErrorType.NumberMinimum:

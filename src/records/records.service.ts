@@ -1,4 +1,10 @@
-import { ENVIRONMENTS, RECORD_TYPE_DEFS, RECORD_TYPES, type Environment, type RecordType } from '../domain/records.js';
+import {
+  ENVIRONMENTS,
+  RECORD_TYPE_DEFS,
+  RECORD_TYPES,
+  type Environment,
+  type RecordType,
+} from '../domain/records.js';
 import { formatTimestamp, utcDay } from '../domain/timestamp.js';
 import type { RecordsRepository, StoredRow } from './records.repository.js';
 
@@ -43,7 +49,7 @@ export class RecordsService {
       day: d.day,
       environment: d.environment,
       type: d.record_type,
-      count: Number(d.count),
+      count: d.count,
     }));
     return { dashboard_id: dashboardId, records, daily };
   }

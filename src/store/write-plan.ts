@@ -63,20 +63,34 @@ export function profileMergeSql(): string {
     (c) =>
       `${c} = CASE WHEN ${newer} THEN COALESCE(excluded.${c}, players.${c}) ELSE COALESCE(players.${c}, excluded.${c}) END`,
   );
-  return [...fields, `last_login_at = CASE WHEN ${newer} THEN excluded.last_login_at ELSE players.last_login_at END`].join(
-    ', ',
-  );
+  return [
+    ...fields,
+    `last_login_at = CASE WHEN ${newer} THEN excluded.last_login_at ELSE players.last_login_at END`,
+  ].join(', ');
 }
 
 export function eventColumns(batch: WriteBatch): string[] {
   return batch.def.userScoped
-    ? ['dashboard_id', 'environment', 'player_id', 'ts', 'received_at', ...batch.def.columns.map((c) => c.name), 'extra']
+    ? [
+        'dashboard_id',
+        'environment',
+        'player_id',
+        'ts',
+        'received_at',
+        ...batch.def.columns.map((c) => c.name),
+        'extra',
+      ]
     : ['dashboard_id', 'environment', 'ts', 'received_at', ...batch.def.columns.map((c) => c.name), 'extra'];
 }
 
 /** The SET clause of the items upsert: every column takes the incoming value. */
 export function itemUpdateSql(batch: WriteBatch): string {
-  return ['ts', 'received_at', ...batch.def.columns.map((c) => c.name).filter((c) => c !== 'item_id'), 'extra']
+  return [
+    'ts',
+    'received_at',
+    ...batch.def.columns.map((c) => c.name).filter((c) => c !== 'item_id'),
+    'extra',
+  ]
     .map((c) => `${c} = excluded.${c}`)
     .join(', ');
 }

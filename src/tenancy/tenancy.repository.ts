@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import type { Environment } from '../domain/records.js';
 import type { ApiKeyTable, Database, DashboardTable } from '../store/database.js';
 
 /** SQL for dashboards and their API keys. */
@@ -51,7 +50,11 @@ export class TenancyRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  findKeyByHash(hash: string): Promise<Pick<ApiKeyTable, 'id' | 'dashboard_id' | 'environment' | 'key_hash' | 'revoked_at'> | undefined> {
+  findKeyByHash(
+    hash: string,
+  ): Promise<
+    Pick<ApiKeyTable, 'id' | 'dashboard_id' | 'environment' | 'key_hash' | 'revoked_at'> | undefined
+  > {
     return this.db
       .selectFrom('api_keys')
       .select(['id', 'dashboard_id', 'environment', 'key_hash', 'revoked_at'])
@@ -67,5 +70,4 @@ export class TenancyRepository {
       .where('id', '=', keyId)
       .executeTakeFirst();
   }
-
 }

@@ -14,7 +14,11 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header === undefined || header.trim() === '') return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new AppError('unauthorized', 'malformed Authorization header: send "Authorization: Bearer <API_KEY>"');
+  if (!match)
+    throw new AppError(
+      'unauthorized',
+      'malformed Authorization header: send "Authorization: Bearer <API_KEY>"',
+    );
   return match[1];
 }
 
@@ -32,7 +36,8 @@ export function requireAdmin(adminToken: string | undefined): onRequestAsyncHook
       throw new AppError('forbidden', 'the admin API is disabled: set TRAITFORGE_ADMIN_TOKEN to enable it');
     }
     const token = bearerToken(request);
-    if (token === undefined) throw new AppError('unauthorized', 'missing admin token: send "Authorization: Bearer <admin token>"');
+    if (token === undefined)
+      throw new AppError('unauthorized', 'missing admin token: send "Authorization: Bearer <admin token>"');
     if (!secretsEqual(token, adminToken)) throw new AppError('unauthorized', 'invalid admin token');
   };
 }

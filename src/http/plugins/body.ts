@@ -45,7 +45,10 @@ export function installBodyParsing(app: FastifyInstance): void {
     const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
     if (encoding === 'identity') return payload;
     if (encoding !== 'gzip' && encoding !== 'x-gzip') {
-      throw new AppError('unsupported_media_type', `unsupported Content-Encoding "${encoding}": send gzip or none`);
+      throw new AppError(
+        'unsupported_media_type',
+        `unsupported Content-Encoding "${encoding}": send gzip or none`,
+      );
     }
     // Fastify compares Content-Length with receivedEncodedLength when a hook swaps the stream.
     const gunzip = Object.assign(createGunzip(), { receivedEncodedLength: 0 });

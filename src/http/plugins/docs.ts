@@ -19,8 +19,16 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
       },
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'A dashboard API key (production or sandbox)' },
-          adminToken: { type: 'http', scheme: 'bearer', description: 'The operator token, TRAITFORGE_ADMIN_TOKEN' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A dashboard API key (production or sandbox)',
+          },
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The operator token, TRAITFORGE_ADMIN_TOKEN',
+          },
         },
       },
       tags: [

@@ -12,6 +12,9 @@ export function installRequireHttps(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     if (request.protocol === 'https') return;
     if (EXEMPT.has(request.url.split('?')[0] ?? '')) return;
-    throw new AppError('https_required', `HTTPS is required: call https://${request.host}${request.url} instead`);
+    throw new AppError(
+      'https_required',
+      `HTTPS is required: call https://${request.host}${request.url} instead`,
+    );
   });
 }

@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 
 /** Marks a body schema as documentation only: the ingest service validates every record itself. */
 export const VALIDATED_BY_SERVICE = 'x-validated-by-service';
@@ -12,9 +12,10 @@ export function installValidation(app: FastifyInstance): void {
   const strict = { allErrors: false, strict: false, useDefaults: true, removeAdditional: false } as const;
   const bodies = new Ajv({ ...strict, coerceTypes: false });
   const params = new Ajv({ ...strict, coerceTypes: 'array' });
-  for (const ajv of [bodies, params]) ajv.addKeyword({ keyword: VALIDATED_BY_SERVICE, schemaType: 'boolean' });
+  for (const ajv of [bodies, params])
+    ajv.addKeyword({ keyword: VALIDATED_BY_SERVICE, schemaType: 'boolean' });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if ((schema as Record<string, unknown>)[VALIDATED_BY_SERVICE]) return () => true;
-    return (httpPart === 'body' ? bodies : params).compile(schema as FastifySchema);
+    return (httpPart === 'body' ? bodies : params).compile(schema);
   });
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ENVIRONMENTS, RECORD_TYPES, type Environment, type RecordType } from '../../domain/records.js';
+import { ENVIRONMENTS, RECORD_TYPES, type RecordType } from '../../domain/records.js';
 import { MAX_LIST_LIMIT, type RecordsService } from '../../records/records.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import { ErrorEnvelopeSchema } from '../envelope.js';
@@ -30,7 +30,12 @@ const DashboardSchema = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
 });
 const DashboardParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema };
+const errors = {
+  400: ErrorEnvelopeSchema,
+  401: ErrorEnvelopeSchema,
+  403: ErrorEnvelopeSchema,
+  404: ErrorEnvelopeSchema,
+};
 const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
 
 const CreateDashboardBody = Type.Object(
@@ -50,7 +55,11 @@ const RecordsQuery = Type.Object(
 );
 
 /** The operator API under /admin/v1 (Authorization: Bearer $TRAITFORGE_ADMIN_TOKEN). */
-export function adminV1Routes(tenancy: TenancyService, records: RecordsService, adminToken: string | undefined) {
+export function adminV1Routes(
+  tenancy: TenancyService,
+  records: RecordsService,
+  adminToken: string | undefined,
+) {
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', requireAdmin(adminToken));
 
@@ -86,13 +95,26 @@ export function adminV1Routes(tenancy: TenancyService, records: RecordsService, 
 
     app.get(
       '/dashboards',
-      { schema: { ...admin, summary: 'List dashboards', response: { 200: Type.Array(DashboardSchema), ...errors } } },
+      {
+        schema: {
+          ...admin,
+          summary: 'List dashboards',
+          response: { 200: Type.Array(DashboardSchema), ...errors },
+        },
+      },
       () => tenancy.listDashboards(),
     );
 
     app.get(
       '/dashboards/:id',
-      { schema: { ...admin, summary: 'One dashboard', params: DashboardParams, response: { 200: DashboardSchema, ...errors } } },
+      {
+        schema: {
+          ...admin,
+          summary: 'One dashboard',
+          params: DashboardParams,
+          response: { 200: DashboardSchema, ...errors },
+        },
+      },
       (request) => tenancy.getDashboard((request.params as Static<typeof DashboardParams>).id),
     );
 
@@ -128,7 +150,10 @@ export function adminV1Routes(tenancy: TenancyService, records: RecordsService, 
       (request) => tenancy.listKeys((request.params as Static<typeof DashboardParams>).id),
     );
 
-    const KeyParams = Type.Object({ id: Type.String({ maxLength: 100 }), key_id: Type.String({ maxLength: 100 }) });
+    const KeyParams = Type.Object({
+      id: Type.String({ maxLength: 100 }),
+      key_id: Type.String({ maxLength: 100 }),
+    });
     app.delete(
       '/dashboards/:id/keys/:key_id',
       {
@@ -168,7 +193,7 @@ export function adminV1Routes(tenancy: TenancyService, records: RecordsService, 
         const { id, type } = request.params as { id: string; type: RecordType };
         const query = request.query as Static<typeof RecordsQuery>;
         await tenancy.getDashboard(id);
-        return records.list(id, type, (query.environment ?? 'production') as Environment, query.user_id, query.limit ?? 100);
+        return records.list(id, type, query.environment ?? 'production', query.user_id, query.limit ?? 100);
       },
     );
 

@@ -27,7 +27,9 @@ export function ingestSchema(spec: IngestRouteSpec, tag: string, summary: string
     security: [{ apiKey: [] }],
     headers: Type.Object({
       'idempotency-key': Type.Optional(
-        Type.String({ description: 'Repeating a key with the same body within 24 h returns the first answer' }),
+        Type.String({
+          description: 'Repeating a key with the same body within 24 h returns the first answer',
+        }),
       ),
     }),
     body: Type.Object(
@@ -45,7 +47,11 @@ export function ingestSchema(spec: IngestRouteSpec, tag: string, summary: string
           Type.Null(),
           Type.Object({
             errors: Type.Array(
-              Type.Object({ index: Type.Integer(), field: Type.Union([Type.String(), Type.Null()]), message: Type.String() }),
+              Type.Object({
+                index: Type.Integer(),
+                field: Type.Union([Type.String(), Type.Null()]),
+                message: Type.String(),
+              }),
             ),
           }),
         ]),
@@ -68,7 +74,10 @@ export function ingestHandler(ingest: IngestService, spec: IngestRouteSpec) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new AppError('bad_request', `the body must be a JSON object with "${spec.bodyKey}": an array of ${spec.noun}`);
+      throw new AppError(
+        'bad_request',
+        `the body must be a JSON object with "${spec.bodyKey}": an array of ${spec.noun}`,
+      );
     }
     const header = request.headers['idempotency-key'];
     const idempotencyKey = Array.isArray(header) ? header[0] : header;
@@ -81,7 +90,8 @@ export function ingestHandler(ingest: IngestService, spec: IngestRouteSpec) {
       ...(spec.userField ? { userField: spec.userField } : {}),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       // Only hashed when a key is sent: serializing a 1000-record body is not free.
-      fingerprint: idempotencyKey === undefined ? '' : `${request.method} ${request.url}\n${JSON.stringify(body)}`,
+      fingerprint:
+        idempotencyKey === undefined ? '' : `${request.method} ${request.url}\n${JSON.stringify(body)}`,
     });
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
     return reply.code(201).send(envelope(201, result.message, null));

@@ -18,7 +18,11 @@ export function v1IngestRoutes(tenancy: TenancyService, ingest: IngestService, m
         maxBatch,
         example: { [def.bodyKey]: def.schema.examples as unknown[] },
       };
-      app.post(def.path, { schema: ingestSchema(spec, '12traits ingestion', `Push ${def.noun}`) }, ingestHandler(ingest, spec));
+      app.post(
+        def.path,
+        { schema: ingestSchema(spec, '12traits ingestion', `Push ${def.noun}`) },
+        ingestHandler(ingest, spec),
+      );
     }
   };
 }

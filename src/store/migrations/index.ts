@@ -29,7 +29,9 @@ export async function migrate(db: Kysely<unknown>, dialect: MigrationDialect): P
     if (applied.has(name)) continue;
     await db.transaction().execute(async (trx) => {
       // Two servers starting together: the primary key lets only one record the migration.
-      await sql`insert into traitforge_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(trx);
+      await sql`insert into traitforge_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(
+        trx,
+      );
       await migration.up(trx, dialect);
     });
     done.push(name);

@@ -22,9 +22,11 @@ import { csvLine } from './copy-csv.js';
 
 const INT8_OID = 20;
 /** Epoch-ms columns are bigint: read them as numbers (exact below 2^53). */
-const types = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number): ((value: string) => unknown) =>
+    oid === INT8_OID
+      ? Number
+      : (pg.types.getTypeParser(oid) as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 const PROFILE_SQL_TYPES = ['text', 'int', 'text', 'text', 'text', 'text', 'text'] as const;
@@ -101,8 +103,13 @@ export class PostgresStore implements Store {
 
     const columns = eventColumns(batch);
     if (def.userScoped) {
-      const playerIds = def.type === 'logins' ? await this.upsertProfiles(client, batch) : await this.internPlayers(client, batch);
-      const lines = batch.rows.map((row) => csvLine(eventValues(batch, row, playerIds.get(row.userId ?? ''))));
+      const playerIds =
+        def.type === 'logins'
+          ? await this.upsertProfiles(client, batch)
+          : await this.internPlayers(client, batch);
+      const lines = batch.rows.map((row) =>
+        csvLine(eventValues(batch, row, playerIds.get(row.userId ?? ''))),
+      );
       await pipeline(
         Readable.from([lines.join('')]),
         client.query(copyFrom(`COPY ${def.type} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`)),
@@ -130,7 +137,8 @@ export class PostgresStore implements Store {
   private async internPlayers(client: pg.PoolClient, batch: WriteBatch): Promise<Map<string, number>> {
     const users = distinctUsers(batch.rows);
     const scope = [batch.dashboardId, batch.environment];
-    const select = 'SELECT id, user_id FROM players WHERE dashboard_id = $1 AND environment = $2 AND user_id = ANY($3::text[])';
+    const select =
+      'SELECT id, user_id FROM players WHERE dashboard_id = $1 AND environment = $2 AND user_id = ANY($3::text[])';
     const ids = new Map<string, number>();
     const collect = (rows: { id: number; user_id: string }[]) => {
       for (const r of rows) ids.set(r.user_id, r.id);
@@ -150,7 +158,8 @@ export class PostgresStore implements Store {
         ).rows,
       );
       const stillMissing = missing.filter((u) => !ids.has(u));
-      if (stillMissing.length > 0) collect((await client.query(select, [...scope, stillMissing])).rows);
+      if (stillMissing.length > 0)
+        collect((await client.query<{ id: number; user_id: string }>(select, [...scope, stillMissing])).rows);
     }
     return ids;
   }

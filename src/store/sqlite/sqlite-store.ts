@@ -63,9 +63,9 @@ export class SqliteStore implements Store {
 
   async writeBatch(batch: WriteBatch): Promise<WriteResult> {
     // Hold Kysely's single connection so no Kysely transaction can interleave with ours.
-    return this.db.connection().execute(() =>
-      Promise.resolve(this.raw.transaction(() => this.writeInTransaction(batch)).immediate()),
-    );
+    return this.db
+      .connection()
+      .execute(() => Promise.resolve(this.raw.transaction(() => this.writeInTransaction(batch)).immediate()));
   }
 
   private writeInTransaction(batch: WriteBatch): WriteResult {
@@ -86,7 +86,9 @@ export class SqliteStore implements Store {
     const columns = eventColumns(batch);
     const placeholders = columns.map(() => '?').join(', ');
     if (def.userScoped) {
-      const insert = this.statement(`INSERT INTO ${def.type} (${columns.join(', ')}) VALUES (${placeholders})`);
+      const insert = this.statement(
+        `INSERT INTO ${def.type} (${columns.join(', ')}) VALUES (${placeholders})`,
+      );
       for (const row of batch.rows) insert.run(eventValues(batch, row, playerIds.get(row.userId ?? '')));
     } else {
       const upsert = this.statement(
@@ -105,13 +107,17 @@ export class SqliteStore implements Store {
 
   private internPlayers(batch: WriteBatch): Map<string, number> {
     const ids = new Map<string, number>();
-    const find = this.statement('SELECT id FROM players WHERE dashboard_id = ? AND environment = ? AND user_id = ?');
+    const find = this.statement(
+      'SELECT id FROM players WHERE dashboard_id = ? AND environment = ? AND user_id = ?',
+    );
     const create = this.statement(
       'INSERT INTO players (dashboard_id, environment, user_id, first_seen_at) VALUES (?, ?, ?, ?) RETURNING id',
     );
     for (const userId of distinctUsers(batch.rows)) {
       const found = find.get(batch.dashboardId, batch.environment, userId) as { id: number } | undefined;
-      const row = found ?? (create.get(batch.dashboardId, batch.environment, userId, batch.receivedAt) as { id: number });
+      const row =
+        found ??
+        (create.get(batch.dashboardId, batch.environment, userId, batch.receivedAt) as { id: number });
       ids.set(userId, row.id);
     }
     return ids;
@@ -119,13 +125,27 @@ export class SqliteStore implements Store {
 
   private upsertProfiles(batch: WriteBatch): Map<string, number> {
     const ids = new Map<string, number>();
-    const columns = ['dashboard_id', 'environment', 'user_id', 'first_seen_at', 'last_login_at', ...PROFILE_COLUMNS];
+    const columns = [
+      'dashboard_id',
+      'environment',
+      'user_id',
+      'first_seen_at',
+      'last_login_at',
+      ...PROFILE_COLUMNS,
+    ];
     const upsert = this.statement(
       `INSERT INTO players (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
        ON CONFLICT (dashboard_id, environment, user_id) DO UPDATE SET ${profileMergeSql()} RETURNING id`,
     );
     for (const p of profileUpdates(batch.rows)) {
-      const row = upsert.get(batch.dashboardId, batch.environment, p.userId, batch.receivedAt, p.loginAt, ...p.values) as {
+      const row = upsert.get(
+        batch.dashboardId,
+        batch.environment,
+        p.userId,
+        batch.receivedAt,
+        p.loginAt,
+        ...p.values,
+      ) as {
         id: number;
       };
       ids.set(p.userId, row.id);
