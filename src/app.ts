@@ -1,45 +1,62 @@
-import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Config } from './config/config.js';
+import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
 import { installDocs } from './http/plugins/docs.js';
 import { installErrorHandler } from './http/plugins/errors.js';
+import { envelope } from './http/envelope.js';
 import { installRequireHttps } from './http/plugins/https.js';
-import { Metrics } from './http/plugins/metrics.js';
 import { installValidation } from './http/plugins/validation.js';
 import { adminV1Routes } from './http/routes/admin-v1.js';
 import { gamesV1Routes } from './http/routes/games-v1.js';
 import { healthRoutes } from './http/routes/health.js';
 import { v1IngestRoutes } from './http/routes/v1-ingest.js';
-import { IngestService } from './ingest/ingest.service.js';
-import { RecordsRepository } from './records/records.repository.js';
-import { RecordsService } from './records/records.service.js';
 import type { Store } from './store/store.js';
-import { TenancyRepository } from './tenancy/tenancy.repository.js';
-import { TenancyService } from './tenancy/tenancy.service.js';
 import { VERSION } from './version.js';
-
-export interface Services {
-  tenancy: TenancyService;
-  ingest: IngestService;
-  records: RecordsService;
-  metrics: Metrics;
-}
-
-/** The composition root's service half: shared by the HTTP app and the CLI. */
-export function buildServices(config: Config, store: Store): Services {
-  const metrics = new Metrics();
-  return {
-    metrics,
-    tenancy: new TenancyService(new TenancyRepository(store.db)),
-    ingest: new IngestService(store, config.maxBatchRecords, metrics),
-    records: new RecordsService(new RecordsRepository(store.db)),
-  };
-}
+import { buildServices } from './services.js';
+import { adminForgeRoutes } from './http/routes/admin-forge.js';
+import { forgeRoutes } from './http/routes/forge.js';
 
 export interface AppOptions {
-  /** Pino options, or false for none (tests). */
+  /**
+   * Pino options (e.g. `{ level, stream }` to capture logs in a test), or false for none. Given
+   * options keep the app's own redacting serializers: no option can make logs carry keys.
+   */
   logger?: FastifyServerOptions['logger'];
+  /** Run background workers (webhook deliveries) while the app is up: `npm start` does; tests drive them. */
+  startWorkers?: boolean;
+}
+
+/** Paths only: a query string may carry an API key (PlayFab's `?api_key=`), headers carry tokens. */
+const LOG_SERIALIZERS = {
+  req: (req: { method: string; url: string; id: string }) => ({
+    id: req.id,
+    method: req.method,
+    path: req.url.split('?')[0],
+  }),
+};
+
+/** Defence in depth: should a header or key ever reach a log line, its value is replaced. */
+const LOG_REDACT = {
+  paths: [
+    'req.headers.authorization',
+    'req.headers["x-api-key"]',
+    'req.query.api_key',
+    'headers.authorization',
+    'headers["x-api-key"]',
+    'authorization',
+    'api_key',
+  ],
+  censor: '[redacted]',
+};
+
+function loggerOptions(config: Config, given: AppOptions['logger']): FastifyServerOptions['logger'] {
+  if (given === false) return false;
+  const base = typeof given === 'object' ? given : { level: config.logLevel };
+  return {
+    ...base,
+    redact: LOG_REDACT,
+    serializers: { ...base.serializers, ...LOG_SERIALIZERS },
+  };
 }
 
 /** config → store → services → Fastify app. Does not listen: `server.ts` does. */
@@ -49,32 +66,23 @@ export async function buildApp(
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const services = buildServices(config, store);
-  const https =
-    config.tlsCertFile && config.tlsKeyFile
-      ? { https: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } }
-      : {};
+  const tls = readTls(config);
   const app = Fastify({
-    ...https,
-    logger: options.logger ?? {
-      level: config.logLevel,
-      // API keys may sit in a query string (PlayFab): log paths only, never query strings or headers.
-      serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split('?')[0],
-        }),
-      },
-    },
+    ...(tls ? { https: tls } : {}),
+    logger: loggerOptions(config, options.logger),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
-    return503OnClosing: true,
+    // X-Forwarded-* (proto, for, host) are believed only from these peers.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    // Answered below with the API's own envelope instead of Fastify's body.
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
   app.decorateRequest('principal', null);
+  app.decorateRequest('forgeCaller', null);
 
   installValidation(app);
   installErrorHandler(app);
   installBodyParsing(app);
+  installShutdownBehaviour(app, store);
   if (config.requireHttps) installRequireHttps(app);
   services.metrics.install(app);
   await installDocs(app, VERSION);
@@ -85,5 +93,42 @@ export async function buildApp(
   await app.register(adminV1Routes(services.tenancy, services.records, config.adminToken), {
     prefix: '/admin/v1',
   });
+  await app.register(forgeRoutes(services), { prefix: '/player' });
+  await app.register(
+    adminForgeRoutes(services.forgeKeys, services.players, services.quests, config.adminToken),
+    {
+      prefix: '/admin/v1',
+    },
+  );
+  if (options.startWorkers) {
+    app.addHook('onReady', async () => {
+      services.webhooks.start();
+    });
+    app.addHook('onClose', () => services.webhooks.stop());
+  }
   return app;
+}
+
+/**
+ * Graceful shutdown, from the moment `app.close()` starts: requests already running finish
+ * (their batches commit), their answers close the connection so keep-alive clients do not
+ * hold the server open, and requests that arrive later get 503 (the readiness probe included,
+ * so a load balancer stops sending traffic).
+ */
+function installShutdownBehaviour(app: FastifyInstance, store: Store): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    void reply.code(503).header('connection', 'close');
+    if (request.routeOptions.url === '/readyz') {
+      return reply.send({ status: 'unavailable', backend: store.backend });
+    }
+    return reply.send(envelope(503, 'the server is shutting down; retry the request', null));
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
 }

@@ -1,13 +1,51 @@
-import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config/config.js';
-import { openStore } from './store/open-store.js';
+import { ConfigError, configWarnings, loadConfig, readTls, unknownSettings } from './config/config.js';
+import { SchemaTooNewError } from './store/migrations/index.js';
+import type { Store } from './store/store.js';
 
-/** `npm start`: read config, open and migrate the store, listen; on SIGTERM finish in-flight work and exit. */
+/**
+ * Failures an operator fixes from the message alone: bad settings, a too-new database, and
+ * system or database errors with a code (port in use, database unreachable, access denied).
+ */
+function isOperatorError(error: unknown): error is Error {
+  if (error instanceof ConfigError || error instanceof SchemaTooNewError) return true;
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+}
+
+/** An error's message; an AggregateError (connecting to every address of a host) has none of its own. */
+function messageOf(error: Error): string {
+  if (error.message) return error.message;
+  if (error instanceof AggregateError) {
+    return error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ');
+  }
+  return error.name;
+}
+
+/**
+ * `npm start`: read config, open and migrate the store, listen; on SIGTERM/SIGINT stop
+ * accepting work, let in-flight requests finish and commit, close the store and exit 0.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const store = openStore(config);
-  await store.migrate();
-  const app = await buildApp(config, store);
+  // Certificate problems must stop the server before it touches the database.
+  readTls(config);
+  // The rest of the server loads only once the settings are known good: a typo fails at once.
+  const [{ buildApp }, { openStore }] = await Promise.all([
+    import('./app.js'),
+    import('./store/open-store.js'),
+  ]);
+  let store: Store | undefined = openStore(config);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    store = undefined;
+    throw error;
+  }
+  const app = await buildApp(config, store, { startWorkers: true });
+  for (const name of unknownSettings()) {
+    app.log.warn({ setting: name }, `unknown setting ${name} is ignored (misspelt?)`);
+  }
+  for (const warning of configWarnings(config)) app.log.warn(warning);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -15,17 +53,23 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     const timer = setTimeout(() => {
-      app.log.error('shutdown timed out; exiting');
+      app.log.error({ timeout_ms: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    void app
+    app
       .close()
-      .then(() => store.close())
-      .then(() => {
-        app.log.info('stopped');
-        process.exit(0);
-      });
+      .then(() => store?.close())
+      .then(
+        () => {
+          app.log.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => {
     stop('SIGTERM');
@@ -35,9 +79,17 @@ async function main(): Promise<void> {
   });
 
   await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   app.log.info(
     {
+      // The real address: with TRAITFORGE_PORT=0 the system picked the port.
+      url: `${config.tlsCertFile ? 'https' : 'http'}://${host}:${port}`,
+      port,
       backend: store.backend,
+      https: Boolean(config.tlsCertFile),
+      require_https: config.requireHttps,
       admin_api: config.adminToken ? 'enabled' : 'disabled (set TRAITFORGE_ADMIN_TOKEN)',
     },
     'traitforge ready',
@@ -45,8 +97,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message =
-    error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+  // Bad settings and a too-new database are the operator's to fix: the message says how, a
+  // stack trace would only bury it. Anything else is a fault: keep its stack.
+  const message = isOperatorError(error)
+    ? messageOf(error)
+    : error instanceof Error
+      ? (error.stack ?? messageOf(error))
+      : String(error);
   process.stderr.write(`traitforge: cannot start: ${message}\n`);
   process.exit(1);
 });

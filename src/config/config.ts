@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The server's settings, parsed once from the environment into a frozen object. */
 export const ConfigSchema = Type.Object({
@@ -15,15 +20,17 @@ export const ConfigSchema = Type.Object({
   maxBatchRecords: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
   logLevel: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    LOG_LEVELS.map((l) => Type.Literal(l)),
     { default: 'info' },
   ),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
 });
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
 /** Environment variable → config field, with how to read its text. */
-const ENV: Record<string, [keyof Config, 'string' | 'int' | 'bool' | 'list']> = {
+const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_PORT: ['port', 'int'],
   TRAITFORGE_HOST: ['host', 'string'],
   TRAITFORGE_DATA_DIR: ['dataDir', 'string'],
@@ -39,25 +46,74 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'bool' | 'list']> = 
   TRAITFORGE_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', 'int'],
 };
 
-export class ConfigError extends Error {}
+/** What each setting must be, said in the operator's terms when a value is refused. */
+const EXPECTED: Record<keyof Config, string> = {
+  port: 'must be a port number from 0 to 65535 (0 picks a free port)',
+  host: 'must be a listening address such as 127.0.0.1 or 0.0.0.0',
+  dataDir: 'must be a directory path',
+  databaseUrl: 'must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database)',
+  adminToken: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)',
+  tlsCertFile: 'must name a PEM certificate file',
+  tlsKeyFile: 'must name a PEM private key file',
+  requireHttps: 'must be true or false',
+  trustedProxies: 'must be a comma-separated list of IP addresses or CIDR ranges',
+  maxBatchRecords: 'must be a whole number from 1 to 100000',
+  bodyLimitBytes: 'must be a whole number of bytes, at least 1024',
+  logLevel: `must be one of ${LOG_LEVELS.join(', ')}`,
+  shutdownTimeoutMs: 'must be a whole number of milliseconds, 0 or more',
+};
 
-function readValue(name: string, text: string, kind: 'string' | 'int' | 'bool' | 'list'): unknown {
+/** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
+const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'databaseUrl']);
+
+/** Variables with the prefix that belong to something else than the server. */
+const FOREIGN_PREFIXES = ['TRAITFORGE_TEST_'];
+
+/** Named ranges Fastify's trustProxy (proxy-addr) understands besides addresses and CIDRs. */
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function envNameOf(field: string): string {
+  return Object.entries(ENV).find(([, [f]]) => f === field)?.[0] ?? field;
+}
+
+function readValue(name: string, text: string, kind: Kind): unknown {
   switch (kind) {
     case 'string':
-      return text;
-    case 'int':
-      if (!/^-?\d+$/.test(text)) throw new ConfigError(`${name} must be a whole number, got "${text}"`);
-      return Number(text);
-    case 'bool':
-      if (/^(1|true|yes|on)$/i.test(text)) return true;
-      if (/^(0|false|no|off)$/i.test(text)) return false;
+      // Stray spaces (a quoted value in an env file) are never meant: paths, URLs and tokens have none.
+      return text.trim();
+    case 'int': {
+      const trimmed = text.trim();
+      if (!/^-?\d+$/.test(trimmed)) throw new ConfigError(`${name} must be a whole number, got "${text}"`);
+      return Number(trimmed);
+    }
+    case 'bool': {
+      const trimmed = text.trim();
+      if (/^(1|true|yes|on)$/i.test(trimmed)) return true;
+      if (/^(0|false|no|off)$/i.test(trimmed)) return false;
       throw new ConfigError(`${name} must be true or false, got "${text}"`);
+    }
     case 'list':
       return text
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
   }
+}
+
+/** An IP address, an address/prefix CIDR range, or one of proxy-addr's named ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_PRESETS.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  if (rest.length > 0) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** Reads TRAITFORGE_* variables; a bad value fails here with a message naming the variable. */
@@ -70,16 +126,91 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return parseConfig({ ...raw, ...overrides });
 }
 
+/** Checks settings given as values (tests, the CLI, loadConfig); errors still name the variable. */
 export function parseConfig(input: Record<string, unknown>): Config {
   const value = Value.Default(ConfigSchema, structuredClone(input));
   const error = Value.Errors(ConfigSchema, value).First();
   if (error) {
-    const field = error.path.replace(/^\//, '').split('/')[0] ?? '';
-    const envName = Object.entries(ENV).find(([, [f]]) => f === field)?.[0] ?? field;
-    throw new ConfigError(`invalid setting ${envName}: ${error.message}`);
+    const field = (error.path.replace(/^\//, '').split('/')[0] ?? '') as keyof Config;
+    const expected = EXPECTED[field] as string | undefined;
+    if (expected === undefined) throw new ConfigError(`invalid setting ${field}: ${error.message}`);
+    const value: unknown = error.value;
+    const shown =
+      SECRET.has(field) || !['string', 'number', 'boolean'].includes(typeof value)
+        ? ''
+        : ` (got "${String(value as string | number | boolean)}")`;
+    throw new ConfigError(`invalid setting ${envNameOf(field)}: it ${expected}${shown}`);
   }
-  if (Boolean(value && (value as Config).tlsCertFile) !== Boolean(value && (value as Config).tlsKeyFile)) {
-    throw new ConfigError('TRAITFORGE_TLS_CERT and TRAITFORGE_TLS_KEY must be set together');
+  const config = value as Config;
+  for (const entry of config.trustedProxies) {
+    if (!isProxyAddress(entry)) {
+      throw new ConfigError(
+        `invalid setting TRAITFORGE_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8)`,
+      );
+    }
   }
-  return Object.freeze(value as Config);
+  if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) {
+    const missing = config.tlsCertFile ? 'TRAITFORGE_TLS_KEY' : 'TRAITFORGE_TLS_CERT';
+    throw new ConfigError(
+      `TRAITFORGE_TLS_CERT and TRAITFORGE_TLS_KEY must be set together: ${missing} is missing`,
+    );
+  }
+  return Object.freeze({ ...config, trustedProxies: Object.freeze([...config.trustedProxies]) }) as Config;
+}
+
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
+function readPem(name: string, file: string, what: string): Buffer {
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(`invalid setting ${name}: cannot read "${file}" (${reason})`);
+  }
+  if (!content.includes('-----BEGIN ')) {
+    throw new ConfigError(`invalid setting ${name}: "${file}" is not a PEM ${what}`);
+  }
+  return content;
+}
+
+/**
+ * The certificate and key named by TRAITFORGE_TLS_CERT/KEY, read and checked to form a usable
+ * pair; undefined when HTTPS is not configured. Every failure names the variable at fault.
+ */
+export function readTls(config: Pick<Config, 'tlsCertFile' | 'tlsKeyFile'>): TlsFiles | undefined {
+  if (!config.tlsCertFile || !config.tlsKeyFile) return undefined;
+  const cert = readPem('TRAITFORGE_TLS_CERT', config.tlsCertFile, 'certificate');
+  const key = readPem('TRAITFORGE_TLS_KEY', config.tlsKeyFile, 'private key');
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError(
+      `invalid settings TRAITFORGE_TLS_CERT/TRAITFORGE_TLS_KEY: the certificate and key are not a usable pair (${(error as Error).message})`,
+    );
+  }
+  return { cert, key };
+}
+
+/** TRAITFORGE_* variables the server does not know (likely typos): worth a warning at start. */
+export function unknownSettings(env: NodeJS.ProcessEnv = process.env): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('TRAITFORGE_') && !(name in ENV))
+    .filter((name) => !FOREIGN_PREFIXES.some((prefix) => name.startsWith(prefix)))
+    .sort();
+}
+
+/** Settings that are valid but probably not what the operator meant. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.requireHttps && !config.tlsCertFile && config.trustedProxies.length === 0) {
+    warnings.push(
+      'TRAITFORGE_REQUIRE_HTTPS is on but neither TLS (TRAITFORGE_TLS_CERT/KEY) nor a trusted proxy ' +
+        '(TRAITFORGE_TRUSTED_PROXIES) is configured: every API call will be refused',
+    );
+  }
+  return warnings;
 }

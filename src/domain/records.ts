@@ -40,6 +40,9 @@ export interface RecordTypeDef {
   readonly columns: readonly ColumnDef[];
 }
 
+/** Schema option: what a pattern-checked string must be, as the error message says it ("must be …"). */
+export const EXPECTED = 'x-expected';
+
 const MAX_TEXT = 256;
 const text = (description: string, maxLength = MAX_TEXT) =>
   Type.String({ minLength: 1, maxLength, description });
@@ -89,7 +92,11 @@ export const LoginSchema = record(
     level: Type.Optional(int32("User's level or rank in the app")),
     device: optionalText('Device of the user, e.g. iPad, iPhone X'),
     country: Type.Optional(
-      Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country (2 letters)' }),
+      Type.String({
+        pattern: '^[A-Za-z]{2}$',
+        description: 'ISO 3166-1 alpha-2 country (2 letters)',
+        [EXPECTED]: 'a 2-letter ISO 3166-1 alpha-2 country code, e.g. "US"',
+      }),
     ),
     platform: optionalText('Platform user is using, e.g. Steam'),
     language: Type.Optional(
@@ -97,6 +104,7 @@ export const LoginSchema = record(
         pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$',
         maxLength: 64,
         description: "User's language as an IETF tag, e.g. en-US",
+        [EXPECTED]: 'an IETF language tag, e.g. "en-US"',
       }),
     ),
     register_date: Type.Optional(Type.String({ maxLength: 10, description: 'YYYY-MM-DD' })),

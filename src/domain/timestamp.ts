@@ -1,10 +1,11 @@
 /**
  * Timestamps as the 12traits documents accept them, stored as epoch milliseconds (UTC).
- * Accepted: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 with "T", "Z" or an offset, epoch
+ * Accepted: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 with "T" (or a space), "Z" or an offset, epoch
  * seconds as a number or numeric string, and 13-digit epoch milliseconds.
  */
-const SPACE_FORMAT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?$/;
-const ISO_FORMAT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+/** "T" or a space between date and time (RFC 3339; Python's str(datetime), PostgreSQL's text output). */
+const DATE_TIME_FORMAT =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const DATE_FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const EPOCH_TEXT = /^\d{1,13}(\.\d+)?$/;
 
@@ -24,10 +25,14 @@ function utc(y: string, mo: string, d: string, h = '0', mi = '0', s = '0', frac 
     number,
   ];
   if (M < 1 || M > 12 || D < 1 || D > 31 || H > 23 || Mi > 59 || S > 59) return undefined;
-  const ms = Date.UTC(Y, M - 1, D, H, Mi, S) + Math.floor(Number(`0${frac || '.0'}`) * 1000);
-  // Date.UTC rolls 2019-02-30 over to March: reject dates that do not exist.
-  if (new Date(ms).getUTCDate() !== D) return undefined;
-  return ms;
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  date.setUTCFullYear(Y, M - 1, D);
+  date.setUTCHours(H, Mi, S, Math.floor(Number(`0${frac || '.0'}`) * 1000));
+  // Both roll 2019-02-30 over to March: reject dates that do not exist.
+  if (date.getUTCFullYear() !== Y || date.getUTCMonth() !== M - 1 || date.getUTCDate() !== D)
+    return undefined;
+  return date.getTime();
 }
 
 function fromEpoch(n: number, digits: number): number {
@@ -45,11 +50,10 @@ export function parseTimestamp(value: unknown): number | undefined {
     let m: RegExpExecArray | null;
     if (EPOCH_TEXT.test(text)) {
       ms = fromEpoch(Number(text), text.split('.')[0]?.length ?? 0);
-    } else if ((m = SPACE_FORMAT.exec(text))) {
-      ms = utc(m[1]!, m[2]!, m[3]!, m[4], m[5], m[6], m[7]);
-    } else if ((m = ISO_FORMAT.exec(text))) {
+    } else if ((m = DATE_TIME_FORMAT.exec(text))) {
       const local = utc(m[1]!, m[2]!, m[3]!, m[4], m[5], m[6] ?? '0', m[7]);
-      ms = local === undefined ? undefined : local - offsetMinutes(m[8]) * 60_000;
+      const offset = offsetMinutes(m[8]);
+      ms = local === undefined || offset === undefined ? undefined : local - offset * 60_000;
     } else if ((m = DATE_FORMAT.exec(text))) {
       ms = utc(m[1]!, m[2]!, m[3]!);
     }
@@ -57,11 +61,15 @@ export function parseTimestamp(value: unknown): number | undefined {
   return ms !== undefined && ms >= MIN_MS && ms < MAX_MS ? ms : undefined;
 }
 
-function offsetMinutes(zone: string | undefined): number {
+/** "Z", "+02:00", "+0200" or "+02" as minutes east of UTC; undefined for an impossible offset. */
+function offsetMinutes(zone: string | undefined): number | undefined {
   if (!zone || zone.toUpperCase() === 'Z') return 0;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2) || '0');
+  if (hours > 23 || minutes > 59) return undefined;
+  return sign * (hours * 60 + minutes);
 }
 
 /** Parses a "YYYY-MM-DD" date; returns the same text when valid. */

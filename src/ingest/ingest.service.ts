@@ -7,7 +7,7 @@ import type { Database } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 import { normalizeRecord, type NormalizedRow } from './normalize.js';
-import { schemaErrors } from './validate.js';
+import { schemaErrors, withoutNullOptionals } from './validate.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const MAX_IDEMPOTENCY_KEY = 255;
@@ -122,12 +122,14 @@ export class IngestService {
 
   private validate(
     request: IngestRequest,
-    records: unknown[],
+    sent: unknown[],
     noun: string,
     receivedAt: number,
   ): NormalizedRow[] {
     const { def } = request;
-    const schemaFailures: FieldError[] = schemaErrors(request.schema ?? def.schema, records);
+    const schema = request.schema ?? def.schema;
+    const records = withoutNullOptionals(schema, sent);
+    const schemaFailures: FieldError[] = schemaErrors(schema, records);
     const failed = new Set(schemaFailures.map((e) => e.index));
     const formatFailures: FieldError[] = [];
     const rows: NormalizedRow[] = [];

@@ -15,6 +15,7 @@ export interface NormalizedRow {
 
 export const MAX_EXTRA_BYTES = 16 * 1024;
 export const MAX_EXTRA_DEPTH = 8;
+const NUL_MESSAGE = 'must not contain the NUL character (\\u0000)';
 
 function depth(value: unknown): number {
   if (value === null || typeof value !== 'object') return 0;
@@ -33,11 +34,16 @@ export function normalizeRecord(
 ): NormalizedRow | undefined {
   const before = errors.length;
   let ts = receivedAt;
-  if (record.timestamp !== undefined && record.timestamp !== null && record.timestamp !== '') {
+  // Items are catalogue rows, not events: a `timestamp` on one is an unknown field like any other.
+  const timed = def.userScoped;
+  if (timed && record.timestamp !== undefined && record.timestamp !== null && record.timestamp !== '') {
     const parsed = parseTimestamp(record.timestamp);
     if (parsed === undefined) errors.push({ index, field: 'timestamp', message: TIMESTAMP_HINT });
     else ts = parsed;
   }
+  // PostgreSQL text cannot hold U+0000: refuse it on every backend rather than store it on one only.
+  const hasNul = (value: unknown) => typeof value === 'string' && value.includes('\u0000');
+  if (timed && hasNul(record.user_id)) errors.push({ index, field: 'user_id', message: NUL_MESSAGE });
   const values = def.columns.map(({ name, kind }) => {
     const value = record[name];
     if (value === undefined || value === null) return null;
@@ -58,6 +64,10 @@ export function normalizeRecord(
         return parsed ?? null;
       }
       default:
+        if (hasNul(value)) {
+          errors.push({ index, field: name, message: NUL_MESSAGE });
+          return null;
+        }
         return name === 'country' && typeof value === 'string'
           ? value.toUpperCase()
           : (value as string | number);
@@ -65,11 +75,11 @@ export function normalizeRecord(
   });
 
   let extra: string | null = null;
-  const known = new Set(['timestamp', 'user_id', ...def.columns.map((c) => c.name)]);
+  const known = new Set([...(timed ? ['timestamp', 'user_id'] : []), ...def.columns.map((c) => c.name)]);
   const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !known.has(k)));
   if (Object.keys(rest).length > 0) {
     extra = JSON.stringify(rest);
-    if (extra.length > MAX_EXTRA_BYTES) {
+    if (Buffer.byteLength(extra, 'utf8') > MAX_EXTRA_BYTES) {
       errors.push({
         index,
         field: null,

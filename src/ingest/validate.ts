@@ -2,6 +2,7 @@ import type { TObject, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import type { FieldError } from '../errors.js';
+import { EXPECTED } from '../domain/records.js';
 import { TIMESTAMP_HINT } from '../domain/timestamp.js';
 
 const checks = new WeakMap<TObject, TypeCheck<TObject>>();
@@ -52,7 +53,7 @@ function describe(error: ValueError): string {
     case ValueErrorType.StringMaxLength:
       return `must be at most ${String(schema.maxLength)} characters`;
     case ValueErrorType.StringPattern:
-      return schema.description ? `must be ${schema.description}` : 'has an invalid format';
+      return typeof schema[EXPECTED] === 'string' ? `must be ${schema[EXPECTED]}` : 'has an invalid format';
     case ValueErrorType.ArrayMaxItems:
       return `must have at most ${String(schema.maxItems)} entries`;
     case ValueErrorType.NumberMinimum:
@@ -90,4 +91,19 @@ export function schemaErrors(schema: TObject, records: readonly unknown[]): Fiel
     }
   });
   return errors;
+}
+
+/**
+ * Many JSON serializers write an absent optional field as `null`: such a field counts as not
+ * sent. Only the schema's own optional fields; nulls in required and unknown fields stay.
+ */
+export function withoutNullOptionals(schema: TObject, records: readonly unknown[]): unknown[] {
+  const required = new Set(schema.required ?? []);
+  const optional = (key: string) => Object.hasOwn(schema.properties, key) && !required.has(key);
+  return records.map((record) => {
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) return record;
+    const entries = Object.entries(record as Record<string, unknown>);
+    if (!entries.some(([k, v]) => v === null && optional(k))) return record;
+    return Object.fromEntries(entries.filter(([k, v]) => !(v === null && optional(k))));
+  });
 }

@@ -114,6 +114,96 @@ export interface DailyCountTable {
   count: number;
 }
 
+export interface ForgeKeyTable {
+  id: string;
+  partner: string;
+  game: string;
+  game_id: string;
+  key_hash: string;
+  daily_quota: number;
+  created_at: number;
+  revoked_at: number | null;
+}
+export interface ForgeUsageTable {
+  key_id: string;
+  day: string;
+  count: number;
+}
+export interface ForgePlayerTable {
+  id: string;
+  email: string | null;
+  created_at: number;
+}
+export interface ForgeIdentityTable {
+  identity_key: string;
+  player_id: string;
+  created_at: number;
+}
+export interface ForgeSessionTable {
+  id: Generated<number>;
+  game_id: string;
+  identity_key: string;
+  started_at: number;
+  ended_at: number;
+  hours: number;
+  record_id: string | null;
+  received_at: number;
+}
+export interface ForgeAchievementTable {
+  id: Generated<number>;
+  game_id: string;
+  identity_key: string;
+  title: string;
+  description: string | null;
+  unlocked: number;
+  unlock_time: number;
+  record_id: string | null;
+  received_at: number;
+}
+export interface ForgeQuestTable {
+  id: string;
+  game_id: string;
+  type: string;
+  target: number;
+  achievement_title: string | null;
+  starts_at: number;
+  ends_at: number;
+  reward_kind: string;
+  reward_amount: number;
+  created_at: number;
+}
+export interface ForgeProgressTable {
+  player_id: string;
+  quest_id: string;
+  current: number;
+  completed_at: number | null;
+  updated_at: number;
+}
+export interface ForgeRewardTable {
+  player_id: string;
+  quest_id: string;
+  kind: string;
+  amount: number;
+  granted_at: number;
+}
+export interface ForgeGameWebhookTable {
+  game_id: string;
+  url: string;
+  updated_at: number;
+}
+export interface ForgeWebhookDeliveryTable {
+  id: Generated<number>;
+  game_id: string;
+  url: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: number;
+  delivered_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
 export interface Database {
   dashboards: DashboardTable;
   api_keys: ApiKeyTable;
@@ -127,4 +217,15 @@ export interface Database {
   items: ItemTable;
   idempotency_keys: IdempotencyKeyTable;
   daily_counts: DailyCountTable;
+  forge_keys: ForgeKeyTable;
+  forge_usage: ForgeUsageTable;
+  forge_players: ForgePlayerTable;
+  forge_identities: ForgeIdentityTable;
+  forge_sessions: ForgeSessionTable;
+  forge_achievements: ForgeAchievementTable;
+  forge_quests: ForgeQuestTable;
+  forge_progress: ForgeProgressTable;
+  forge_rewards: ForgeRewardTable;
+  forge_game_webhooks: ForgeGameWebhookTable;
+  forge_webhook_deliveries: ForgeWebhookDeliveryTable;
 }

@@ -26,8 +26,15 @@ export interface WriteResult {
  * bulk-write path is the one backend-specific operation (COPY on PostgreSQL, prepared
  * statements on SQLite), always committed durably before it resolves.
  */
+/** What differs between backends, named once here instead of tested for around the code. */
+export interface StoreCapabilities {
+  /** `SELECT … FOR UPDATE` locks rows (PostgreSQL). SQLite serializes every write instead. */
+  readonly rowLocks: boolean;
+}
+
 export interface Store {
   readonly backend: Backend;
+  readonly capabilities: StoreCapabilities;
   readonly db: Kysely<Database>;
   writeBatch(batch: WriteBatch): Promise<WriteResult>;
   migrate(): Promise<string[]>;

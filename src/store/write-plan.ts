@@ -1,3 +1,4 @@
+import { utcDay } from '../domain/timestamp.js';
 import type { NormalizedRow } from '../ingest/normalize.js';
 import type { WriteBatch } from './store.js';
 
@@ -44,6 +45,44 @@ export function profileUpdates(rows: readonly NormalizedRow[]): ProfileUpdate[] 
     });
   }
   return [...byUser.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+}
+
+/**
+ * A batch's logins as rounds of profile updates, each round holding at most one update per user
+ * (one upsert statement), to be applied in order with `profileMergeSql`. Unlike the single fold
+ * of `profileUpdates`, this is exact when the stored profile is newer than some logins of the
+ * batch: each field takes the value of the latest login carrying it, and that value's own time
+ * decides against the stored profile. A user gets one round per distinct time among "latest
+ * login carrying field f" for each profile field, plus the batch's latest login: usually one.
+ */
+export function profileRounds(rows: readonly NormalizedRow[]): ProfileUpdate[][] {
+  const byUser = new Map<string, { latest: number; fields: { at: number; value: string | number }[] }>();
+  for (const row of rows) {
+    if (row.userId === null) continue;
+    const user = byUser.get(row.userId) ?? { latest: row.ts, fields: [] };
+    user.latest = Math.max(user.latest, row.ts);
+    PROFILE_COLUMNS.forEach((_, i) => {
+      const value = row.values[i] ?? null;
+      const field = user.fields[i];
+      // Ties go to the later record of the batch, as sequential sending would have it.
+      if (value !== null && (field === undefined || row.ts >= field.at))
+        user.fields[i] = { at: row.ts, value };
+    });
+    byUser.set(row.userId, user);
+  }
+  const rounds: ProfileUpdate[][] = [];
+  for (const userId of [...byUser.keys()].sort()) {
+    const { latest, fields } = byUser.get(userId)!;
+    const times = [...new Set([...fields.filter(Boolean).map((f) => f.at), latest])].sort((a, b) => a - b);
+    times.forEach((at, round) => {
+      const values = PROFILE_COLUMNS.map((_, i) => {
+        const field = fields[i];
+        return field?.at === at ? field.value : null;
+      });
+      (rounds[round] ??= []).push({ userId, loginAt: at, values });
+    });
+  }
+  return rounds;
 }
 
 /** Items upsert by item_id: within one batch the last occurrence wins. */
@@ -106,4 +145,70 @@ export function eventValues(
       ? [batch.dashboardId, batch.environment, row.ts, batch.receivedAt]
       : [batch.dashboardId, batch.environment, playerId, row.ts, batch.receivedAt];
   return [...head, ...row.values, row.extra];
+}
+
+/** The players a group of batches names, per dashboard and environment. */
+export interface ScopeUsers {
+  dashboardId: string;
+  environment: string;
+  /** User id → the earliest arrival among the group's batches naming it (its `first_seen_at`). */
+  firstSeen: Map<string, number>;
+}
+
+export function scopeKey(batch: Pick<WriteBatch, 'dashboardId' | 'environment'>): string {
+  return `${batch.dashboardId}\u0000${batch.environment}`;
+}
+
+/** Users of the group's user-scoped batches, grouped by scope. */
+export function usersByScope(batches: readonly WriteBatch[]): Map<string, ScopeUsers> {
+  const scopes = new Map<string, ScopeUsers>();
+  for (const batch of batches) {
+    if (!batch.def.userScoped) continue;
+    const key = scopeKey(batch);
+    let scope = scopes.get(key);
+    if (!scope) {
+      scope = { dashboardId: batch.dashboardId, environment: batch.environment, firstSeen: new Map() };
+      scopes.set(key, scope);
+    }
+    const seen = scope.firstSeen;
+    for (const row of batch.rows) {
+      if (row.userId === null) continue;
+      const at = seen.get(row.userId);
+      if (at === undefined || batch.receivedAt < at) seen.set(row.userId, batch.receivedAt);
+    }
+  }
+  return scopes;
+}
+
+/** Ascending code-unit order, the order concurrent writers lock players and counters in. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface DailyCount {
+  dashboardId: string;
+  environment: string;
+  recordType: string;
+  day: string;
+  count: number;
+}
+
+/** The group's `daily_counts` increments, one per counter, in key order (the lock order). */
+export function dailyCounts(batches: readonly WriteBatch[]): DailyCount[] {
+  const counts = new Map<string, DailyCount>();
+  for (const batch of batches) {
+    const day = utcDay(batch.receivedAt);
+    const key = [batch.dashboardId, batch.environment, batch.def.type, day].join('\u0000');
+    const entry = counts.get(key);
+    if (entry) entry.count += batch.rows.length;
+    else
+      counts.set(key, {
+        dashboardId: batch.dashboardId,
+        environment: batch.environment,
+        recordType: batch.def.type,
+        day,
+        count: batch.rows.length,
+      });
+  }
+  return [...counts.entries()].sort(([a], [b]) => compareText(a, b)).map(([, count]) => count);
 }

@@ -1,15 +1,28 @@
 import type { Kysely } from 'kysely';
 import type { ApiKeyTable, Database, DashboardTable } from '../store/database.js';
 
+/** A unique-constraint violation, on PostgreSQL (23505) or SQLite. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 /** SQL for dashboards and their API keys. */
 export class TenancyRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async createDashboard(dashboard: DashboardTable, keys: ApiKeyTable[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('dashboards').values(dashboard).execute();
-      await trx.insertInto('api_keys').values(keys).execute();
-    });
+  /** False when a concurrent request took the slug first (the unique constraint decides). */
+  async createDashboard(dashboard: DashboardTable, keys: ApiKeyTable[]): Promise<boolean> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('dashboards').values(dashboard).execute();
+        await trx.insertInto('api_keys').values(keys).execute();
+      });
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
   }
 
   findDashboard(id: string): Promise<DashboardTable | undefined> {

@@ -43,6 +43,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class TenancyService {
   constructor(
     private readonly repo: TenancyRepository,
+    /** Recognises a key of the other API family (Forge), which is 403 here rather than 401. */
+    private readonly isOtherFamilyKey: (key: string) => Promise<boolean> = () => Promise.resolve(false),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -79,7 +81,10 @@ export class TenancyService {
     const dashboard = { id: randomId('dsh'), name: trimmed, slug: slug ?? null, created_at: this.now() };
     const production = this.newKey(dashboard.id, 'production');
     const sandbox = this.newKey(dashboard.id, 'sandbox');
-    await this.repo.createDashboard(dashboard, [production.row, sandbox.row]);
+    if (!(await this.repo.createDashboard(dashboard, [production.row, sandbox.row]))) {
+      // Checked above, but a concurrent request may have taken the slug since.
+      throw new AppError('conflict', `slug "${slug ?? ''}" is taken by another dashboard`);
+    }
     return {
       id: dashboard.id,
       name: dashboard.name,
@@ -134,10 +139,23 @@ export class TenancyService {
     const hash = hashSecret(key);
     const row = await this.repo.findKeyByHash(hash);
     if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) {
+      if (await this.isOtherFamilyKey(key)) {
+        throw new AppError(
+          'forbidden',
+          'this is a Forge partner key: the 12traits API takes a dashboard API key',
+        );
+      }
       throw new AppError('unauthorized', 'invalid API key');
     }
     if (row.revoked_at !== null) throw new AppError('unauthorized', 'this API key has been revoked');
     return { dashboardId: row.dashboard_id, environment: row.environment, keyId: row.id };
+  }
+
+  /** True when the text is a live 12traits key (to answer 403, not 401, on the Forge API). */
+  async isApiKey(key: string): Promise<boolean> {
+    if (key.length > 200) return false;
+    const row = await this.repo.findKeyByHash(hashSecret(key));
+    return row !== undefined && row.revoked_at === null;
   }
 
   /** First-version paths name the game: it must be the key's own dashboard (id or slug). */

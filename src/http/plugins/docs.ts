@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * OpenAPI from the routes' own schemas, at /openapi.json, and an interactive page at /docs
- * (its assets are served from the package: no external requests).
+ * (its assets are served from the package: no external requests, no online validator).
+ * Every tag and security scheme a route names must be declared here.
  */
 export async function installDocs(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
@@ -29,12 +30,20 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
             scheme: 'bearer',
             description: 'The operator token, TRAITFORGE_ADMIN_TOKEN',
           },
+          forgeKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-API-Key',
+            description: 'A Forge partner key: base64("<partner>:<game>:<game-id>:<secret>")',
+          },
         },
       },
       tags: [
         { name: '12traits ingestion', description: 'JSON batch pushes, 1 to 1000 records each' },
         { name: 'first version', description: 'Game-scoped pushes of the first 12traits API' },
+        { name: 'forge', description: 'Forge partner API: playtime sessions and achievements' },
         { name: 'admin', description: 'Dashboards, keys and stored records (operator token)' },
+        { name: 'admin: forge', description: 'Forge keys, players and quests (operator token)' },
         { name: 'operations', description: 'Health and readiness probes' },
       ],
     },

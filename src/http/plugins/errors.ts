@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import { envelope } from '../envelope.js';
@@ -10,9 +11,35 @@ function fieldOf(error: FastifyError): string {
   return [error.validationContext, path || missing].filter(Boolean).join(' ');
 }
 
+/** Fastify's own client errors (FST_…) have messages written for callers; others may not. */
+function isFastifyError(error: FastifyError): boolean {
+  return typeof error.code === 'string' && error.code.startsWith('FST_');
+}
+
+/** What a client may be told about a 4xx it caused, in a plain sentence. */
+function clientMessage(
+  app: FastifyInstance,
+  error: FastifyError,
+  contentType: string,
+  status: number,
+): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `the request body is larger than the ${app.initialConfig.bodyLimit ?? 0} bytes allowed`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `unsupported Content-Type "${contentType}": send application/json`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'the request body is empty: send a JSON object';
+    default:
+      return isFastifyError(error) ? error.message : (STATUS_CODES[status] ?? 'bad request').toLowerCase();
+  }
+}
+
 /**
  * One error handler: typed service errors keep their status and message; Fastify's own
- * client errors get a plain sentence; anything else is a 500 that reveals nothing inside.
+ * client errors get a plain sentence; anything else is a 500 (or the 503 it asked for) whose
+ * body reveals nothing inside — no message, stack, SQL or file path, only the request id that
+ * finds the full error in the server's log.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -24,22 +51,17 @@ export function installErrorHandler(app: FastifyInstance): void {
       const message = `${fieldOf(error)} ${v?.message ?? 'is invalid'}`.trim();
       return reply.code(400).send(envelope(400, message, null));
     }
-    const status = error.statusCode ?? 500;
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
-      const message =
-        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? `the request body is larger than the ${app.initialConfig.bodyLimit ?? 0} bytes allowed`
-          : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? `unsupported Content-Type "${request.headers['content-type'] ?? ''}": send application/json`
-            : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-              ? 'the request body is empty: send a JSON object'
-              : error.message;
+      const message = clientMessage(app, error, request.headers['content-type'] ?? '', status);
       return reply.code(status).send(envelope(status, message, null));
     }
     request.log.error({ err: error }, 'request failed');
+    const code = status === 503 ? 503 : 500;
+    const what = code === 503 ? 'service unavailable' : 'internal server error';
     return reply
-      .code(500)
-      .send(envelope(500, `internal server error; quote request id ${request.id} to the operator`, null));
+      .code(code)
+      .send(envelope(code, `${what}; quote request id ${request.id} to the operator`, null));
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -95,12 +95,15 @@ export const foundation: Migration = {
       }
       await create.addColumn('extra', 'text').execute();
       // Newest-first listings per dashboard, and a player's own records (user reads, deletion).
+      // The player index is on player_id alone: every insert lands at a random player, and the
+      // narrower key (deduplicated by PostgreSQL, rowid-ordered by SQLite) halves the index
+      // pages a batch dirties; a player's few records are sorted after the lookup.
       await db.schema
         .createIndex(`${table}_scope_ts`)
         .on(table)
         .columns(['dashboard_id', 'environment', 'ts'])
         .execute();
-      await db.schema.createIndex(`${table}_player`).on(table).columns(['player_id', 'ts']).execute();
+      await db.schema.createIndex(`${table}_player`).on(table).columns(['player_id']).execute();
     }
 
     await db.schema

@@ -1,9 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationDialect } from './dialect.js';
 import { foundation } from './0001-foundation.js';
+import { forge } from './0002-forge.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
-export const MIGRATIONS: readonly (readonly [string, Migration])[] = [['0001-foundation', foundation]];
+export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
+  ['0001-foundation', foundation],
+  ['0002-forge', forge],
+];
 
 export class SchemaTooNewError extends Error {}
 
@@ -27,14 +31,17 @@ export async function migrate(db: Kysely<unknown>, dialect: MigrationDialect): P
   const done: string[] = [];
   for (const [name, migration] of MIGRATIONS) {
     if (applied.has(name)) continue;
-    await db.transaction().execute(async (trx) => {
-      // Two servers starting together: the primary key lets only one record the migration.
-      await sql`insert into traitforge_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(
-        trx,
-      );
+    const ran = await db.transaction().execute(async (trx) => {
+      // Two processes starting together (servers, a CLI): the first to record the migration
+      // runs it; the other waits on the write lock, records nothing and skips it.
+      const claimed =
+        await sql`insert into traitforge_migrations (name, applied_at) values (${name}, ${Date.now()})
+        on conflict (name) do nothing`.execute(trx);
+      if (!claimed.numAffectedRows) return false;
       await migration.up(trx, dialect);
+      return true;
     });
-    done.push(name);
+    if (ran) done.push(name);
   }
   return done;
 }

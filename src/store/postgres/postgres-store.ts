@@ -3,13 +3,14 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { utcDay } from '../../domain/timestamp.js';
+import type { RecordType } from '../../domain/records.js';
 import type { Database } from '../database.js';
 import { migrate } from '../migrations/index.js';
 import { POSTGRES_MIGRATION_DIALECT } from '../migrations/dialect.js';
 import type { Store, WriteBatch, WriteResult } from '../store.js';
 import {
-  distinctUsers,
+  compareText,
+  dailyCounts,
   eventColumns,
   eventValues,
   itemUpdateSql,
@@ -17,8 +18,11 @@ import {
   profileMergeSql,
   profileUpdates,
   PROFILE_COLUMNS,
+  scopeKey,
+  usersByScope,
+  type ScopeUsers,
 } from '../write-plan.js';
-import { csvLine } from './copy-csv.js';
+import { copyField } from './copy-csv.js';
 
 const INT8_OID = 20;
 /** Epoch-ms columns are bigint: read them as numbers (exact below 2^53). */
@@ -31,10 +35,42 @@ const types: pg.CustomTypesConfig = {
 
 const PROFILE_SQL_TYPES = ['text', 'int', 'text', 'text', 'text', 'text', 'text'] as const;
 
-/** The production backend: PostgreSQL through a pool; batches go in with COPY. */
+interface Pending {
+  batch: WriteBatch;
+  resolve(result: WriteResult): void;
+  reject(error: unknown): void;
+}
+
+type Attempt =
+  | { ok: true; results: WriteResult[] }
+  /** `atCommit`: COMMIT itself failed, so whether the group is stored is unknown. */
+  | { ok: false; error: unknown; atCommit: boolean };
+
+/** Batches that wait while the writer is busy are committed together, up to this many rows. */
+const MAX_GROUP_ROWS = 16_000;
+/** Transactions writing batches at once: one keeps the server's other core for HTTP and COPY parsing. */
+const WRITERS = 1;
+
+/** Player ids of a group, per scope (dashboard and environment), per user id. */
+type PlayerIds = Map<string, Map<string, number>>;
+
+/**
+ * The production backend: PostgreSQL through a pool; batches go in with COPY.
+ *
+ * Batches are written by one writer: those that arrive while it is busy are committed together
+ * in its next transaction (one COPY per record type, one commit), so the commit and round-trip
+ * costs are shared and concurrent batches never wait on each other's row locks. Each batch's
+ * promise settles after that commit. When a group fails before COMMIT, its batches are written
+ * again one per transaction, so a bad batch fails alone, as if it had been sent alone.
+ */
 export class PostgresStore implements Store {
   readonly backend = 'postgres';
+  readonly capabilities = { rowLocks: true };
   readonly db: Kysely<Database>;
+  private readonly queue: Pending[] = [];
+  private active = 0;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => undefined;
 
   private constructor(private readonly pool: pg.Pool) {
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -64,107 +100,188 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.idle;
     await this.db.destroy();
   }
 
-  async writeBatch(batch: WriteBatch): Promise<WriteResult> {
-    const client = await this.pool.connect();
+  writeBatch(batch: WriteBatch): Promise<WriteResult> {
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.queue.push({ batch, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.active < WRITERS && this.queue.length > 0) {
+      if (this.active === 0) this.idle = new Promise((resolve) => (this.markIdle = resolve));
+      this.active++;
+      void this.commitGroup(this.takeGroup()).finally(() => {
+        this.active--;
+        this.drain();
+        if (this.active === 0) this.markIdle();
+      });
+    }
+  }
+
+  private takeGroup(): Pending[] {
+    let rows = 0;
+    let take = 0;
+    while (
+      take < this.queue.length &&
+      (take === 0 || rows + this.queue[take]!.batch.rows.length <= MAX_GROUP_ROWS)
+    ) {
+      rows += this.queue[take]!.batch.rows.length;
+      take++;
+    }
+    return this.queue.splice(0, take);
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    const attempt = await this.transact(group.map((p) => p.batch));
+    if (attempt.ok) {
+      group.forEach((pending, i) => {
+        pending.resolve(attempt.results[i]!);
+      });
+      return;
+    }
+    if (group.length === 1 || attempt.atCommit) {
+      for (const pending of group) pending.reject(attempt.error);
+      return;
+    }
+    // Nothing was stored: one batch may have failed the group, so each goes in on its own.
+    for (const pending of group) {
+      const single = await this.transact([pending.batch]);
+      if (single.ok) pending.resolve(single.results[0]!);
+      else pending.reject(single.error);
+    }
+  }
+
+  /** One transaction for the batches: all of them are stored, or none. */
+  private async transact(batches: readonly WriteBatch[]): Promise<Attempt> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      return { ok: false, error, atCommit: false };
+    }
     let healthy = true;
+    let committing = false;
     try {
       await client.query('BEGIN');
-      const result = await this.writeInTransaction(client, batch);
-      await client.query(result.duplicate ? 'ROLLBACK' : 'COMMIT');
-      return result;
+      const results = await this.writeGroup(client, batches);
+      committing = true;
+      await client.query(results.every((r) => r.duplicate) ? 'ROLLBACK' : 'COMMIT');
+      return { ok: true, results };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         healthy = false;
       });
-      throw error;
+      return { ok: false, error, atCommit: committing };
     } finally {
       client.release(!healthy);
     }
   }
 
-  private async writeInTransaction(client: pg.PoolClient, batch: WriteBatch): Promise<WriteResult> {
-    const { dashboardId, environment, def } = batch;
-    if (batch.idempotency) {
-      const { key, requestHash, response, notBefore } = batch.idempotency;
-      await client.query(
-        'DELETE FROM idempotency_keys WHERE dashboard_id = $1 AND environment = $2 AND key = $3 AND created_at < $4',
-        [dashboardId, environment, key, notBefore],
-      );
-      const inserted = await client.query(
-        `INSERT INTO idempotency_keys (dashboard_id, environment, key, request_hash, response, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        [dashboardId, environment, key, requestHash, response, batch.receivedAt],
-      );
-      if (inserted.rowCount === 0) return { duplicate: true };
+  private async writeGroup(client: pg.PoolClient, batches: readonly WriteBatch[]): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    const live: WriteBatch[] = [];
+    for (const batch of batches) {
+      const duplicate = batch.idempotency ? !(await this.recordKey(client, batch)) : false;
+      results.push({ duplicate });
+      if (!duplicate) live.push(batch);
+    }
+    if (live.length === 0) return results;
+
+    // Every named player exists from here on (first seen: the earliest batch naming it); logins
+    // then merge their profiles batch by batch, in arrival order, as separate commits would.
+    const playerIds = await this.internPlayers(client, live);
+    for (const batch of live) {
+      if (batch.def.type === 'logins') await this.upsertProfiles(client, batch);
     }
 
-    const columns = eventColumns(batch);
-    if (def.userScoped) {
-      const playerIds =
-        def.type === 'logins'
-          ? await this.upsertProfiles(client, batch)
-          : await this.internPlayers(client, batch);
-      const lines = batch.rows.map((row) =>
-        csvLine(eventValues(batch, row, playerIds.get(row.userId ?? ''))),
-      );
-      await pipeline(
-        Readable.from([lines.join('')]),
-        client.query(copyFrom(`COPY ${def.type} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`)),
-      );
-    } else {
-      const rows = lastItemPerId(batch.rows).map((row) => eventValues(batch, row, undefined));
-      const params = columns.map((_, c) => rows.map((r) => r[c] ?? null));
-      const casts = ['text', 'text', 'int8', 'int8', 'text', 'float8', 'text', 'text', 'text', 'text'];
-      await client.query(
-        `INSERT INTO items (${columns.join(', ')})
-         SELECT * FROM unnest(${casts.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
-         ON CONFLICT (dashboard_id, environment, item_id) DO UPDATE SET ${itemUpdateSql(batch)}`,
-        params,
-      );
+    const byType = new Map<RecordType, WriteBatch[]>();
+    for (const batch of live) {
+      if (!batch.def.userScoped) continue;
+      const list = byType.get(batch.def.type);
+      if (list) list.push(batch);
+      else byType.set(batch.def.type, [batch]);
     }
+    for (const [type, list] of byType) await this.copyEvents(client, type, list, playerIds);
+    for (const batch of live) if (!batch.def.userScoped) await this.upsertItems(client, batch);
 
+    const counts = dailyCounts(live);
     await client.query(
-      `INSERT INTO daily_counts (dashboard_id, environment, record_type, day, count) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO daily_counts (dashboard_id, environment, record_type, day, count)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
        ON CONFLICT (dashboard_id, environment, record_type, day) DO UPDATE SET count = daily_counts.count + excluded.count`,
-      [dashboardId, environment, def.type, utcDay(batch.receivedAt), batch.rows.length],
+      [
+        counts.map((c) => c.dashboardId),
+        counts.map((c) => c.environment),
+        counts.map((c) => c.recordType),
+        counts.map((c) => c.day),
+        counts.map((c) => c.count),
+      ],
     );
-    return { duplicate: false };
+    return results;
   }
 
-  private async internPlayers(client: pg.PoolClient, batch: WriteBatch): Promise<Map<string, number>> {
-    const users = distinctUsers(batch.rows);
-    const scope = [batch.dashboardId, batch.environment];
+  /** Records the batch's idempotency key unless a live one exists (an expired one is replaced). */
+  private async recordKey(client: pg.PoolClient, batch: WriteBatch): Promise<boolean> {
+    const { key, requestHash, response, notBefore } = batch.idempotency!;
+    const recorded = await client.query(
+      `INSERT INTO idempotency_keys (dashboard_id, environment, key, request_hash, response, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (dashboard_id, environment, key) DO UPDATE SET request_hash = excluded.request_hash,
+         response = excluded.response, created_at = excluded.created_at
+       WHERE idempotency_keys.created_at < $7`,
+      [batch.dashboardId, batch.environment, key, requestHash, response, batch.receivedAt, notBefore],
+    );
+    return recorded.rowCount !== 0;
+  }
+
+  /** The id of every player the batches name, creating the players not seen before. */
+  private async internPlayers(client: pg.PoolClient, batches: readonly WriteBatch[]): Promise<PlayerIds> {
+    const ids: PlayerIds = new Map();
+    const scopes = [...usersByScope(batches).entries()].sort(([a], [b]) => compareText(a, b));
+    for (const [key, scope] of scopes) ids.set(key, await this.internScope(client, scope));
+    return ids;
+  }
+
+  private async internScope(client: pg.PoolClient, scope: ScopeUsers): Promise<Map<string, number>> {
+    const users = [...scope.firstSeen.keys()];
+    const params = [scope.dashboardId, scope.environment];
     const select =
       'SELECT id, user_id FROM players WHERE dashboard_id = $1 AND environment = $2 AND user_id = ANY($3::text[])';
     const ids = new Map<string, number>();
     const collect = (rows: { id: number; user_id: string }[]) => {
       for (const r of rows) ids.set(r.user_id, r.id);
     };
-    collect((await client.query<{ id: number; user_id: string }>(select, [...scope, users])).rows);
-    const missing = users.filter((u) => !ids.has(u));
-    if (missing.length > 0) {
+    collect((await client.query<{ id: number; user_id: string }>(select, [...params, users])).rows);
+    if (ids.size < users.length) {
+      // Sorted, so concurrent writers (other server processes) lock new players in one order.
+      const missing = users.filter((u) => !ids.has(u)).sort(compareText);
       // ON CONFLICT DO NOTHING takes no lock on existing players; a row another writer created
       // meanwhile is then read back by the second select.
       collect(
         (
           await client.query<{ id: number; user_id: string }>(
             `INSERT INTO players (dashboard_id, environment, user_id, first_seen_at)
-             SELECT $1, $2, u, $4 FROM unnest($3::text[]) AS u ON CONFLICT DO NOTHING RETURNING id, user_id`,
-            [...scope, missing, batch.receivedAt],
+             SELECT $1, $2, u, f FROM unnest($3::text[], $4::int8[]) AS t(u, f)
+             ON CONFLICT DO NOTHING RETURNING id, user_id`,
+            [...params, missing, missing.map((u) => scope.firstSeen.get(u)!)],
           )
         ).rows,
       );
       const stillMissing = missing.filter((u) => !ids.has(u));
       if (stillMissing.length > 0)
-        collect((await client.query<{ id: number; user_id: string }>(select, [...scope, stillMissing])).rows);
+        collect(
+          (await client.query<{ id: number; user_id: string }>(select, [...params, stillMissing])).rows,
+        );
     }
     return ids;
   }
 
-  private async upsertProfiles(client: pg.PoolClient, batch: WriteBatch): Promise<Map<string, number>> {
+  private async upsertProfiles(client: pg.PoolClient, batch: WriteBatch): Promise<void> {
     const updates = profileUpdates(batch.rows);
     const columns = ['user_id', 'last_login_at', ...PROFILE_COLUMNS];
     const arrays = [
@@ -173,13 +290,51 @@ export class PostgresStore implements Store {
       ...PROFILE_COLUMNS.map((_, i) => updates.map((p) => p.values[i] ?? null)),
     ];
     const casts = ['text', 'int8', ...PROFILE_SQL_TYPES];
-    const result = await client.query<{ id: number; user_id: string }>(
+    await client.query(
       `INSERT INTO players (dashboard_id, environment, first_seen_at, ${columns.join(', ')})
        SELECT $1, $2, $3, * FROM unnest(${casts.map((t, i) => `$${i + 4}::${t}[]`).join(', ')})
-       ON CONFLICT (dashboard_id, environment, user_id) DO UPDATE SET ${profileMergeSql()}
-       RETURNING id, user_id`,
+       ON CONFLICT (dashboard_id, environment, user_id) DO UPDATE SET ${profileMergeSql()}`,
       [batch.dashboardId, batch.environment, batch.receivedAt, ...arrays],
     );
-    return new Map(result.rows.map((r) => [r.user_id, r.id]));
+  }
+
+  /** The batches' rows of one event type, in one COPY. */
+  private async copyEvents(
+    client: pg.PoolClient,
+    type: RecordType,
+    batches: readonly WriteBatch[],
+    playerIds: PlayerIds,
+  ): Promise<void> {
+    const chunks: string[] = [];
+    for (const batch of batches) {
+      const ids = playerIds.get(scopeKey(batch))!;
+      const head = `${copyField(batch.dashboardId)}\t${copyField(batch.environment)}\t`;
+      const received = `\t${batch.receivedAt}`;
+      const lines = new Array<string>(batch.rows.length);
+      batch.rows.forEach((row, i) => {
+        let line = head + String(ids.get(row.userId!)) + '\t' + String(row.ts) + received;
+        for (const value of row.values) line += '\t' + copyField(value);
+        lines[i] = line + '\t' + copyField(row.extra) + '\n';
+      });
+      chunks.push(lines.join(''));
+    }
+    const columns = eventColumns(batches[0]!);
+    await pipeline(
+      Readable.from(chunks),
+      client.query(copyFrom(`COPY ${type} (${columns.join(', ')}) FROM STDIN`)),
+    );
+  }
+
+  private async upsertItems(client: pg.PoolClient, batch: WriteBatch): Promise<void> {
+    const columns = eventColumns(batch);
+    const rows = lastItemPerId(batch.rows).map((row) => eventValues(batch, row, undefined));
+    const params = columns.map((_, c) => rows.map((r) => r[c] ?? null));
+    const casts = ['text', 'text', 'int8', 'int8', 'text', 'float8', 'text', 'text', 'text', 'text'];
+    await client.query(
+      `INSERT INTO items (${columns.join(', ')})
+       SELECT * FROM unnest(${casts.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+       ON CONFLICT (dashboard_id, environment, item_id) DO UPDATE SET ${itemUpdateSql(batch)}`,
+      params,
+    );
   }
 }

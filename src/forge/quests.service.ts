@@ -1,0 +1,389 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { AppError } from '../errors.js';
+import { formatTimestamp, parseTimestamp } from '../domain/timestamp.js';
+import type { Database, ForgeQuestTable } from '../store/database.js';
+import { randomId } from '../tenancy/secrets.js';
+import { percentOf, questCurrent, QUEST_TYPES, type QuestType } from './quest-progress.js';
+
+export interface QuestInput {
+  type: string;
+  target: number;
+  achievement_title?: string | undefined;
+  starts_at: string | number;
+  ends_at: string | number;
+  reward: { kind: string; amount: number };
+}
+
+export interface QuestView {
+  id: string;
+  game_id: string;
+  type: QuestType;
+  target: number;
+  achievement_title: string | null;
+  starts_at: string;
+  ends_at: string;
+  reward: { kind: string; amount: number };
+  created_at: string;
+}
+
+export interface ProgressView {
+  quest_id: string;
+  type: QuestType;
+  current: number;
+  target: number;
+  percent: number;
+  completed_at: string | null;
+}
+
+export interface RewardView {
+  quest_id: string;
+  kind: string;
+  amount: number;
+  granted_at: string;
+}
+
+const WHOLE_TARGET: ReadonlySet<string> = new Set([
+  'days_in_week',
+  'days_in_row',
+  'achievement',
+  'achievements_count',
+]);
+const round = (n: number) => Math.round(n * 10_000) / 10_000;
+
+function view(q: ForgeQuestTable): QuestView {
+  return {
+    id: q.id,
+    game_id: q.game_id,
+    type: q.type as QuestType,
+    target: q.target,
+    achievement_title: q.achievement_title,
+    starts_at: formatTimestamp(q.starts_at),
+    ends_at: formatTimestamp(q.ends_at),
+    reward: { kind: q.reward_kind, amount: q.reward_amount },
+    created_at: formatTimestamp(q.created_at),
+  };
+}
+
+/**
+ * Quests per game and each player's progress. Progress is recomputed from the player's
+ * records (all their identities) inside the writing transaction, with the player's row
+ * locked where the backend has row locks, so concurrent batches for one player serialize;
+ * the reward's primary key makes the grant happen exactly once.
+ */
+export class QuestService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly rowLocks: boolean,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(gameId: string, input: QuestInput): Promise<QuestView> {
+    const quest = this.validate(gameId, input);
+    await this.db.insertInto('forge_quests').values(quest).execute();
+    // Play already recorded inside the window counts: bring every player of the game up to date.
+    const players = await this.playersOfGame(gameId);
+    for (const playerId of players) {
+      await this.db.transaction().execute((trx) => this.recompute(trx, playerId, gameId));
+    }
+    return view(quest);
+  }
+
+  private validate(gameId: string, input: QuestInput): ForgeQuestTable {
+    if (!(QUEST_TYPES as readonly string[]).includes(input.type)) {
+      throw new AppError('bad_request', `type must be one of ${QUEST_TYPES.join(', ')}`);
+    }
+    const type = input.type as QuestType;
+    const target = type === 'achievement' ? 1 : input.target;
+    if (!Number.isFinite(target) || target <= 0)
+      throw new AppError('bad_request', 'target must be a number above 0');
+    if (WHOLE_TARGET.has(type) && !Number.isInteger(target))
+      throw new AppError('bad_request', `target of a ${type} quest must be a whole number`);
+    if (type === 'days_in_week' && target > 7)
+      throw new AppError('bad_request', 'target of a days_in_week quest is at most 7');
+    const title = input.achievement_title?.trim();
+    if (type === 'achievement' && !title)
+      throw new AppError('bad_request', 'achievement_title is required for an achievement quest');
+    const startsAt = parseTimestamp(input.starts_at);
+    const endsAt = parseTimestamp(input.ends_at);
+    if (startsAt === undefined)
+      throw new AppError(
+        'bad_request',
+        'starts_at must be a timestamp: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 or epoch seconds',
+      );
+    if (endsAt === undefined)
+      throw new AppError(
+        'bad_request',
+        'ends_at must be a timestamp: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 or epoch seconds',
+      );
+    if (endsAt <= startsAt) throw new AppError('bad_request', 'ends_at must be after starts_at');
+    const kind = input.reward.kind.trim();
+    if (kind.length === 0 || kind.length > 64)
+      throw new AppError('bad_request', 'reward.kind must be 1 to 64 characters');
+    if (!Number.isFinite(input.reward.amount) || input.reward.amount < 0)
+      throw new AppError('bad_request', 'reward.amount must be a number ≥ 0');
+    return {
+      id: randomId('qst'),
+      game_id: gameId,
+      type,
+      target,
+      achievement_title: type === 'achievement' || type === 'achievements_count' ? (title ?? null) : null,
+      starts_at: startsAt,
+      ends_at: endsAt,
+      reward_kind: kind,
+      reward_amount: input.reward.amount,
+      created_at: this.now(),
+    };
+  }
+
+  async list(gameId: string): Promise<QuestView[]> {
+    const rows = await this.db
+      .selectFrom('forge_quests')
+      .selectAll()
+      .where('game_id', '=', gameId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(view);
+  }
+
+  /** Players holding an identity that has records in the game. */
+  private async playersOfGame(gameId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('forge_identities as i')
+      .select('i.player_id')
+      .where((eb) =>
+        eb.or([
+          eb.exists(
+            eb
+              .selectFrom('forge_sessions as s')
+              .select('s.id')
+              .whereRef('s.identity_key', '=', 'i.identity_key')
+              .where('s.game_id', '=', gameId),
+          ),
+          eb.exists(
+            eb
+              .selectFrom('forge_achievements as a')
+              .select('a.id')
+              .whereRef('a.identity_key', '=', 'i.identity_key')
+              .where('a.game_id', '=', gameId),
+          ),
+        ]),
+      )
+      .distinct()
+      .orderBy('i.player_id')
+      .execute();
+    return rows.map((r) => r.player_id);
+  }
+
+  /** Games that have quests and records of this player: what a new link can move. */
+  async recomputePlayer(playerId: string): Promise<void> {
+    const keys = (
+      await this.db
+        .selectFrom('forge_identities')
+        .select('identity_key')
+        .where('player_id', '=', playerId)
+        .execute()
+    ).map((r) => r.identity_key);
+    if (keys.length === 0) return;
+    const games = await this.db
+      .selectFrom('forge_quests')
+      .select('game_id')
+      .distinct()
+      .where((eb) =>
+        eb.or([
+          eb.exists(
+            eb
+              .selectFrom('forge_sessions as s')
+              .select('s.id')
+              .whereRef('s.game_id', '=', 'forge_quests.game_id')
+              .where('s.identity_key', 'in', keys),
+          ),
+          eb.exists(
+            eb
+              .selectFrom('forge_achievements as a')
+              .select('a.id')
+              .whereRef('a.game_id', '=', 'forge_quests.game_id')
+              .where('a.identity_key', 'in', keys),
+          ),
+        ]),
+      )
+      .execute();
+    for (const { game_id } of games) {
+      await this.db.transaction().execute((trx) => this.recompute(trx, playerId, game_id));
+    }
+  }
+
+  /** Recomputes one player's progress on one game's quests, granting completed rewards once. */
+  async recompute(trx: Transaction<Database>, playerId: string, gameId: string): Promise<void> {
+    if (this.rowLocks) await sql`select id from forge_players where id = ${playerId} for update`.execute(trx);
+    const quests = await trx.selectFrom('forge_quests').selectAll().where('game_id', '=', gameId).execute();
+    if (quests.length === 0) return;
+    const keys = (
+      await trx
+        .selectFrom('forge_identities')
+        .select('identity_key')
+        .where('player_id', '=', playerId)
+        .execute()
+    ).map((r) => r.identity_key);
+    if (keys.length === 0) return;
+    const sessions = (
+      await trx
+        .selectFrom('forge_sessions')
+        .select(['started_at', 'ended_at'])
+        .where('game_id', '=', gameId)
+        .where('identity_key', 'in', keys)
+        .execute()
+    ).map((s) => ({ start: s.started_at, end: s.ended_at }));
+    const unlocks = (
+      await trx
+        .selectFrom('forge_achievements')
+        .select(['title', 'unlock_time'])
+        .where('game_id', '=', gameId)
+        .where('identity_key', 'in', keys)
+        .where('unlocked', '=', 1)
+        .execute()
+    ).map((a) => ({ title: a.title, at: a.unlock_time }));
+    const existing = new Map(
+      (
+        await trx
+          .selectFrom('forge_progress')
+          .select(['quest_id', 'completed_at'])
+          .where('player_id', '=', playerId)
+          .execute()
+      ).map((p) => [p.quest_id, p.completed_at]),
+    );
+    const now = this.now();
+    const webhook = await trx
+      .selectFrom('forge_game_webhooks')
+      .select('url')
+      .where('game_id', '=', gameId)
+      .executeTakeFirst();
+    for (const quest of quests) {
+      const current = round(
+        questCurrent(
+          {
+            type: quest.type as QuestType,
+            target: quest.target,
+            achievementTitle: quest.achievement_title,
+            startsAt: quest.starts_at,
+            endsAt: quest.ends_at,
+          },
+          sessions,
+          unlocks,
+        ),
+      );
+      let completedAt = existing.get(quest.id) ?? null;
+      if (completedAt === null && current >= quest.target) {
+        const granted = await trx
+          .insertInto('forge_rewards')
+          .values({
+            player_id: playerId,
+            quest_id: quest.id,
+            kind: quest.reward_kind,
+            amount: quest.reward_amount,
+            granted_at: now,
+          })
+          .onConflict((oc) => oc.columns(['player_id', 'quest_id']).doNothing())
+          .executeTakeFirst();
+        completedAt = now;
+        if ((granted.numInsertedOrUpdatedRows ?? 0n) > 0n && webhook) {
+          await trx
+            .insertInto('forge_webhook_deliveries')
+            .values({
+              game_id: gameId,
+              url: webhook.url,
+              payload: JSON.stringify({
+                event: 'quest.completed',
+                game_id: gameId,
+                quest_id: quest.id,
+                player_id: playerId,
+                reward: { kind: quest.reward_kind, amount: quest.reward_amount },
+                completed_at: formatTimestamp(now),
+              }),
+              attempts: 0,
+              next_attempt_at: now,
+              delivered_at: null,
+              failed_at: null,
+              last_error: null,
+              created_at: now,
+            })
+            .execute();
+        }
+      }
+      await trx
+        .insertInto('forge_progress')
+        .values({
+          player_id: playerId,
+          quest_id: quest.id,
+          current,
+          completed_at: completedAt,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['player_id', 'quest_id'])
+            .doUpdateSet({ current, completed_at: completedAt, updated_at: now }),
+        )
+        .execute();
+    }
+  }
+
+  /** Progress of a player on every quest of a game (or of every game), zero where nothing counted yet. */
+  async progress(playerId: string, gameId?: string): Promise<ProgressView[]> {
+    let query = this.db
+      .selectFrom('forge_quests as q')
+      .leftJoin('forge_progress as p', (j) =>
+        j.onRef('p.quest_id', '=', 'q.id').on('p.player_id', '=', playerId),
+      )
+      .select(['q.id', 'q.type', 'q.target', 'p.current', 'p.completed_at']);
+    query =
+      gameId === undefined
+        ? query.where('p.player_id', '=', playerId)
+        : query.where('q.game_id', '=', gameId);
+    const rows = await query.orderBy('q.created_at').orderBy('q.id').execute();
+    return rows.map((r) => ({
+      quest_id: r.id,
+      type: r.type as QuestType,
+      current: r.current ?? 0,
+      target: r.target,
+      percent: percentOf(r.current ?? 0, r.target),
+      completed_at: r.completed_at === null ? null : formatTimestamp(r.completed_at),
+    }));
+  }
+
+  async rewards(playerId: string): Promise<RewardView[]> {
+    const rows = await this.db
+      .selectFrom('forge_rewards')
+      .selectAll()
+      .where('player_id', '=', playerId)
+      .orderBy('granted_at')
+      .orderBy('quest_id')
+      .execute();
+    return rows.map((r) => ({
+      quest_id: r.quest_id,
+      kind: r.kind,
+      amount: r.amount,
+      granted_at: formatTimestamp(r.granted_at),
+    }));
+  }
+
+  async setWebhook(gameId: string, url: string | null): Promise<void> {
+    if (url === null) {
+      await this.db.deleteFrom('forge_game_webhooks').where('game_id', '=', gameId).execute();
+      return;
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new AppError('bad_request', 'url must be an absolute http(s) URL');
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+      throw new AppError('bad_request', 'url must be an absolute http(s) URL');
+    await this.db
+      .insertInto('forge_game_webhooks')
+      .values({ game_id: gameId, url, updated_at: this.now() })
+      .onConflict((oc) => oc.column('game_id').doUpdateSet({ url, updated_at: this.now() }))
+      .execute();
+  }
+}

@@ -1,0 +1,45 @@
+import type { Config } from './config/config.js';
+import { ForgeIngestService } from './forge/forge-ingest.service.js';
+import { ForgeKeyService } from './forge/forge-keys.service.js';
+import { PlayersRepository } from './forge/players.repository.js';
+import { PlayersService } from './forge/players.service.js';
+import { QuestService } from './forge/quests.service.js';
+import { WebhookWorker } from './forge/webhook-worker.js';
+import { Metrics } from './http/plugins/metrics.js';
+import { IngestService } from './ingest/ingest.service.js';
+import { RecordsRepository } from './records/records.repository.js';
+import { RecordsService } from './records/records.service.js';
+import type { Store } from './store/store.js';
+import { TenancyRepository } from './tenancy/tenancy.repository.js';
+import { TenancyService } from './tenancy/tenancy.service.js';
+
+export interface Services {
+  tenancy: TenancyService;
+  ingest: IngestService;
+  records: RecordsService;
+  metrics: Metrics;
+  forgeKeys: ForgeKeyService;
+  forgeIngest: ForgeIngestService;
+  players: PlayersService;
+  quests: QuestService;
+  webhooks: WebhookWorker;
+}
+
+/** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
+export function buildServices(config: Config, store: Store): Services {
+  const metrics = new Metrics();
+  const forgeKeys = new ForgeKeyService(store.db);
+  const quests = new QuestService(store.db, store.capabilities.rowLocks);
+  const playersRepo = new PlayersRepository(store.db);
+  return {
+    metrics,
+    tenancy: new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key)),
+    ingest: new IngestService(store, config.maxBatchRecords, metrics),
+    records: new RecordsService(new RecordsRepository(store.db)),
+    forgeKeys,
+    forgeIngest: new ForgeIngestService(store.db, playersRepo, quests, config.maxBatchRecords),
+    players: new PlayersService(playersRepo, quests),
+    quests,
+    webhooks: new WebhookWorker(store.db),
+  };
+}
