@@ -14,7 +14,7 @@ import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
 import { buildServices } from './services.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
-import { forgeRoutes } from './http/routes/forge.js';
+import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
 
 export interface AppOptions {
   /**
@@ -71,6 +71,8 @@ export async function buildApp(
     ...(tls ? { https: tls } : {}),
     logger: loggerOptions(config, options.logger),
     bodyLimit: config.bodyLimitBytes,
+    // Long enough that an over-long id reaches route validation and gets a 400 in the API's shape.
+    maxParamLength: 1000,
     // X-Forwarded-* (proto, for, host) are believed only from these peers.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     // Answered below with the API's own envelope instead of Fastify's body.
@@ -93,7 +95,7 @@ export async function buildApp(
   await app.register(adminV1Routes(services.tenancy, services.records, config.adminToken), {
     prefix: '/admin/v1',
   });
-  await app.register(forgeRoutes(services), { prefix: '/player' });
+  await app.register(forgeRoutes(services), { prefix: FORGE_PREFIX });
   await app.register(
     adminForgeRoutes(services.forgeKeys, services.players, services.quests, config.adminToken),
     {
@@ -126,7 +128,11 @@ function installShutdownBehaviour(app: FastifyInstance, store: Store): void {
     if (request.routeOptions.url === '/readyz') {
       return reply.send({ status: 'unavailable', backend: store.backend });
     }
-    return reply.send(envelope(503, 'the server is shutting down; retry the request', null));
+    const message = 'the server is shutting down; retry the request';
+    // Each API family keeps its documented body, even now.
+    return reply.send(
+      request.url.startsWith(`${FORGE_PREFIX}/`) ? forgeError(503, message) : envelope(503, message, null),
+    );
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');

@@ -170,13 +170,16 @@ describe.each(BACKENDS)('admin API on %s', (backend) => {
       }
     });
 
-    it.each<[string, unknown]>([
-      ['no environment', {}],
-      ['an unknown environment', { environment: 'staging' }],
-      ['no body', undefined],
-    ])('refuses %s with 400', async (_name, body) => {
-      const res = await t.admin('POST', `/dashboards/${dash.id}/keys`, body);
-      expect(res.statusCode).toBe(400);
+    it.each<[string, unknown, RegExp]>([
+      ['no environment', {}, /^body environment is required$/],
+      [
+        'an unknown environment',
+        { environment: 'staging' },
+        /^body environment must be one of production, sandbox$/,
+      ],
+      ['no body', undefined, /body/],
+    ])('refuses %s with 400', async (_name, body, message) => {
+      expectError(await t.admin('POST', `/dashboards/${dash.id}/keys`, body), 400, message);
     });
 
     it('revokes a key at once; twice is harmless; an unknown key or another dashboard’s key is 404', async () => {
@@ -269,7 +272,10 @@ describe.each(BACKENDS)('admin API on %s', (backend) => {
     });
 
     it.each([
-      ['/records/players', /type/],
+      [
+        '/records/players',
+        /^params type must be one of actions, logins, purchases, virtual_purchases, level_ups, items, social_dynamics$/,
+      ],
       ['/records/actions?limit=0', /limit/],
       ['/records/actions?limit=1001', /limit/],
       ['/records/actions?limit=ten', /limit/],

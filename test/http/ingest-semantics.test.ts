@@ -328,7 +328,7 @@ describe.each(BACKENDS)('ingestion semantics on %s', (backend) => {
       const corrupt = await raw(Buffer.concat([zipped.subarray(0, 10), Buffer.from('garbage')]), {
         'content-encoding': 'gzip',
       });
-      expect(corrupt.statusCode).toBe(400);
+      expect(corrupt.json()).toEqual({ code: 400, message: 'the gzip request body is corrupt', data: null });
     });
 
     it('a gzip bomb larger than the body limit once inflated is 413', async () => {
@@ -350,6 +350,7 @@ describe.each(BACKENDS)('ingestion semantics on %s', (backend) => {
         /application\/json/,
       ],
       ['an XML content type', 415, '<actions/>', { 'content-type': 'application/xml' }, /application\/json/],
+      ['a text/plain body', 415, '{"actions":[]}', { 'content-type': 'text/plain' }, /text\/plain/],
       ['an empty body', 400, '', {}, /empty/],
       ['a JSON array', 400, '[]', {}, /"actions"/],
       ['a body without the key', 400, '{"users":[]}', {}, /"actions"/],

@@ -3,12 +3,26 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import { envelope } from '../envelope.js';
 
-function fieldOf(error: FastifyError): string {
+/** "body name is required", "querystring environment must be one of production, sandbox". */
+function validationMessage(error: FastifyError): string {
   const v = error.validation?.[0];
-  if (!v) return '';
+  if (!v) return 'the request is invalid';
+  const params = v.params as {
+    missingProperty?: string;
+    allowedValues?: unknown[];
+    additionalProperty?: string;
+  };
   const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  const missing = (v.params as { missingProperty?: string }).missingProperty;
-  return [error.validationContext, path || missing].filter(Boolean).join(' ');
+  const where = [error.validationContext, path || params.missingProperty].filter(Boolean).join(' ');
+  const what =
+    v.keyword === 'required'
+      ? 'is required'
+      : v.keyword === 'enum'
+        ? `must be one of ${(params.allowedValues ?? []).map(String).join(', ')}`
+        : v.keyword === 'additionalProperties'
+          ? `has an unknown field "${params.additionalProperty ?? ''}"`
+          : (v.message ?? 'is invalid');
+  return `${where} ${what}`.trim();
 }
 
 /** Fastify's own client errors (FST_…) have messages written for callers; others may not. */
@@ -30,6 +44,9 @@ function clientMessage(
       return `unsupported Content-Type "${contentType}": send application/json`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'the request body is empty: send a JSON object';
+    case 'Z_DATA_ERROR':
+    case 'Z_BUF_ERROR':
+      return 'the gzip request body is corrupt';
     default:
       return isFastifyError(error) ? error.message : (STATUS_CODES[status] ?? 'bad request').toLowerCase();
   }
@@ -47,11 +64,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(error.status).send(envelope(error.status, error.message, error.data));
     }
     if (error.validation) {
-      const v = error.validation[0];
-      const message = `${fieldOf(error)} ${v?.message ?? 'is invalid'}`.trim();
-      return reply.code(400).send(envelope(400, message, null));
+      return reply.code(400).send(envelope(400, validationMessage(error), null));
     }
-    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    // zlib's errors while inflating a gzip body are the client's: its body is corrupt.
+    const corruptGzip = typeof error.code === 'string' && error.code.startsWith('Z_');
+    const status = corruptGzip ? 400 : typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
       const message = clientMessage(app, error, request.headers['content-type'] ?? '', status);
       return reply.code(status).send(envelope(status, message, null));

@@ -5,6 +5,7 @@ import type { PlayersService } from '../../forge/players.service.js';
 import { QUEST_TYPES } from '../../forge/quest-progress.js';
 import type { QuestService } from '../../forge/quests.service.js';
 import { ErrorEnvelopeSchema } from '../envelope.js';
+import { StringEnum } from '../schemas.js';
 import { requireAdmin } from '../plugins/auth.js';
 
 const admin = { tags: ['admin: forge'], security: [{ adminToken: [] }] };
@@ -46,7 +47,7 @@ const LinkPlatform = Type.Object(
 );
 const CreateQuest = Type.Object(
   {
-    type: Type.Union(QUEST_TYPES.map((t) => Type.Literal(t))),
+    type: StringEnum(QUEST_TYPES),
     target: Type.Number({ description: 'Hours, days or achievements; 1 for an achievement quest' }),
     achievement_title: Type.Optional(
       Type.String({ maxLength: 256, description: 'Required for type achievement' }),

@@ -4,12 +4,10 @@ import { ENVIRONMENTS, RECORD_TYPES, type RecordType } from '../../domain/record
 import { MAX_LIST_LIMIT, type RecordsService } from '../../records/records.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import { ErrorEnvelopeSchema } from '../envelope.js';
+import { StringEnum } from '../schemas.js';
 import { requireAdmin } from '../plugins/auth.js';
 
-const EnvironmentSchema = Type.Union(
-  ENVIRONMENTS.map((e) => Type.Literal(e)),
-  { description: 'production or sandbox' },
-);
+const EnvironmentSchema = StringEnum(ENVIRONMENTS, { description: 'production or sandbox' });
 const KeySchema = Type.Object({
   id: Type.String(),
   key: Type.String({ description: 'The API key itself: shown only in this answer' }),
@@ -173,10 +171,7 @@ export function adminV1Routes(
 
     const RecordsParams = Type.Object({
       id: Type.String({ maxLength: 100 }),
-      type: Type.Union(
-        RECORD_TYPES.map((t) => Type.Literal(t)),
-        { description: RECORD_TYPES.join(', ') },
-      ),
+      type: StringEnum(RECORD_TYPES),
     });
     app.get(
       '/dashboards/:id/records/:type',

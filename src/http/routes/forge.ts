@@ -17,7 +17,9 @@ declare module 'fastify' {
 }
 
 /** Forge's documented error bodies: the message of a 401/403/429/5xx is fixed by the documents. */
-function forgeError(status: number, message: string) {
+export const FORGE_PREFIX = '/player';
+
+export function forgeError(status: number, message: string) {
   const fixed =
     status === 401
       ? 'UnAuthorized'

@@ -91,7 +91,9 @@ export function ingestHandler(ingest: IngestService, spec: IngestRouteSpec) {
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       // Only hashed when a key is sent: serializing a 1000-record body is not free.
       fingerprint:
-        idempotencyKey === undefined ? '' : `${request.method} ${request.url}\n${JSON.stringify(body)}`,
+        idempotencyKey === undefined
+          ? ''
+          : `${request.method} ${request.routeOptions.url ?? ''} ${JSON.stringify(request.params)}\n${JSON.stringify(body)}`,
     });
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
     return reply.code(201).send(envelope(201, result.message, null));

@@ -9,7 +9,9 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0002-forge', forge],
 ];
 
-export class SchemaTooNewError extends Error {}
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
 
 /**
  * Applies pending migrations, each in its own transaction, and refuses a database that a

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookWorker } from '../../src/forge/webhook-worker.js';
+import { BACKENDS } from '../support/backends.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+/** A real local HTTP receiver that fails the first `failures` deliveries with 500. */
+function receiver(
+  failures: number,
+): Promise<{ server: Server; url: string; bodies: unknown[]; attempts: () => number }> {
+  const bodies: unknown[] = [];
+  let attempts = 0;
+  const server = createServer((req: IncomingMessage, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      attempts++;
+      if (attempts <= failures) {
+        res.writeHead(500).end();
+        return;
+      }
+      bodies.push(JSON.parse(text));
+      res.writeHead(204).end();
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ server, url: `http://127.0.0.1:${port}/hook`, bodies, attempts: () => attempts });
+    });
+  });
+}
+
+describe.each(BACKENDS)('quest-completion webhooks on %s', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(backend);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is delivered once per reward, retried with backoff after a failure', async () => {
+    const hook = await receiver(1);
+    try {
+      const { key } = (
+        await t.admin('POST', '/forge-keys', { partner: 'p', game: 'g', game_id: 'hooked' })
+      ).json<{ key: string }>();
+      expect((await t.admin('PUT', '/games/hooked/webhook', { url: hook.url })).statusCode).toBe(200);
+      const quest = (
+        await t.admin('POST', '/games/hooked/quests', {
+          type: 'hours_played',
+          target: 1,
+          starts_at: '2026-01-01 00:00:00',
+          ends_at: '2026-02-01 00:00:00',
+          reward: { kind: 'badge', amount: 1 },
+        })
+      ).json<{ id: string }>();
+      const player = (await t.admin('POST', '/players', { email: 'hook@example.com' })).json<{
+        id: string;
+      }>();
+      const session = {
+        last_time_played: '2026-01-03 10:00:00',
+        total_hours: 2,
+        user_email: 'hook@example.com',
+      };
+      for (let i = 0; i < 2; i++) {
+        await t.app.inject({
+          method: 'POST',
+          url: '/player/playtime',
+          headers: { 'x-api-key': key },
+          payload: session,
+        });
+      }
+
+      let clock = Date.now();
+      const worker = new WebhookWorker(t.store.db, { baseBackoffMs: 1000 }, () => clock);
+      expect(await worker.runOnce()).toBe(0); // the receiver answers 500
+      expect(await worker.runOnce()).toBe(0); // backing off: not due yet
+      clock += 1500;
+      expect(await worker.runOnce()).toBe(1);
+      clock += 60_000;
+      expect(await worker.runOnce()).toBe(0); // delivered: never again
+      expect(hook.attempts()).toBe(2);
+      expect(hook.bodies).toEqual([
+        {
+          event: 'quest.completed',
+          game_id: 'hooked',
+          quest_id: quest.id,
+          player_id: player.id,
+          reward: { kind: 'badge', amount: 1 },
+          completed_at: expect.any(String),
+        },
+      ]);
+    } finally {
+      hook.server.close();
+    }
+  });
+
+  it('refuses a webhook URL that is not http(s)', async () => {
+    const res = await t.admin('PUT', '/games/x/webhook', { url: 'ftp://example.com' });
+    expect(res.statusCode).toBe(400);
+  });
+});
