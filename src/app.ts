@@ -72,7 +72,7 @@ export async function buildApp(
     logger: loggerOptions(config, options.logger),
     bodyLimit: config.bodyLimitBytes,
     // Long enough that an over-long id reaches route validation and gets a 400 in the API's shape.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // X-Forwarded-* (proto, for, host) are believed only from these peers.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     // Answered below with the API's own envelope instead of Fastify's body.

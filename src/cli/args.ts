@@ -24,6 +24,11 @@ export interface OptionSpec {
   choices?: readonly string[];
   default?: string;
   required?: boolean;
+  /** The value must be a number, e.g. `--target 2.5`; read it with `Args.number`. */
+  number?: boolean;
+  /** Bounds on a string value's length, as the admin API's schema sets them. */
+  minLength?: number;
+  maxLength?: number;
   description: string;
 }
 
@@ -41,6 +46,8 @@ export interface CommandSpec {
   /** Required positional arguments, in order. */
   args: readonly ArgSpec[];
   options: Readonly<Record<string, OptionSpec>>;
+  /** Options of which exactly one must be given, e.g. `(--url <url> | --clear)`. */
+  oneOf?: readonly string[];
   run(args: Args): Promise<void>;
 }
 
@@ -54,6 +61,15 @@ export const DASHBOARD_OPTION: OptionSpec = {
   value: 'id',
   required: true,
   description: 'The dashboard id: see traitforge dashboard list',
+};
+
+export const GAME_ID_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'id',
+  required: true,
+  minLength: 1,
+  maxLength: 64,
+  description: 'The game id, as given to forge-key create --game-id',
 };
 
 /** A command's parsed, validated arguments. */
@@ -73,6 +89,12 @@ export class Args {
     return typeof value === 'string' ? value : undefined;
   }
 
+  /** A `number` option's value, checked by parseCommandArgs; undefined when not given. */
+  number(name: string): number | undefined {
+    const value = this.string(name);
+    return value === undefined ? undefined : Number(value);
+  }
+
   positional(name: string): string {
     const value = this.positionals[name];
     if (value === undefined) throw new Error(`no positional argument named ${name}`);
@@ -80,10 +102,38 @@ export class Args {
   }
 }
 
-/** `--dashboard <id>` or `--json`, as the help and the error messages spell it. */
+/**
+ * `--dashboard <id>` or `--json`, as the help and the error messages spell it. Choices show
+ * as `a|b` unless the option names a placeholder (a long list goes in its description).
+ */
 export function optionSynopsis(name: string, option: OptionSpec): string {
   if (option.type === 'boolean') return `--${name}`;
-  return `--${name} ${option.choices ? option.choices.join('|') : `<${option.value ?? name}>`}`;
+  if (option.choices && option.value === undefined) return `--${name} ${option.choices.join('|')}`;
+  return `--${name} <${option.value ?? name}>`;
+}
+
+/** Decimal numbers only: Number() would also take '', '0x1f' and 'Infinity'. */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** The mistake in one option's value, or undefined when it is fine. */
+function badValue(name: string, option: OptionSpec, value: string): string | undefined {
+  if (option.choices && !option.choices.includes(value)) {
+    const last = option.choices.at(-1) ?? '';
+    const others = option.choices.slice(0, -1).join(', ');
+    return `--${name} must be ${others === '' ? last : `${others} or ${last}`}, got '${value}'`;
+  }
+  if (option.number && !(NUMBER.test(value) && Number.isFinite(Number(value)))) {
+    return `--${name} must be a number, got '${value}'`;
+  }
+  const { minLength = 0, maxLength = Infinity } = option;
+  if (value.length < minLength || value.length > maxLength) {
+    return maxLength === Infinity
+      ? `--${name} must be at least ${minLength} characters`
+      : minLength === 0
+        ? `--${name} must be at most ${maxLength} characters`
+        : `--${name} must be ${minLength} to ${maxLength} characters`;
+  }
+  return undefined;
 }
 
 /** node:util's messages suggest `--` tricks and span sentences: say what is wrong, in one line. */
@@ -122,11 +172,18 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Ar
     if (value === undefined) {
       if (option.required) throw new UsageError(`missing ${optionSynopsis(name, option)}`, spec.name);
       if (option.default !== undefined) values[name] = option.default;
-    } else if (option.choices && !option.choices.includes(value as string)) {
-      throw new UsageError(
-        `--${name} must be ${option.choices.join(' or ')}, got '${String(value)}'`,
-        spec.name,
-      );
+    } else if (typeof value === 'string') {
+      const mistake = badValue(name, option, value);
+      if (mistake !== undefined) throw new UsageError(mistake, spec.name);
+    }
+  }
+  if (spec.oneOf) {
+    const given = spec.oneOf.filter((name) => values[name] !== undefined);
+    const alternatives = spec.oneOf.map((name) => optionSynopsis(name, spec.options[name]!));
+    if (given.length === 0) throw new UsageError(`missing ${alternatives.join(' or ')}`, spec.name);
+    if (given.length > 1) {
+      const both = given.map((name) => `--${name}`).join(' and ');
+      throw new UsageError(`${both} cannot go together: give one of them`, spec.name);
     }
   }
 

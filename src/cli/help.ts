@@ -2,12 +2,18 @@ import { VERSION } from '../version.js';
 import { optionSynopsis, type CommandSpec } from './args.js';
 import { table } from './output.js';
 
-/** The full synopsis: required options, then arguments, then optional options. */
+/**
+ * The full synopsis: required options, then the `(--a | --b)` choice, then arguments, then
+ * optional options.
+ */
 export function synopsis(spec: CommandSpec): string {
-  const options = Object.entries(spec.options);
+  const oneOf = spec.oneOf ?? [];
+  const options = Object.entries(spec.options).filter(([name]) => !oneOf.includes(name));
+  const choice = oneOf.map((name) => optionSynopsis(name, spec.options[name]!)).join(' | ');
   return [
     spec.name,
     ...options.filter(([, o]) => o.required).map(([name, o]) => optionSynopsis(name, o)),
+    ...(oneOf.length > 0 ? [`(${choice})`] : []),
     ...spec.args.map((arg) => `<${arg.name}>`),
     ...options.filter(([, o]) => !o.required).map(([name, o]) => `[${optionSynopsis(name, o)}]`),
   ].join(' ');
@@ -25,7 +31,7 @@ const ENVIRONMENT_HELP = [
 ];
 
 const EXIT_CODES =
-  'Exit codes: 0 done, 1 refused or failed (e.g. unknown dashboard, bad setting), 2 usage error.';
+  'Exit codes: 0 done, 1 refused or failed (e.g. unknown dashboard or player, bad setting), 2 usage error.';
 
 export function generalHelp(commands: readonly CommandSpec[]): string[] {
   return [

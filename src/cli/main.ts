@@ -4,14 +4,25 @@ import { AppError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { parseCommandArgs, UsageError, wantsHelp, type CommandSpec } from './args.js';
 import { dashboardCommands } from './dashboard.command.js';
+import { forgeKeyCommands } from './forge-key.command.js';
 import { commandHelp, generalHelp, groupHelp } from './help.js';
 import { keyCommands } from './key.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { printLines } from './output.js';
+import { playerCommands } from './player.command.js';
+import { questCommands } from './quest.command.js';
 import { statsCommand } from './stats.command.js';
 
 /** `traitforge <command>`: a thin shell over the services the HTTP API uses. */
-const COMMANDS: readonly CommandSpec[] = [migrateCommand, ...dashboardCommands, ...keyCommands, statsCommand];
+const COMMANDS: readonly CommandSpec[] = [
+  migrateCommand,
+  ...dashboardCommands,
+  ...keyCommands,
+  statsCommand,
+  ...forgeKeyCommands,
+  ...playerCommands,
+  ...questCommands,
+];
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;

@@ -50,6 +50,11 @@ const WHOLE_TARGET: ReadonlySet<string> = new Set([
 ]);
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
+function checkGameId(gameId: string): void {
+  if (gameId.length === 0 || gameId.length > 64)
+    throw new AppError('bad_request', 'game_id must be 1 to 64 characters');
+}
+
 function view(q: ForgeQuestTable): QuestView {
   return {
     id: q.id,
@@ -89,6 +94,7 @@ export class QuestService {
   }
 
   private validate(gameId: string, input: QuestInput): ForgeQuestTable {
+    checkGameId(gameId);
     if (!(QUEST_TYPES as readonly string[]).includes(input.type)) {
       throw new AppError('bad_request', `type must be one of ${QUEST_TYPES.join(', ')}`);
     }
@@ -101,6 +107,8 @@ export class QuestService {
     if (type === 'days_in_week' && target > 7)
       throw new AppError('bad_request', 'target of a days_in_week quest is at most 7');
     const title = input.achievement_title?.trim();
+    if (title !== undefined && title.length > 256)
+      throw new AppError('bad_request', 'achievement_title must be at most 256 characters');
     if (type === 'achievement' && !title)
       throw new AppError('bad_request', 'achievement_title is required for an achievement quest');
     const startsAt = parseTimestamp(input.starts_at);
@@ -368,6 +376,9 @@ export class QuestService {
   }
 
   async setWebhook(gameId: string, url: string | null): Promise<void> {
+    checkGameId(gameId);
+    if (url !== null && url.length > 2048)
+      throw new AppError('bad_request', 'url must be at most 2048 characters');
     if (url === null) {
       await this.db.deleteFrom('forge_game_webhooks').where('game_id', '=', gameId).execute();
       return;
