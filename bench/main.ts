@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/store/store.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
 import { createBenchDatabase, dropBenchDatabase } from './support/database.js';
+import { JsonPoster } from './support/client.js';
 import { median, percentile, runConcurrently } from './support/stats.js';
 import { buildBody, type Workload } from './support/workload.js';
 
@@ -35,13 +36,33 @@ export interface BackendFigures {
   peak_rss_mb: number;
 }
 
+interface PhaseFigures {
+  latencies: number[];
+  elapsedMs: number;
+  peakRssMb: number;
+  cpuMs: number;
+  /** The load generator's (this process's) CPU time, HTTP phase only. */
+  clientCpuMs?: number;
+}
+
 interface RunFigures extends BackendFigures {
+  /** Server (or store-only) process CPU time per 1000 events, ms: what the work costs. */
+  http_cpu_ms_per_1k: number;
+  ceiling_cpu_ms_per_1k: number;
+  client_cpu_ms_per_1k: number;
   ceiling_p50_ms: number;
   ceiling_p99_ms: number;
   ceiling_peak_rss_mb: number;
 }
 
+const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
+                     [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
+PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
+dropped on that server for each phase). With --runs N every figure is the median of N runs.`;
+
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
+
+class UsageError extends Error {}
 
 function parseOptions(argv: readonly string[]): Options {
   const options: Options = {
@@ -60,23 +81,27 @@ function parseOptions(argv: readonly string[]): Options {
     const [flag, inline] = arg.includes('=')
       ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
       : [arg, undefined];
-    const name = flag.replace(/^--/, '');
+    if (!flag.startsWith('--')) throw new UsageError(`unknown argument ${arg}`);
+    const name = flag.slice(2);
     const value = () => inline ?? argv[++i] ?? '';
-    if (name === 'json') options.json = true;
+    if (name === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else if (name === 'json') options.json = true;
     else if (name === 'backend') {
       const list = value().split(',').filter(Boolean);
       if (!list.every((b): b is Backend => b === 'sqlite' || b === 'postgres'))
-        throw new Error(`--backend takes sqlite, postgres or both, got "${list.join(',')}"`);
+        throw new UsageError(`--backend takes sqlite, postgres or both, got "${list.join(',')}"`);
       if (list.includes('postgres') && !ADMIN_URL)
-        throw new Error('--backend postgres needs TRAITFORGE_TEST_DATABASE_URL');
+        throw new UsageError('--backend postgres needs TRAITFORGE_TEST_DATABASE_URL');
       options.backends = list;
     } else if ((numeric as readonly string[]).includes(name)) {
       const n = Number(value());
       if (!Number.isInteger(n) || n < (name === 'warmup' ? 0 : 1))
-        throw new Error(`--${name} takes a positive whole number`);
+        throw new UsageError(`--${name} takes a positive whole number`);
       if (name === 'batch-size') options.batchSize = n;
       else options[name as Exclude<(typeof numeric)[number], 'batch-size'>] = n;
-    } else throw new Error(`unknown option ${arg}`);
+    } else throw new UsageError(`unknown option ${arg}`);
   }
   return options;
 }
@@ -90,7 +115,7 @@ function startPhase(spec: PhaseSpec) {
   });
   const queue: PhaseMessage[] = [];
   let waiting: ((message: PhaseMessage) => void) | undefined;
-  let failure: Error | undefined;
+  let answered = false;
   const deliver = (message: PhaseMessage) => {
     if (waiting) {
       const w = waiting;
@@ -102,12 +127,15 @@ function startPhase(spec: PhaseSpec) {
     deliver(message);
   });
   child.on('exit', (code) => {
-    failure = new Error(`the ${spec.phase} phase exited (code ${String(code)}) before answering`);
-    deliver({ type: 'failed', error: failure.message });
+    deliver({
+      type: 'failed',
+      error: `the ${spec.phase} phase exited (code ${String(code)}) before answering`,
+    });
   });
   const next = async (): Promise<PhaseMessage> => {
     const message = queue.shift() ?? (await new Promise<PhaseMessage>((resolve) => (waiting = resolve)));
     if (message.type === 'failed') throw new Error(`${spec.phase} phase: ${message.error}`);
+    if (message.type === 'done') answered = true;
     return message;
   };
   const exited = new Promise<void>((resolve) => {
@@ -115,54 +143,59 @@ function startPhase(spec: PhaseSpec) {
       resolve();
     });
   });
-  /** Lets the phase exit by itself (it has answered), or ends it after 15 s. */
   const finish = async () => {
-    const timer = setTimeout(() => {
-      child.kill();
-    }, 15_000);
+    // After its answer the phase exits by itself (writing any --cpu-prof); otherwise end it now.
+    const timer = setTimeout(
+      () => {
+        child.kill();
+      },
+      answered ? 15_000 : 0,
+    );
     await exited;
     clearTimeout(timer);
   };
   return { child, next, finish };
 }
 
-async function httpPhase(
-  spec: PhaseSpec,
-  bodies: readonly Buffer[],
-): Promise<{ latencies: number[]; elapsedMs: number; peakRssMb: number }> {
+async function httpPhase(spec: PhaseSpec, bodies: readonly Buffer[]): Promise<PhaseFigures> {
   const phase = startPhase(spec);
   try {
     const ready = await phase.next();
     if (ready.type !== 'ready') throw new Error('the http phase did not start');
-    const url = `http://127.0.0.1:${ready.port}/v1/actions`;
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${ready.apiKey}` };
+    const client = new JsonPoster(ready.port, { authorization: `Bearer ${ready.apiKey}` }, spec.concurrency);
     const post = async (index: number) => {
-      const response = await fetch(url, { method: 'POST', headers, body: bodies[index] });
-      const text = await response.text();
-      if (response.status !== 201)
-        throw new Error(`POST /v1/actions → ${response.status}: ${text.slice(0, 300)}`);
+      const { status, text } = await client.post('/v1/actions', bodies[index]!);
+      if (status !== 201) throw new Error(`POST /v1/actions → ${status}: ${text.slice(0, 300)}`);
     };
     const { batches } = spec.workload;
     await runConcurrently(spec.warmup, spec.concurrency, (i) => post(batches + i));
+    phase.child.send({ type: 'mark' });
+    const clientCpu = process.cpuUsage();
     const { latencies, elapsedMs } = await runConcurrently(batches, spec.concurrency, post);
+    const used = process.cpuUsage(clientCpu);
+    client.close();
     phase.child.send({ type: 'stop' });
     const done = await phase.next();
     if (done.type !== 'done') throw new Error('the http phase did not report');
-    return { latencies, elapsedMs, peakRssMb: done.peakRssMb };
+    const clientCpuMs = (used.user + used.system) / 1000;
+    return { latencies, elapsedMs, peakRssMb: done.peakRssMb, cpuMs: done.cpuMs, clientCpuMs };
   } finally {
     await phase.finish();
   }
 }
 
-async function ceilingPhase(
-  spec: PhaseSpec,
-): Promise<{ latencies: number[]; elapsedMs: number; peakRssMb: number }> {
+async function ceilingPhase(spec: PhaseSpec): Promise<PhaseFigures> {
   const phase = startPhase(spec);
   try {
     const done = await phase.next();
     if (done.type !== 'done' || !done.latencies || done.elapsedMs === undefined)
       throw new Error('the ceiling phase did not report');
-    return { latencies: done.latencies, elapsedMs: done.elapsedMs, peakRssMb: done.peakRssMb };
+    return {
+      latencies: done.latencies,
+      elapsedMs: done.elapsedMs,
+      peakRssMb: done.peakRssMb,
+      cpuMs: done.cpuMs,
+    };
   } finally {
     await phase.finish();
   }
@@ -198,6 +231,9 @@ async function runBackend(backend: Backend, options: Options, workload: Workload
     p50_ms: round(percentile(http.latencies, 50), 1),
     p99_ms: round(percentile(http.latencies, 99), 1),
     peak_rss_mb: round(http.peakRssMb, 1),
+    http_cpu_ms_per_1k: round(http.cpuMs / (events / 1000), 2),
+    ceiling_cpu_ms_per_1k: round(ceiling.cpuMs / (events / 1000), 2),
+    client_cpu_ms_per_1k: round((http.clientCpuMs ?? 0) / (events / 1000), 2),
     ceiling_p50_ms: round(percentile(ceiling.latencies, 50), 1),
     ceiling_p99_ms: round(percentile(ceiling.latencies, 99), 1),
     ceiling_peak_rss_mb: round(ceiling.peakRssMb, 1),
@@ -224,6 +260,9 @@ function table(results: Partial<Record<Backend, RunFigures>>, options: Options):
     ['HTTP p50 latency ms', (f) => f.p50_ms.toFixed(1)],
     ['HTTP p99 latency ms', (f) => f.p99_ms.toFixed(1)],
     ['HTTP server peak RSS MB', (f) => f.peak_rss_mb.toFixed(1)],
+    ['HTTP server CPU ms / 1000 events', (f) => f.http_cpu_ms_per_1k.toFixed(1)],
+    ['ceiling CPU ms / 1000 events', (f) => f.ceiling_cpu_ms_per_1k.toFixed(1)],
+    ['load generator CPU ms / 1000 events', (f) => f.client_cpu_ms_per_1k.toFixed(1)],
     ['ceiling p50 latency ms', (f) => f.ceiling_p50_ms.toFixed(1)],
     ['ceiling p99 latency ms', (f) => f.ceiling_p99_ms.toFixed(1)],
     ['ceiling peak RSS MB', (f) => f.ceiling_peak_rss_mb.toFixed(1)],
@@ -284,8 +323,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  const text =
+    error instanceof UsageError
+      ? `${error.message}\n${USAGE}`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
+  process.stderr.write(`bench failed: ${text}\n`);
   process.exitCode = 1;
 });

@@ -24,8 +24,20 @@ export interface PhaseSpec {
 
 export type PhaseMessage =
   | { type: 'ready'; port: number; apiKey: string }
-  | { type: 'done'; peakRssMb: number; latencies?: number[]; elapsedMs?: number }
+  | {
+      type: 'done';
+      peakRssMb: number;
+      /** CPU time (user + system) this process spent in the timed section, ms. */
+      cpuMs: number;
+      latencies?: number[];
+      elapsedMs?: number;
+    }
   | { type: 'failed'; error: string };
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
 
 function send(message: PhaseMessage): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -51,17 +63,21 @@ async function httpPhase(spec: PhaseSpec, rss: RssSampler): Promise<void> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');
+  let cpuAtMark = process.cpuUsage();
   const stopped = new Promise<void>((resolve) => {
     process.on('message', (message: { type?: string }) => {
+      // The parent marks the end of its warmup: the timed section starts.
+      if (message.type === 'mark') cpuAtMark = process.cpuUsage();
       if (message.type === 'stop') resolve();
     });
   });
   await send({ type: 'ready', port: address.port, apiKey });
   await stopped;
+  const cpuMs = cpuSince(cpuAtMark);
   const peakRssMb = rss.stop();
   await app.close();
   await store.close();
-  await send({ type: 'done', peakRssMb });
+  await send({ type: 'done', peakRssMb, cpuMs });
 }
 
 async function ceilingPhase(spec: PhaseSpec, rss: RssSampler): Promise<void> {
@@ -84,10 +100,12 @@ async function ceilingPhase(spec: PhaseSpec, rss: RssSampler): Promise<void> {
       })
       .then(() => undefined);
   await runConcurrently(warmup, concurrency, (i) => write(workload.batches + i));
+  const cpuAtStart = process.cpuUsage();
   const { latencies, elapsedMs } = await runConcurrently(workload.batches, concurrency, write);
+  const cpuMs = cpuSince(cpuAtStart);
   const peakRssMb = rss.stop();
   await store.close();
-  await send({ type: 'done', peakRssMb, latencies, elapsedMs });
+  await send({ type: 'done', peakRssMb, cpuMs, latencies, elapsedMs });
 }
 
 async function main(): Promise<void> {

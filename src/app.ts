@@ -9,6 +9,7 @@ import { installValidation } from './http/plugins/validation.js';
 import { adminV1Routes } from './http/routes/admin-v1.js';
 import { gamesV1Routes } from './http/routes/games-v1.js';
 import { healthRoutes } from './http/routes/health.js';
+import { playFabRoutes } from './http/routes/playfab.js';
 import { v1IngestRoutes } from './http/routes/v1-ingest.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -92,9 +93,10 @@ export async function buildApp(
   await app.register(healthRoutes(store));
   await app.register(v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords));
   await app.register(gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords));
-  await app.register(adminV1Routes(services.tenancy, services.records, config.adminToken), {
+  await app.register(adminV1Routes(services.tenancy, services.records, services.playfab, config.adminToken), {
     prefix: '/admin/v1',
   });
+  await app.register(playFabRoutes(services.tenancy, services.playfab));
   await app.register(forgeRoutes(services), { prefix: FORGE_PREFIX });
   await app.register(
     adminForgeRoutes(services.forgeKeys, services.players, services.quests, config.adminToken),

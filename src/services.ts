@@ -5,6 +5,8 @@ import { PlayersRepository } from './forge/players.repository.js';
 import { PlayersService } from './forge/players.service.js';
 import { QuestService } from './forge/quests.service.js';
 import { WebhookWorker } from './forge/webhook-worker.js';
+import { PlayFabSettingsRepository } from './playfab/playfab-settings.repository.js';
+import { PlayFabService } from './playfab/playfab.service.js';
 import { Metrics } from './http/plugins/metrics.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { RecordsRepository } from './records/records.repository.js';
@@ -23,6 +25,7 @@ export interface Services {
   players: PlayersService;
   quests: QuestService;
   webhooks: WebhookWorker;
+  playfab: PlayFabService;
 }
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
@@ -31,15 +34,17 @@ export function buildServices(config: Config, store: Store): Services {
   const forgeKeys = new ForgeKeyService(store.db);
   const quests = new QuestService(store.db, store.capabilities.rowLocks);
   const playersRepo = new PlayersRepository(store.db);
+  const ingest = new IngestService(store, config.maxBatchRecords, metrics);
   return {
     metrics,
     tenancy: new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key)),
-    ingest: new IngestService(store, config.maxBatchRecords, metrics),
+    ingest,
     records: new RecordsService(new RecordsRepository(store.db)),
     forgeKeys,
     forgeIngest: new ForgeIngestService(store.db, playersRepo, quests, config.maxBatchRecords),
     players: new PlayersService(playersRepo, quests),
     quests,
     webhooks: new WebhookWorker(store.db),
+    playfab: new PlayFabService(ingest, new PlayFabSettingsRepository(store.db), config.maxBatchRecords),
   };
 }

@@ -6,8 +6,8 @@ import type { RecordTypeDef } from '../domain/records.js';
 import type { Database } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
-import { normalizeRecord, type NormalizedRow } from './normalize.js';
-import { schemaErrors, withoutNullOptionals } from './validate.js';
+import type { NormalizedRow } from './normalize.js';
+import { checkRecords } from './check-records.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const MAX_IDEMPOTENCY_KEY = 255;
@@ -32,6 +32,21 @@ export interface IngestRequest {
   idempotencyKey?: string;
   /** Identifies the request for idempotency: the endpoint and its body. */
   fingerprint: string;
+}
+
+export interface PartialIngestRequest {
+  principal: Principal;
+  def: RecordTypeDef;
+  records: readonly unknown[];
+  /** Channel name and one key per record (null: no key): a key stored before skips its record. */
+  dedupeSource?: string;
+  dedupeKeys?: readonly (string | null)[];
+}
+
+export interface PartialIngestResult {
+  written: number;
+  duplicates: number;
+  rejected: FieldError[];
 }
 
 export interface IngestResult {
@@ -127,34 +142,43 @@ export class IngestService {
     receivedAt: number,
   ): NormalizedRow[] {
     const { def } = request;
-    const schema = request.schema ?? def.schema;
-    const records = withoutNullOptionals(schema, sent);
-    const schemaFailures: FieldError[] = schemaErrors(schema, records);
-    const failed = new Set(schemaFailures.map((e) => e.index));
-    const formatFailures: FieldError[] = [];
-    const rows: NormalizedRow[] = [];
-    records.forEach((record, index) => {
-      if (record === null || typeof record !== 'object' || Array.isArray(record)) return;
-      let fields = record as Record<string, unknown>;
-      if (request.userField === 'player_id') {
-        const { player_id, ...rest } = fields;
-        fields = { ...rest, user_id: player_id };
-      }
-      // Format checks (timestamps, dates) run on schema-invalid records too, so every problem is listed.
-      const row = normalizeRecord(def, fields, index, receivedAt, formatFailures);
-      if (row && !failed.has(index)) rows.push(row);
-    });
-    const errors = mergeFieldErrors(schemaFailures, formatFailures, request.userField);
+    const { rows, errors } = checkRecords(def, sent, receivedAt, request.schema, request.userField);
     if (errors.length > 0) {
       const invalid = new Set(errors.map((e) => e.index)).size;
-      this.observer.rejected(def, records.length);
+      this.observer.rejected(def, sent.length);
       throw new AppError(
         'invalid_records',
-        `${invalid} of ${records.length} ${noun} ${invalid === 1 ? 'is' : 'are'} invalid; nothing was ingested`,
+        `${invalid} of ${sent.length} ${noun} ${invalid === 1 ? 'is' : 'are'} invalid; nothing was ingested`,
         { errors },
       );
     }
-    return rows;
+    return rows.map((r) => r.row);
+  }
+
+  /**
+   * For channels that cannot refuse a whole delivery (webhooks, files): stores the valid
+   * records, skips those whose dedupe key was already stored, and returns the invalid ones.
+   */
+  async ingestValid(request: PartialIngestRequest): Promise<PartialIngestResult> {
+    const { def, principal } = request;
+    const receivedAt = this.now();
+    const { rows, errors } = checkRecords(def, request.records, receivedAt);
+    if (errors.length > 0) this.observer.rejected(def, new Set(errors.map((e) => e.index)).size);
+    if (rows.length === 0) return { written: 0, duplicates: 0, rejected: errors };
+    const keys = request.dedupeKeys;
+    const result = await this.store.writeBatch({
+      dashboardId: principal.dashboardId,
+      environment: principal.environment,
+      def,
+      rows: rows.map((r) => r.row),
+      receivedAt,
+      ...(keys && request.dedupeSource
+        ? { dedupe: { source: request.dedupeSource, keys: rows.map((r) => keys[r.index] ?? null) } }
+        : {}),
+    });
+    const written = result.written ?? rows.length;
+    this.observer.ingested(def, principal.environment, written);
+    return { written, duplicates: rows.length - written, rejected: errors };
   }
 
   private async replay(
@@ -179,17 +203,4 @@ export class IngestService {
     }
     return { ...(JSON.parse(row.response) as Omit<IngestResult, 'replayed'>), replayed: true };
   }
-}
-
-/** One error per record and field (the schema's word first), in record order. */
-function mergeFieldErrors(
-  schema: FieldError[],
-  format: FieldError[],
-  userField: IngestRequest['userField'],
-): FieldError[] {
-  const seen = new Set(schema.map((e) => `${e.index}\0${e.field ?? ''}`));
-  const extra = format
-    .map((e) => (userField === 'player_id' && e.field === 'user_id' ? { ...e, field: 'player_id' } : e))
-    .filter((e) => !seen.has(`${e.index}\0${e.field ?? ''}`));
-  return [...schema, ...extra].sort((a, b) => a.index - b.index);
 }

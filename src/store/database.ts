@@ -204,6 +204,20 @@ export interface ForgeWebhookDeliveryTable {
   created_at: number;
 }
 
+export interface DashboardSettingsTable {
+  dashboard_id: string;
+  /** JSON array of PlayFab statistic names that are the player's level. */
+  playfab_level_statistics: string;
+  updated_at: number;
+}
+export interface IngestDedupeTable {
+  dashboard_id: string;
+  environment: Environment;
+  source: string;
+  key: string;
+  created_at: number;
+}
+
 export interface Database {
   dashboards: DashboardTable;
   api_keys: ApiKeyTable;
@@ -217,6 +231,8 @@ export interface Database {
   items: ItemTable;
   idempotency_keys: IdempotencyKeyTable;
   daily_counts: DailyCountTable;
+  dashboard_settings: DashboardSettingsTable;
+  ingest_dedupe: IngestDedupeTable;
   forge_keys: ForgeKeyTable;
   forge_usage: ForgeUsageTable;
   forge_players: ForgePlayerTable;

@@ -12,6 +12,11 @@ export interface WriteBatch {
   def: RecordTypeDef;
   rows: readonly NormalizedRow[];
   receivedAt: number;
+  /**
+   * When set, rows carrying a key already recorded for this source are skipped, and the new
+   * keys are recorded in the same transaction (PlayFab's EventId). Parallel to `rows`.
+   */
+  dedupe?: { source: string; keys: readonly (string | null)[] };
   /** When set, the batch is recorded under this key in the same transaction. */
   idempotency?: { key: string; requestHash: string; response: string; notBefore: number };
 }
@@ -19,6 +24,8 @@ export interface WriteBatch {
 export interface WriteResult {
   /** True when another request already recorded the idempotency key: nothing was written. */
   duplicate: boolean;
+  /** Rows written (rows skipped by `dedupe` are not). */
+  written?: number;
 }
 
 /**

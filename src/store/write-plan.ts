@@ -20,13 +20,6 @@ export interface ProfileUpdate {
   values: (string | number | null)[];
 }
 
-/** Distinct user ids of a batch, sorted so concurrent writers lock players in one order. */
-export function distinctUsers(rows: readonly NormalizedRow[]): string[] {
-  const users = new Set<string>();
-  for (const row of rows) if (row.userId !== null) users.add(row.userId);
-  return [...users].sort();
-}
-
 /**
  * Folds a batch's logins into one profile update per user: the latest login's fields win,
  * and older logins fill only the fields the latest did not carry.

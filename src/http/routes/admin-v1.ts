@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENTS, RECORD_TYPES, type RecordType } from '../../domain/records.js';
 import { MAX_LIST_LIMIT, type RecordsService } from '../../records/records.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
+import type { PlayFabService } from '../../playfab/playfab.service.js';
 import { ErrorEnvelopeSchema } from '../envelope.js';
 import { StringEnum } from '../schemas.js';
 import { requireAdmin } from '../plugins/auth.js';
@@ -56,6 +57,7 @@ const RecordsQuery = Type.Object(
 export function adminV1Routes(
   tenancy: TenancyService,
   records: RecordsService,
+  playfab: PlayFabService,
   adminToken: string | undefined,
 ) {
   return async (app: FastifyInstance) => {
@@ -205,6 +207,39 @@ export function adminV1Routes(
         const { id } = request.params as Static<typeof DashboardParams>;
         await tenancy.getDashboard(id);
         return records.stats(id);
+      },
+    );
+
+    const PlayFabSettings = Type.Object(
+      { level_statistics: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 50 }) },
+      { additionalProperties: false, examples: [{ level_statistics: ['PlayerLevel'] }] },
+    );
+    const PlayFabAnswer = Type.Object({ dashboard_id: Type.String(), level_statistics: Type.Array(Type.String()) });
+    app.put(
+      '/dashboards/:id/playfab',
+      {
+        schema: {
+          ...admin,
+          summary: 'PlayFab statistics that are the player level (player_statistic_changed → level-up)',
+          params: DashboardParams,
+          body: PlayFabSettings,
+          response: { 200: PlayFabAnswer, ...errors },
+        },
+      },
+      async (request) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        await tenancy.getDashboard(id);
+        const names = (request.body as Static<typeof PlayFabSettings>).level_statistics;
+        return { dashboard_id: id, level_statistics: await playfab.setLevelStatistics(id, names) };
+      },
+    );
+    app.get(
+      '/dashboards/:id/playfab',
+      { schema: { ...admin, summary: 'PlayFab settings', params: DashboardParams, response: { 200: PlayFabAnswer, ...errors } } },
+      async (request) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        await tenancy.getDashboard(id);
+        return { dashboard_id: id, level_statistics: await playfab.levelStatistics(id) };
       },
     );
   };
