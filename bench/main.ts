@@ -7,12 +7,11 @@
  * `store.writeBatch` with the same concurrency: the ceiling. PostgreSQL runs when
  * TRAITFORGE_TEST_DATABASE_URL is set. Only 127.0.0.1 is contacted.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/store/store.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
 import { createBenchDatabase, dropBenchDatabase } from './support/database.js';
 import { JsonPoster } from './support/client.js';
+import { startPhase } from './support/process.js';
 import { median, percentile, runConcurrently } from './support/stats.js';
 import { buildBody, type Workload } from './support/workload.js';
 
@@ -108,57 +107,11 @@ function parseOptions(argv: readonly string[]): Options {
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
-/** Starts one phase process; resolves with it and a reader of its next message. */
-function startPhase(spec: PhaseSpec) {
-  const child = fork(fileURLToPath(new URL('./phase.js', import.meta.url)), [JSON.stringify(spec)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const queue: PhaseMessage[] = [];
-  let waiting: ((message: PhaseMessage) => void) | undefined;
-  let answered = false;
-  const deliver = (message: PhaseMessage) => {
-    if (waiting) {
-      const w = waiting;
-      waiting = undefined;
-      w(message);
-    } else queue.push(message);
-  };
-  child.on('message', (message: PhaseMessage) => {
-    deliver(message);
-  });
-  child.on('exit', (code) => {
-    deliver({
-      type: 'failed',
-      error: `the ${spec.phase} phase exited (code ${String(code)}) before answering`,
-    });
-  });
-  const next = async (): Promise<PhaseMessage> => {
-    const message = queue.shift() ?? (await new Promise<PhaseMessage>((resolve) => (waiting = resolve)));
-    if (message.type === 'failed') throw new Error(`${spec.phase} phase: ${message.error}`);
-    if (message.type === 'done') answered = true;
-    return message;
-  };
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  const finish = async () => {
-    // After its answer the phase exits by itself (writing any --cpu-prof); otherwise end it now.
-    const timer = setTimeout(
-      () => {
-        child.kill();
-      },
-      answered ? 15_000 : 0,
-    );
-    await exited;
-    clearTimeout(timer);
-  };
-  return { child, next, finish };
-}
+/** Starts one 12traits phase process. */
+const startActionsPhase = (spec: PhaseSpec) => startPhase<PhaseMessage>('phase.js', spec.phase, spec);
 
 async function httpPhase(spec: PhaseSpec, bodies: readonly Buffer[]): Promise<PhaseFigures> {
-  const phase = startPhase(spec);
+  const phase = startActionsPhase(spec);
   try {
     const ready = await phase.next();
     if (ready.type !== 'ready') throw new Error('the http phase did not start');
@@ -185,7 +138,7 @@ async function httpPhase(spec: PhaseSpec, bodies: readonly Buffer[]): Promise<Ph
 }
 
 async function ceilingPhase(spec: PhaseSpec): Promise<PhaseFigures> {
-  const phase = startPhase(spec);
+  const phase = startActionsPhase(spec);
   try {
     const done = await phase.next();
     if (done.type !== 'done' || !done.latencies || done.elapsedMs === undefined)

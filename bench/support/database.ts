@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,10 +28,24 @@ export function checkLocalUrl(url: string): void {
   }
 }
 
-export async function createBenchDatabase(backend: Backend, adminUrl?: string): Promise<BenchDatabase> {
+/**
+ * A fresh database; with `template`, a copy of that one (closed by then): a file copy on SQLite,
+ * `CREATE DATABASE … TEMPLATE` on PostgreSQL.
+ */
+export async function createBenchDatabase(
+  backend: Backend,
+  adminUrl?: string,
+  template?: BenchDatabase,
+): Promise<BenchDatabase> {
   if (backend === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'traitforge-bench-'));
-    return { backend, location: join(dir, 'traitforge.sqlite') };
+    const location = join(dir, 'traitforge.sqlite');
+    if (template) {
+      copyFileSync(template.location, location);
+      // Closed cleanly, a WAL database has no -wal file left; copy it if one is.
+      if (existsSync(`${template.location}-wal`)) copyFileSync(`${template.location}-wal`, `${location}-wal`);
+    }
+    return { backend, location };
   }
   if (!adminUrl) throw new Error('TRAITFORGE_TEST_DATABASE_URL is not set');
   checkLocalUrl(adminUrl);
@@ -39,7 +53,8 @@ export async function createBenchDatabase(backend: Backend, adminUrl?: string): 
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    const from = template ? ` TEMPLATE ${new URL(template.location).pathname.slice(1)}` : '';
+    await admin.query(`CREATE DATABASE ${name}${from}`);
   } finally {
     await admin.end();
   }

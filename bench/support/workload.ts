@@ -22,7 +22,7 @@ export interface BenchAction {
 }
 
 /** mulberry32: small, fast and good enough to spread users and params. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

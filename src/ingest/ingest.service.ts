@@ -176,7 +176,7 @@ export class IngestService {
         ? { dedupe: { source: request.dedupeSource, keys: rows.map((r) => keys[r.index] ?? null) } }
         : {}),
     });
-    const written = result.written ?? rows.length;
+    const { written } = result;
     this.observer.ingested(def, principal.environment, written);
     return { written, duplicates: rows.length - written, rejected: errors };
   }

@@ -19,7 +19,9 @@ export class PlayFabSettingsRepository {
     await this.db
       .insertInto('dashboard_settings')
       .values({ dashboard_id: dashboardId, playfab_level_statistics: value, updated_at: at })
-      .onConflict((oc) => oc.column('dashboard_id').doUpdateSet({ playfab_level_statistics: value, updated_at: at }))
+      .onConflict((oc) =>
+        oc.column('dashboard_id').doUpdateSet({ playfab_level_statistics: value, updated_at: at }),
+      )
       .execute();
   }
 }

@@ -40,7 +40,8 @@ const isScalar = (value: unknown) => ['string', 'number', 'boolean'].includes(ty
 function envelopeExtras(event: Record<string, unknown>): Record<string, unknown> {
   const extras: Record<string, unknown> = { playfab_event: event.EventName };
   for (const field of ['EventId', 'EventNamespace', 'TitleId', 'EntityType', 'Source', 'SourceType']) {
-    if (event[field] !== undefined && event[field] !== null) extras[`playfab_${field.toLowerCase()}`] = event[field];
+    if (event[field] !== undefined && event[field] !== null)
+      extras[`playfab_${field.toLowerCase()}`] = event[field];
   }
   return extras;
 }
@@ -60,28 +61,43 @@ export function asAction(event: Record<string, unknown>): Record<string, unknown
     .filter(([key, value]) => !ENVELOPE.has(key) && value !== null && isScalar(value))
     .slice(0, 100)
     .map(([key, value]) => ({ key: key.slice(0, 256), value: String(value).slice(0, 4096) }));
-  return { ...base(event), action_id: name.slice(0, 256), action_name: name.slice(0, 256), action_params: params };
+  return {
+    ...base(event),
+    action_id: name.slice(0, 256),
+    action_name: name.slice(0, 256),
+    action_params: params,
+  };
 }
 
-function mapKnown(event: Record<string, unknown>, levelStatistics: ReadonlySet<string>): PlayFabMapped['type'] | undefined {
+function mapKnown(
+  event: Record<string, unknown>,
+  levelStatistics: ReadonlySet<string>,
+): PlayFabMapped['type'] | undefined {
   switch (event.EventName) {
     case 'player_logged_in':
       return 'logins';
     case 'player_realmoney_purchase':
       return 'purchases';
     case 'player_vc_item_purchased':
-      return num(event.UnitPrice) !== undefined && text(event.ItemId) && text(event.CurrencyCode) ? 'virtual_purchases' : undefined;
+      return num(event.UnitPrice) !== undefined && text(event.ItemId) && text(event.CurrencyCode)
+        ? 'virtual_purchases'
+        : undefined;
     case 'player_inventory_item_added':
       return text(event.ItemId) ? 'items' : undefined;
     case 'player_statistic_changed':
-      return levelStatistics.has(String(event.StatisticName)) && num(event.StatisticValue) !== undefined ? 'level_ups' : undefined;
+      return levelStatistics.has(String(event.StatisticName)) && num(event.StatisticValue) !== undefined
+        ? 'level_ups'
+        : undefined;
     default:
       return undefined;
   }
 }
 
 /** Maps one event; an event of a shape not known here becomes an action. */
-export function mapPlayFabEvent(event: Record<string, unknown>, levelStatistics: ReadonlySet<string>): PlayFabMapped {
+export function mapPlayFabEvent(
+  event: Record<string, unknown>,
+  levelStatistics: ReadonlySet<string>,
+): PlayFabMapped {
   const eventId = text(event.EventId) ?? null;
   const type = mapKnown(event, levelStatistics) ?? 'actions';
   const b = base(event);
@@ -93,11 +109,17 @@ export function mapPlayFabEvent(event: Record<string, unknown>, levelStatistics:
       return {
         type,
         eventId,
-        record: { ...b, ...(country && /^[A-Za-z]{2}$/.test(country) ? { country } : {}), ...(platform ? { platform } : {}) },
+        record: {
+          ...b,
+          ...(country && /^[A-Za-z]{2}$/.test(country) ? { country } : {}),
+          ...(platform ? { platform } : {}),
+        },
       };
     }
     case 'purchases': {
-      const products = Array.isArray(event.PurchasedProduct) ? (event.PurchasedProduct as Record<string, unknown>[]) : [];
+      const products = Array.isArray(event.PurchasedProduct)
+        ? (event.PurchasedProduct as Record<string, unknown>[])
+        : [];
       const count = products.reduce((sum, p) => sum + (num(p.Quantity) ?? 1), 0) || 1;
       // PlayFab totals are in the currency's minor unit (cents): 499 USD is 4.99.
       const minor = num(event.OrderTotal) ?? num(event.TransactionTotal) ?? 0;

@@ -32,9 +32,13 @@ export class PlayFabService {
 
   async receive(principal: Principal, body: unknown): Promise<PlayFabResult> {
     const events = Array.isArray(body) ? (body as unknown[]) : [body];
-    if (events.length === 0) throw new AppError('bad_request', 'no events: send a PlayStream event or an array of them');
+    if (events.length === 0)
+      throw new AppError('bad_request', 'no events: send a PlayStream event or an array of them');
     if (events.length > this.maxBatch) {
-      throw new AppError('payload_too_large', `${events.length} events in one request: the limit is ${this.maxBatch}`);
+      throw new AppError(
+        'payload_too_large',
+        `${events.length} events in one request: the limit is ${this.maxBatch}`,
+      );
     }
     const levels = new Set(await this.settings.levelStatistics(principal.dashboardId));
     const groups = new Map<RecordType, { mapped: PlayFabMapped; index: number }[]>();
@@ -45,8 +49,11 @@ export class PlayFabService {
         return;
       }
       const mapped = mapPlayFabEvent(event as Record<string, unknown>, levels);
-      const fits = checkRecords(RECORD_TYPE_DEFS[mapped.type], [mapped.record], this.now()).errors.length === 0;
-      const kept = fits ? mapped : { ...mapped, type: 'actions' as const, record: asAction(event as Record<string, unknown>) };
+      const fits =
+        checkRecords(RECORD_TYPE_DEFS[mapped.type], [mapped.record], this.now()).errors.length === 0;
+      const kept = fits
+        ? mapped
+        : { ...mapped, type: 'actions' as const, record: asAction(event as Record<string, unknown>) };
       groups.set(kept.type, [...(groups.get(kept.type) ?? []), { mapped: kept, index }]);
     });
 
@@ -63,7 +70,11 @@ export class PlayFabService {
       ingested += result.written;
       duplicates += result.duplicates;
       for (const e of result.rejected) {
-        rejected.push({ index: group[e.index]!.index, field: e.field === 'user_id' ? 'EntityId' : e.field, message: e.message });
+        rejected.push({
+          index: group[e.index]!.index,
+          field: e.field === 'user_id' ? 'EntityId' : e.field,
+          message: e.message,
+        });
       }
     }
     rejected.sort((a, b) => a.index - b.index);
@@ -77,7 +88,10 @@ export class PlayFabService {
   async setLevelStatistics(dashboardId: string, names: readonly string[]): Promise<string[]> {
     const clean = [...new Set(names.map((n) => n.trim()))];
     if (clean.length > MAX_LEVEL_STATISTICS || clean.some((n) => n.length === 0 || n.length > 128)) {
-      throw new AppError('bad_request', `level_statistics must be at most ${MAX_LEVEL_STATISTICS} names of 1 to 128 characters`);
+      throw new AppError(
+        'bad_request',
+        `level_statistics must be at most ${MAX_LEVEL_STATISTICS} names of 1 to 128 characters`,
+      );
     }
     await this.settings.setLevelStatistics(dashboardId, clean, this.now());
     return clean;

@@ -25,7 +25,7 @@ export interface WriteResult {
   /** True when another request already recorded the idempotency key: nothing was written. */
   duplicate: boolean;
   /** Rows written (rows skipped by `dedupe` are not). */
-  written?: number;
+  written: number;
 }
 
 /**

@@ -21,26 +21,6 @@ export interface ProfileUpdate {
 }
 
 /**
- * Folds a batch's logins into one profile update per user: the latest login's fields win,
- * and older logins fill only the fields the latest did not carry.
- */
-export function profileUpdates(rows: readonly NormalizedRow[]): ProfileUpdate[] {
-  const byUser = new Map<string, ProfileUpdate>();
-  const ordered = [...rows].sort((a, b) => a.ts - b.ts);
-  for (const row of ordered) {
-    if (row.userId === null) continue;
-    const values = PROFILE_COLUMNS.map((_, i) => row.values[i] ?? null);
-    const prev = byUser.get(row.userId);
-    byUser.set(row.userId, {
-      userId: row.userId,
-      loginAt: row.ts,
-      values: prev ? values.map((v, i) => v ?? prev.values[i] ?? null) : values,
-    });
-  }
-  return [...byUser.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-}
-
-/**
  * A batch's logins as rounds of profile updates, each round holding at most one update per user
  * (one upsert statement), to be applied in order with `profileMergeSql`. Unlike the single fold
  * of `profileUpdates`, this is exact when the stored profile is newer than some logins of the
@@ -76,6 +56,29 @@ export function profileRounds(rows: readonly NormalizedRow[]): ProfileUpdate[][]
     });
   }
   return rounds;
+}
+
+/**
+ * The rows of a deduplicated batch to write: those without a key, and the first row of each
+ * key this transaction managed to record (`recorded`); a key stored before skips its rows.
+ */
+export function keepNewRows(batch: WriteBatch, recorded: ReadonlySet<string>): WriteBatch {
+  if (!batch.dedupe) return batch;
+  const keys = batch.dedupe.keys;
+  const taken = new Set<string>();
+  const rows = batch.rows.filter((_, i) => {
+    const key = keys[i] ?? null;
+    if (key === null) return true;
+    if (!recorded.has(key) || taken.has(key)) return false;
+    taken.add(key);
+    return true;
+  });
+  return { ...batch, rows };
+}
+
+/** The distinct keys of a deduplicated batch, to record. */
+export function dedupeKeys(batch: WriteBatch): string[] {
+  return [...new Set((batch.dedupe?.keys ?? []).filter((k): k is string => k !== null))];
 }
 
 /** Items upsert by item_id: within one batch the last occurrence wins. */

@@ -242,6 +242,16 @@ describe.each(BACKENDS)('ingestion semantics on %s', (backend) => {
       ].reverse();
       expect((await post('/v1/logins', { users: batch })).statusCode).toBe(201);
       expect(await player('profile-batch')).toMatchObject({ level: 10, device: 'iPhone 11', clan_id: 'c1' });
+      // A batch mixing an older login (with a device) and a newer one (without) must not let
+      // the older device overwrite the stored, newer one.
+      const user = 'profile-rounds';
+      await post('/v1/logins', { users: [{ user_id: user, timestamp: '2020-01-01 00:00:00', device: 'D2020' }] });
+      const mixed = [
+        { user_id: user, timestamp: '2019-01-01 00:00:00', device: 'D2019', clan_id: 'old-clan' },
+        { user_id: user, timestamp: '2021-01-01 00:00:00', level: 21 },
+      ];
+      expect((await post('/v1/logins', { users: mixed })).statusCode).toBe(201);
+      expect(await player(user)).toMatchObject({ device: 'D2020', level: 21, clan_id: 'old-clan' });
     });
 
     it('social dynamics take both documented shapes and the documents\' "unllinked"', async () => {

@@ -214,7 +214,10 @@ export function adminV1Routes(
       { level_statistics: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 50 }) },
       { additionalProperties: false, examples: [{ level_statistics: ['PlayerLevel'] }] },
     );
-    const PlayFabAnswer = Type.Object({ dashboard_id: Type.String(), level_statistics: Type.Array(Type.String()) });
+    const PlayFabAnswer = Type.Object({
+      dashboard_id: Type.String(),
+      level_statistics: Type.Array(Type.String()),
+    });
     app.put(
       '/dashboards/:id/playfab',
       {
@@ -235,7 +238,14 @@ export function adminV1Routes(
     );
     app.get(
       '/dashboards/:id/playfab',
-      { schema: { ...admin, summary: 'PlayFab settings', params: DashboardParams, response: { 200: PlayFabAnswer, ...errors } } },
+      {
+        schema: {
+          ...admin,
+          summary: 'PlayFab settings',
+          params: DashboardParams,
+          response: { 200: PlayFabAnswer, ...errors },
+        },
+      },
       async (request) => {
         const { id } = request.params as Static<typeof DashboardParams>;
         await tenancy.getDashboard(id);

@@ -19,7 +19,13 @@ const Result = Type.Object({
   received: Type.Integer(),
   ingested: Type.Integer(),
   duplicates: Type.Integer(),
-  rejected: Type.Array(Type.Object({ index: Type.Integer(), field: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
+  rejected: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      field: Type.Union([Type.String(), Type.Null()]),
+      message: Type.String(),
+    }),
+  ),
 });
 
 /** POST /v1/playfab?api_key=… — PlayStream V1 events, one object or an array. */
@@ -35,22 +41,28 @@ export function playFabRoutes(tenancy: TenancyService, playfab: PlayFabService) 
           tags: ['12traits ingestion'],
           summary: 'PlayFab webhook: PlayStream V1 events (key in ?api_key= or X-Api-Key)',
           querystring: Type.Object({ api_key: Type.Optional(Type.String({ maxLength: 200 })) }),
-          body: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Array(Type.Object({}, { additionalProperties: true }))], {
-            [VALIDATED_BY_SERVICE]: true,
-            examples: [
-              {
-                EventName: 'player_logged_in',
-                EventNamespace: 'com.playfab',
-                EntityType: 'player',
-                EntityId: 'A1B2C3D4E5F60718',
-                EventId: '3c1d2e4f5a6b47c8a9d0e1f2a3b4c5d6',
-                Timestamp: '2026-03-04T18:22:07.1234567Z',
-                TitleId: '9F3E',
-                Location: { CountryCode: 'FR' },
-                Platform: 'AndroidDevice',
-              },
+          body: Type.Union(
+            [
+              Type.Object({}, { additionalProperties: true }),
+              Type.Array(Type.Object({}, { additionalProperties: true })),
             ],
-          }),
+            {
+              [VALIDATED_BY_SERVICE]: true,
+              examples: [
+                {
+                  EventName: 'player_logged_in',
+                  EventNamespace: 'com.playfab',
+                  EntityType: 'player',
+                  EntityId: 'A1B2C3D4E5F60718',
+                  EventId: '3c1d2e4f5a6b47c8a9d0e1f2a3b4c5d6',
+                  Timestamp: '2026-03-04T18:22:07.1234567Z',
+                  TitleId: '9F3E',
+                  Location: { CountryCode: 'FR' },
+                  Platform: 'AndroidDevice',
+                },
+              ],
+            },
+          ),
           response: {
             200: EnvelopeSchema(Result),
             400: ErrorEnvelopeSchema,
@@ -62,7 +74,9 @@ export function playFabRoutes(tenancy: TenancyService, playfab: PlayFabService) 
       },
       async (request) => {
         const result = await playfab.receive(principalOf(request), request.body);
-        const message = `${result.ingested} events have been successfully ingested` + (result.duplicates > 0 ? `, ${result.duplicates} were already received` : '');
+        const message =
+          `${result.ingested} events have been successfully ingested` +
+          (result.duplicates > 0 ? `, ${result.duplicates} were already received` : '');
         return envelope(200, message, result);
       },
     );

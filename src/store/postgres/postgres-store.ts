@@ -16,7 +16,9 @@ import {
   itemUpdateSql,
   lastItemPerId,
   profileMergeSql,
-  profileUpdates,
+  profileRounds,
+  keepNewRows,
+  dedupeKeys,
   PROFILE_COLUMNS,
   scopeKey,
   usersByScope,
@@ -185,10 +187,13 @@ export class PostgresStore implements Store {
   private async writeGroup(client: pg.PoolClient, batches: readonly WriteBatch[]): Promise<WriteResult[]> {
     const results: WriteResult[] = [];
     const live: WriteBatch[] = [];
-    for (const batch of batches) {
-      const duplicate = batch.idempotency ? !(await this.recordKey(client, batch)) : false;
-      results.push({ duplicate });
-      if (!duplicate) live.push(batch);
+    for (const sent of batches) {
+      const duplicate = sent.idempotency ? !(await this.recordKey(client, sent)) : false;
+      // Batch by batch, in order: a key two batches of the group share goes to the first.
+      const batch =
+        !duplicate && sent.dedupe ? keepNewRows(sent, await this.recordDedupeKeys(client, sent)) : sent;
+      results.push({ duplicate, written: duplicate ? 0 : batch.rows.length });
+      if (!duplicate && batch.rows.length > 0) live.push(batch);
     }
     if (live.length === 0) return results;
 
@@ -223,6 +228,18 @@ export class PostgresStore implements Store {
       ],
     );
     return results;
+  }
+
+  /** Records the batch's dedupe keys; returns those recorded now (not stored before). */
+  private async recordDedupeKeys(client: pg.PoolClient, batch: WriteBatch): Promise<Set<string>> {
+    const keys = dedupeKeys(batch);
+    if (keys.length === 0) return new Set();
+    const inserted = await client.query<{ key: string }>(
+      `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at)
+       SELECT $1, $2, $3, k, $5 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING RETURNING key`,
+      [batch.dashboardId, batch.environment, batch.dedupe!.source, keys.sort(compareText), batch.receivedAt],
+    );
+    return new Set(inserted.rows.map((r) => r.key));
   }
 
   /** Records the batch's idempotency key unless a live one exists (an expired one is replaced). */
@@ -282,20 +299,22 @@ export class PostgresStore implements Store {
   }
 
   private async upsertProfiles(client: pg.PoolClient, batch: WriteBatch): Promise<void> {
-    const updates = profileUpdates(batch.rows);
     const columns = ['user_id', 'last_login_at', ...PROFILE_COLUMNS];
-    const arrays = [
-      updates.map((p) => p.userId),
-      updates.map((p) => p.loginAt),
-      ...PROFILE_COLUMNS.map((_, i) => updates.map((p) => p.values[i] ?? null)),
-    ];
     const casts = ['text', 'int8', ...PROFILE_SQL_TYPES];
-    await client.query(
-      `INSERT INTO players (dashboard_id, environment, first_seen_at, ${columns.join(', ')})
-       SELECT $1, $2, $3, * FROM unnest(${casts.map((t, i) => `$${i + 4}::${t}[]`).join(', ')})
-       ON CONFLICT (dashboard_id, environment, user_id) DO UPDATE SET ${profileMergeSql()}`,
-      [batch.dashboardId, batch.environment, batch.receivedAt, ...arrays],
-    );
+    // Round by round (usually one): each field's newest login decides it against the stored profile.
+    for (const updates of profileRounds(batch.rows)) {
+      const arrays = [
+        updates.map((p) => p.userId),
+        updates.map((p) => p.loginAt),
+        ...PROFILE_COLUMNS.map((_, i) => updates.map((p) => p.values[i] ?? null)),
+      ];
+      await client.query(
+        `INSERT INTO players (dashboard_id, environment, first_seen_at, ${columns.join(', ')})
+         SELECT $1, $2, $3, * FROM unnest(${casts.map((t, i) => `$${i + 4}::${t}[]`).join(', ')})
+         ON CONFLICT (dashboard_id, environment, user_id) DO UPDATE SET ${profileMergeSql()}`,
+        [batch.dashboardId, batch.environment, batch.receivedAt, ...arrays],
+      );
+    }
   }
 
   /** The batches' rows of one event type, in one COPY. */

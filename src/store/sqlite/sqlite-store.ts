@@ -13,7 +13,9 @@ import {
   itemUpdateSql,
   lastItemPerId,
   profileMergeSql,
-  profileUpdates,
+  profileRounds,
+  keepNewRows,
+  dedupeKeys,
   PROFILE_COLUMNS,
 } from '../write-plan.js';
 
@@ -164,10 +166,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  private writeInTransaction(batch: WriteBatch): WriteResult {
-    const { dashboardId, environment, def } = batch;
-    if (batch.idempotency) {
-      const { key, requestHash, response, notBefore } = batch.idempotency;
+  private writeInTransaction(sent: WriteBatch): WriteResult {
+    const { dashboardId, environment, def } = sent;
+    if (sent.idempotency) {
+      const { key, requestHash, response, notBefore } = sent.idempotency;
       // Records the key unless a live one exists; an expired one is replaced.
       const recorded = this.statement(
         `INSERT INTO idempotency_keys (dashboard_id, environment, key, request_hash, response, created_at)
@@ -175,9 +177,11 @@ export class SqliteStore implements Store {
          ON CONFLICT (dashboard_id, environment, key) DO UPDATE SET request_hash = excluded.request_hash,
            response = excluded.response, created_at = excluded.created_at
          WHERE idempotency_keys.created_at < ?`,
-      ).run(dashboardId, environment, key, requestHash, response, batch.receivedAt, notBefore);
-      if (recorded.changes === 0) return { duplicate: true };
+      ).run(dashboardId, environment, key, requestHash, response, sent.receivedAt, notBefore);
+      if (recorded.changes === 0) return { duplicate: true, written: 0 };
     }
+    const batch = sent.dedupe ? keepNewRows(sent, this.recordDedupeKeys(sent)) : sent;
+    if (batch.rows.length === 0) return { duplicate: false, written: 0 };
 
     const columns = eventColumns(batch);
     const placeholders = columns.map(() => '?').join(', ');
@@ -209,7 +213,27 @@ export class SqliteStore implements Store {
       `INSERT INTO daily_counts (dashboard_id, environment, record_type, day, count) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (dashboard_id, environment, record_type, day) DO UPDATE SET count = daily_counts.count + excluded.count`,
     ).run(dashboardId, environment, def.type, utcDay(batch.receivedAt), batch.rows.length);
-    return { duplicate: false };
+    return { duplicate: false, written: batch.rows.length };
+  }
+
+  /** Records the batch's dedupe keys; returns those recorded now (not stored before). */
+  private recordDedupeKeys(batch: WriteBatch): Set<string> {
+    const record = this.statement(
+      `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    );
+    const recorded = new Set<string>();
+    for (const key of dedupeKeys(batch)) {
+      const inserted = record.run(
+        batch.dashboardId,
+        batch.environment,
+        batch.dedupe!.source,
+        key,
+        batch.receivedAt,
+      );
+      if (inserted.changes > 0) recorded.add(key);
+    }
+    return recorded;
   }
 
   private internPlayers(batch: WriteBatch): Map<string, number> {
@@ -246,18 +270,19 @@ export class SqliteStore implements Store {
       `INSERT INTO players (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
        ON CONFLICT (dashboard_id, environment, user_id) DO UPDATE SET ${profileMergeSql()} RETURNING id`,
     );
-    for (const p of profileUpdates(batch.rows)) {
-      const row = upsert.get(
-        batch.dashboardId,
-        batch.environment,
-        p.userId,
-        batch.receivedAt,
-        p.loginAt,
-        ...p.values,
-      ) as {
-        id: number;
-      };
-      ids.set(p.userId, row.id);
+    // Round by round: each field's newest login decides it against the stored profile.
+    for (const round of profileRounds(batch.rows)) {
+      for (const p of round) {
+        const row = upsert.get(
+          batch.dashboardId,
+          batch.environment,
+          p.userId,
+          batch.receivedAt,
+          p.loginAt,
+          ...p.values,
+        ) as { id: number };
+        ids.set(p.userId, row.id);
+      }
     }
     return ids;
   }
