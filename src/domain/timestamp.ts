@@ -40,7 +40,54 @@ function fromEpoch(n: number, digits: number): number {
 }
 
 /** Parses an accepted timestamp into epoch ms, or undefined when it is not one. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Digits of `text` from `at` to `at + n`, or -1 when one is not a digit. */
+function digits(text: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The documents' own format, exactly "YYYY-MM-DD HH:MM:SS", read without regexes or string
+ * copies: nearly every record carries one, and this is the ingest hot path.
+ */
+function fastSpaceFormat(text: string): number | undefined {
+  if (
+    text.length !== 19 ||
+    text[4] !== '-' ||
+    text[7] !== '-' ||
+    text[10] !== ' ' ||
+    text[13] !== ':' ||
+    text[16] !== ':'
+  ) {
+    return undefined;
+  }
+  const [y, mo, d, h, mi, s] = [
+    digits(text, 0, 4),
+    digits(text, 5, 2),
+    digits(text, 8, 2),
+    digits(text, 11, 2),
+    digits(text, 14, 2),
+    digits(text, 17, 2),
+  ];
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+    return undefined;
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0)) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s);
+}
+
 export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    const fast = fastSpaceFormat(value);
+    if (fast !== undefined) return fast < MAX_MS ? fast : undefined;
+  }
   let ms: number | undefined;
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) return undefined;

@@ -25,6 +25,21 @@ function depth(value: unknown): number {
 }
 
 /** Turns one schema-valid record into a row, or pushes the field errors schema checks cannot see. */
+/** PostgreSQL text cannot hold U+0000: refused on every backend rather than stored on one only. */
+const hasNul = (value: unknown) => typeof value === 'string' && value.includes('\u0000');
+
+const KNOWN = new WeakMap<RecordTypeDef, ReadonlySet<string>>();
+
+/** The fields a type stores in columns; everything else is kept as `extra`. */
+function knownFields(def: RecordTypeDef): ReadonlySet<string> {
+  let known = KNOWN.get(def);
+  if (!known) {
+    known = new Set([...(def.userScoped ? ['timestamp', 'user_id'] : []), ...def.columns.map((c) => c.name)]);
+    KNOWN.set(def, known);
+  }
+  return known;
+}
+
 export function normalizeRecord(
   def: RecordTypeDef,
   record: Record<string, unknown>,
@@ -41,8 +56,6 @@ export function normalizeRecord(
     if (parsed === undefined) errors.push({ index, field: 'timestamp', message: TIMESTAMP_HINT });
     else ts = parsed;
   }
-  // PostgreSQL text cannot hold U+0000: refuse it on every backend rather than store it on one only.
-  const hasNul = (value: unknown) => typeof value === 'string' && value.includes('\u0000');
   if (timed && hasNul(record.user_id)) errors.push({ index, field: 'user_id', message: NUL_MESSAGE });
   const values = def.columns.map(({ name, kind }) => {
     const value = record[name];
@@ -75,9 +88,15 @@ export function normalizeRecord(
   });
 
   let extra: string | null = null;
-  const known = new Set([...(timed ? ['timestamp', 'user_id'] : []), ...def.columns.map((c) => c.name)]);
-  const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !known.has(k)));
-  if (Object.keys(rest).length > 0) {
+  // The hot path (a record with only known fields) allocates nothing here.
+  const known = knownFields(def);
+  let rest: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    if (known.has(key)) continue;
+    rest ??= {};
+    rest[key] = record[key];
+  }
+  if (rest !== undefined) {
     extra = JSON.stringify(rest);
     if (Buffer.byteLength(extra, 'utf8') > MAX_EXTRA_BYTES) {
       errors.push({
