@@ -4,10 +4,20 @@
  * For each backend: the real server on a fresh database takes `batches` 1000-action
  * `/v1/actions` bodies from `concurrency` clients (events/s, p50/p99 latency, the server's
  * peak RSS); then, on another fresh database, the same batches go straight through
- * `store.writeBatch` with the same concurrency: the ceiling. PostgreSQL runs when
+ * `store.writeBatch` with the same concurrency: the ceiling. Then the Forge suite (forge.ts):
+ * `POST /player/playtime` records/s in batches of 100 and of 1000 with quests active, against
+ * ForgeIngestService.playtime called directly. PostgreSQL runs when
  * TRAITFORGE_TEST_DATABASE_URL is set. Only 127.0.0.1 is contacted.
  */
 import type { Backend } from '../src/store/store.js';
+import {
+  forgeJson,
+  forgeTable,
+  medianForgeFigures,
+  runForgeBackend,
+  type ForgeBackendFigures,
+  type ForgeOptions,
+} from './forge.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
 import { createBenchDatabase, dropBenchDatabase } from './support/database.js';
 import { JsonPoster } from './support/client.js';
@@ -24,7 +34,13 @@ interface Options {
   warmup: number;
   runs: number;
   backends: Backend[];
+  suites: Suite[];
+  forgeRecords: number;
+  forgeWarmup: number;
+  forgePlayers: number;
 }
+
+type Suite = 'actions' | 'forge';
 
 export interface BackendFigures {
   http_events_per_s: number;
@@ -56,8 +72,11 @@ interface RunFigures extends BackendFigures {
 
 const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
+                     [--suite actions,forge] [--forge-records 10000] [--forge-warmup 2000]
+                     [--forge-players 2000]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
-dropped on that server for each phase). With --runs N every figure is the median of N runs.`;
+dropped on that server for each phase). With --runs N every figure is the median of N runs.
+--suite actions is the 12traits /v1/actions bench alone; --suite forge the Forge one alone.`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
 
@@ -73,8 +92,28 @@ function parseOptions(argv: readonly string[]): Options {
     warmup: 10,
     runs: 1,
     backends: ADMIN_URL ? ['sqlite', 'postgres'] : ['sqlite'],
+    suites: ['actions', 'forge'],
+    forgeRecords: 10_000,
+    forgeWarmup: 2_000,
+    forgePlayers: 2_000,
   };
-  const numeric = ['batches', 'batch-size', 'concurrency', 'users', 'warmup', 'runs'] as const;
+  const numeric = [
+    'batches',
+    'batch-size',
+    'concurrency',
+    'users',
+    'warmup',
+    'runs',
+    'forge-records',
+    'forge-warmup',
+    'forge-players',
+  ] as const;
+  const numericKey = {
+    'batch-size': 'batchSize',
+    'forge-records': 'forgeRecords',
+    'forge-warmup': 'forgeWarmup',
+    'forge-players': 'forgePlayers',
+  } as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=')
@@ -94,12 +133,20 @@ function parseOptions(argv: readonly string[]): Options {
       if (list.includes('postgres') && !ADMIN_URL)
         throw new UsageError('--backend postgres needs TRAITFORGE_TEST_DATABASE_URL');
       options.backends = list;
+    } else if (name === 'suite') {
+      const list = value().split(',').filter(Boolean);
+      if (list.length === 0 || !list.every((s): s is Suite => s === 'actions' || s === 'forge'))
+        throw new UsageError(`--suite takes actions, forge or both, got "${list.join(',')}"`);
+      options.suites = list;
     } else if ((numeric as readonly string[]).includes(name)) {
       const n = Number(value());
-      if (!Number.isInteger(n) || n < (name === 'warmup' ? 0 : 1))
+      if (!Number.isInteger(n) || n < (name === 'warmup' || name === 'forge-warmup' ? 0 : 1))
         throw new UsageError(`--${name} takes a positive whole number`);
-      if (name === 'batch-size') options.batchSize = n;
-      else options[name as Exclude<(typeof numeric)[number], 'batch-size'>] = n;
+      const key =
+        name in numericKey
+          ? numericKey[name as keyof typeof numericKey]
+          : (name as Exclude<(typeof numeric)[number], keyof typeof numericKey>);
+      options[key] = n;
     } else throw new UsageError(`unknown option ${arg}`);
   }
   return options;
@@ -243,22 +290,53 @@ async function main(): Promise<void> {
     seed: 20240611,
     baseTime: Date.now(),
   };
-  log(`building ${options.batches + options.warmup} request bodies…`);
-  const bodies = Array.from({ length: options.batches + options.warmup }, (_, i) => buildBody(workload, i));
   const results: Partial<Record<Backend, RunFigures>> = {};
-  for (const backend of options.backends) {
-    const runs: RunFigures[] = [];
-    for (let run = 1; run <= options.runs; run++) {
-      log(`${backend}: run ${run} of ${options.runs}…`);
-      const figures = await runBackend(backend, options, workload, bodies);
-      log(`${backend}: ${JSON.stringify(figures)}`);
-      runs.push(figures);
+  if (options.suites.includes('actions')) {
+    log(`building ${options.batches + options.warmup} request bodies…`);
+    const bodies = Array.from({ length: options.batches + options.warmup }, (_, i) =>
+      buildBody(workload, i),
+    );
+    for (const backend of options.backends) {
+      const runs: RunFigures[] = [];
+      for (let run = 1; run <= options.runs; run++) {
+        log(`${backend}: run ${run} of ${options.runs}…`);
+        const figures = await runBackend(backend, options, workload, bodies);
+        log(`${backend}: ${JSON.stringify(figures)}`);
+        runs.push(figures);
+      }
+      results[backend] = medianFigures(runs);
     }
-    results[backend] = medianFigures(runs);
+    process.stdout.write(`${table(results, options)}\n`);
   }
-  process.stdout.write(`${table(results, options)}\n`);
+  const forge: Partial<Record<Backend, ForgeBackendFigures>> = {};
+  if (options.suites.includes('forge')) {
+    const forgeOptions: ForgeOptions = {
+      records: options.forgeRecords,
+      warmupRecords: options.forgeWarmup,
+      players: options.forgePlayers,
+      concurrency: options.concurrency,
+      batchSizes: [100, 1000],
+    };
+    const forgeWorkload = {
+      records: options.forgeRecords,
+      warmupRecords: options.forgeWarmup,
+      players: options.forgePlayers,
+      seed: workload.seed,
+      baseTime: workload.baseTime,
+    };
+    for (const backend of options.backends) {
+      const runs: ForgeBackendFigures[] = [];
+      for (let run = 1; run <= options.runs; run++) {
+        log(`forge ${backend}: run ${run} of ${options.runs}…`);
+        runs.push(await runForgeBackend(backend, forgeOptions, forgeWorkload, ADMIN_URL, log));
+      }
+      forge[backend] = medianForgeFigures(runs);
+    }
+    if (options.suites.includes('actions')) process.stdout.write('\n');
+    process.stdout.write(`${forgeTable(forge, options.backends, forgeOptions, options.runs)}\n`);
+  }
   if (options.json) {
-    const json = Object.fromEntries(
+    const json: Record<string, unknown> = Object.fromEntries(
       Object.entries(results).map(([backend, f]) => [
         backend,
         {
@@ -271,6 +349,7 @@ async function main(): Promise<void> {
         } satisfies BackendFigures,
       ]),
     );
+    if (options.suites.includes('forge')) json.forge = forgeJson(forge);
     process.stdout.write(`${JSON.stringify(json)}\n`);
   }
 }
