@@ -245,7 +245,9 @@ describe.each(BACKENDS)('ingestion semantics on %s', (backend) => {
       // A batch mixing an older login (with a device) and a newer one (without) must not let
       // the older device overwrite the stored, newer one.
       const user = 'profile-rounds';
-      await post('/v1/logins', { users: [{ user_id: user, timestamp: '2020-01-01 00:00:00', device: 'D2020' }] });
+      await post('/v1/logins', {
+        users: [{ user_id: user, timestamp: '2020-01-01 00:00:00', device: 'D2020' }],
+      });
       const mixed = [
         { user_id: user, timestamp: '2019-01-01 00:00:00', device: 'D2019', clan_id: 'old-clan' },
         { user_id: user, timestamp: '2021-01-01 00:00:00', level: 21 },
