@@ -157,28 +157,17 @@ export class QuestService {
   /** Players holding an identity that has records in the game. */
   private async playersOfGame(gameId: string): Promise<string[]> {
     const rows = await this.db
-      .selectFrom('forge_identities as i')
-      .select('i.player_id')
-      .where((eb) =>
-        eb.or([
-          eb.exists(
-            eb
-              .selectFrom('forge_sessions as s')
-              .select('s.id')
-              .whereRef('s.identity_key', '=', 'i.identity_key')
-              .where('s.game_id', '=', gameId),
-          ),
-          eb.exists(
-            eb
-              .selectFrom('forge_achievements as a')
-              .select('a.id')
-              .whereRef('a.identity_key', '=', 'i.identity_key')
-              .where('a.game_id', '=', gameId),
-          ),
-        ]),
-      )
+      .selectFrom('forge_identities')
+      .select('player_id')
       .distinct()
-      .orderBy('i.player_id')
+      .where('identity_key', 'in', (eb) =>
+        eb
+          .selectFrom('forge_sessions')
+          .select('identity_key')
+          .where('game_id', '=', gameId)
+          .union(eb.selectFrom('forge_achievements').select('identity_key').where('game_id', '=', gameId)),
+      )
+      .orderBy('player_id')
       .execute();
     return rows.map((r) => r.player_id);
   }
@@ -197,23 +186,12 @@ export class QuestService {
       .selectFrom('forge_quests')
       .select('game_id')
       .distinct()
-      .where((eb) =>
-        eb.or([
-          eb.exists(
-            eb
-              .selectFrom('forge_sessions as s')
-              .select('s.id')
-              .whereRef('s.game_id', '=', 'forge_quests.game_id')
-              .where('s.identity_key', 'in', keys),
-          ),
-          eb.exists(
-            eb
-              .selectFrom('forge_achievements as a')
-              .select('a.id')
-              .whereRef('a.game_id', '=', 'forge_quests.game_id')
-              .where('a.identity_key', 'in', keys),
-          ),
-        ]),
+      .where('game_id', 'in', (eb) =>
+        eb
+          .selectFrom('forge_sessions')
+          .select('game_id')
+          .where('identity_key', 'in', keys)
+          .union(eb.selectFrom('forge_achievements').select('game_id').where('identity_key', 'in', keys)),
       )
       .execute();
     for (const { game_id } of games) {
