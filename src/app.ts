@@ -13,7 +13,8 @@ import { playFabRoutes } from './http/routes/playfab.js';
 import { v1IngestRoutes } from './http/routes/v1-ingest.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
-import { buildServices } from './services.js';
+import { buildServices, type ServiceOptions } from './services.js';
+import { fileRoutes } from './http/routes/files.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
 import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
 
@@ -25,6 +26,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Run background workers (webhook deliveries) while the app is up: `npm start` does; tests drive them. */
   startWorkers?: boolean;
+  /** CSV upload limit and job worker settings (tests shorten the poll interval). */
+  services?: ServiceOptions;
 }
 
 /** Paths only: a query string may carry an API key (PlayFab's `?api_key=`), headers carry tokens. */
@@ -66,7 +69,7 @@ export async function buildApp(
   store: Store,
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
-  const services = buildServices(config, store);
+  const services = buildServices(config, store, options.services);
   const tls = readTls(config);
   const app = Fastify({
     ...(tls ? { https: tls } : {}),
@@ -92,6 +95,7 @@ export async function buildApp(
 
   await app.register(healthRoutes(store));
   await app.register(v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords));
+  await app.register(fileRoutes(services.tenancy, services.files));
   await app.register(gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords));
   await app.register(adminV1Routes(services.tenancy, services.records, services.playfab, config.adminToken), {
     prefix: '/admin/v1',
@@ -107,8 +111,11 @@ export async function buildApp(
   if (options.startWorkers) {
     app.addHook('onReady', async () => {
       services.webhooks.start();
+      services.jobs.start();
     });
-    app.addHook('onClose', () => services.webhooks.stop());
+    app.addHook('onClose', () =>
+      Promise.all([services.webhooks.stop(), services.jobs.stop()]).then(() => undefined),
+    );
   }
   return app;
 }

@@ -1,4 +1,7 @@
 import type { Config } from './config/config.js';
+import { CSV_INGESTION_JOB, FileIngestionService } from './files/file-ingestion.service.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { JobWorker, type JobWorkerOptions } from './jobs/job-worker.js';
 import { ForgeIngestService } from './forge/forge-ingest.service.js';
 import { ForgeKeyService } from './forge/forge-keys.service.js';
 import { PlayersRepository } from './forge/players.repository.js';
@@ -26,16 +29,30 @@ export interface Services {
   quests: QuestService;
   webhooks: WebhookWorker;
   playfab: PlayFabService;
+  files: FileIngestionService;
+  jobQueue: JobQueue;
+  jobs: JobWorker;
+}
+
+export interface ServiceOptions {
+  jobWorker?: JobWorkerOptions;
 }
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
-export function buildServices(config: Config, store: Store): Services {
+export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {
   const metrics = new Metrics();
   const forgeKeys = new ForgeKeyService(store.db);
   const quests = new QuestService(store.db, store.capabilities.rowLocks);
   const playersRepo = new PlayersRepository(store.db);
   const ingest = new IngestService(store, config.maxBatchRecords, metrics);
+  const jobQueue = new JobQueue(store.db, store.capabilities);
+  const files = new FileIngestionService(store.db, ingest, jobQueue, {
+    maxUploadBytes: config.maxUploadBytes,
+  });
   return {
+    files,
+    jobQueue,
+    jobs: new JobWorker(jobQueue, new Map([[CSV_INGESTION_JOB, files]]), options.jobWorker),
     metrics,
     tenancy: new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key)),
     ingest,

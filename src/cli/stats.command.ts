@@ -1,4 +1,4 @@
-import { ENVIRONMENTS, RECORD_TYPES } from '../domain/records.js';
+import { ALL_RECORD_TYPES, ENVIRONMENTS } from '../domain/records.js';
 import { DASHBOARD_OPTION, JSON_OPTION, type CommandSpec } from './args.js';
 import { withContext } from './context.js';
 import { printJson, printLines, table } from './output.js';
@@ -35,7 +35,10 @@ export const statsCommand: CommandSpec = {
       ...table(
         [
           ['TYPE', ...ENVIRONMENTS.map((e) => e.toUpperCase())],
-          ...RECORD_TYPES.map((type) => [type, ...ENVIRONMENTS.map((e) => String(stats.records[e][type]))]),
+          ...ALL_RECORD_TYPES.map((type) => [
+            type,
+            ...ENVIRONMENTS.map((e) => String(stats.records[e][type])),
+          ]),
         ],
         { indent: '  ', right },
       ),

@@ -19,6 +19,7 @@ export const ConfigSchema = Type.Object({
   trustedProxies: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   maxBatchRecords: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+  maxUploadBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
   logLevel: Type.Union(
     LOG_LEVELS.map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -42,6 +43,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_TRUSTED_PROXIES: ['trustedProxies', 'list'],
   TRAITFORGE_MAX_BATCH: ['maxBatchRecords', 'int'],
   TRAITFORGE_BODY_LIMIT: ['bodyLimitBytes', 'int'],
+  TRAITFORGE_MAX_UPLOAD: ['maxUploadBytes', 'int'],
   TRAITFORGE_LOG_LEVEL: ['logLevel', 'string'],
   TRAITFORGE_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', 'int'],
 };
@@ -59,6 +61,7 @@ const EXPECTED: Record<keyof Config, string> = {
   trustedProxies: 'must be a comma-separated list of IP addresses or CIDR ranges',
   maxBatchRecords: 'must be a whole number from 1 to 100000',
   bodyLimitBytes: 'must be a whole number of bytes, at least 1024',
+  maxUploadBytes: 'must be a whole number of bytes, at least 1024',
   logLevel: `must be one of ${LOG_LEVELS.join(', ')}`,
   shutdownTimeoutMs: 'must be a whole number of milliseconds, 0 or more',
 };

@@ -17,6 +17,13 @@ export const RECORD_TYPES = [
 ] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
+/** Record types that arrive only through the file channels (CSV uploads): no JSON push endpoint. */
+export const FILE_RECORD_TYPES = ['kpis', 'survey_answers'] as const;
+export type FileRecordType = (typeof FILE_RECORD_TYPES)[number];
+/** Every stored record type: the JSON pushes' and the file channels'. */
+export const ALL_RECORD_TYPES = [...RECORD_TYPES, ...FILE_RECORD_TYPES] as const;
+export type AnyRecordType = RecordType | FileRecordType;
+
 export const ENVIRONMENTS = ['production', 'sandbox'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -28,12 +35,13 @@ export interface ColumnDef {
 }
 
 export interface RecordTypeDef {
-  readonly type: RecordType;
+  readonly type: AnyRecordType;
   /** The JSON body key holding the array, e.g. `virtual_purchases`. */
   readonly bodyKey: string;
   /** The plural noun in the success message, e.g. "virtual purchases". */
   readonly noun: string;
-  readonly path: string;
+  /** The JSON push endpoint, or null for a type that only arrives in files. */
+  readonly path: string | null;
   readonly schema: TObject;
   /** False for items: catalogue rows keyed by item_id, not events of a user. */
   readonly userScoped: boolean;
@@ -204,9 +212,46 @@ export const SocialDynamicSchema = record(
   },
 );
 
+const optionalDate = (description: string) => Type.Optional(Type.String({ maxLength: 10, description }));
+
+/** One KPI value of a user (the KPI CSV's row): `timestamp,user_id,register_date,churn_date,kpi_id,value`. */
+export const KpiSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    register_date: optionalDate('The date the user registered, YYYY-MM-DD (empty: unknown)'),
+    churn_date: optionalDate('The date the user churned, YYYY-MM-DD (empty: not churned)'),
+    kpi_id: text('KPI name, e.g. "transaction_count"'),
+    value: Type.Number({ minimum: -1e15, maximum: 1e15, description: 'The KPI value' }),
+  },
+  {
+    timestamp: '2020-03-12 00:00:00',
+    user_id: '1001',
+    register_date: '2019-11-18',
+    churn_date: '',
+    kpi_id: 'transaction_count',
+    value: 3,
+  },
+);
+
+/** One answer of a user to a custom survey question (the survey-data CSV, long or wide). */
+export const SurveyAnswerSchema = record(
+  {
+    timestamp: Type.Optional(TimestampSchema),
+    user_id: UserIdSchema,
+    question_id: text('Question ID (the column name in the wide format)'),
+    value: Type.String({ maxLength: 4096, description: 'The answer, as text' }),
+  },
+  { user_id: '1001', question_id: 'q1', value: '4' },
+);
+
 const col = (name: string, kind: ColumnKind): ColumnDef => ({ name, kind });
 
-export const RECORD_TYPE_DEFS: Readonly<Record<RecordType, RecordTypeDef>> = {
+/** A record type with a JSON push endpoint. */
+export type PushRecordTypeDef = RecordTypeDef & { readonly type: RecordType; readonly path: string };
+
+/** The seven JSON-pushed types (each with its `/v1/…` endpoint). */
+export const RECORD_TYPE_DEFS: Readonly<Record<RecordType, PushRecordTypeDef>> = {
   actions: {
     type: 'actions',
     bodyKey: 'actions',
@@ -295,6 +340,39 @@ export const RECORD_TYPE_DEFS: Readonly<Record<RecordType, RecordTypeDef>> = {
       col('interaction_params', 'json'),
     ],
   },
+};
+
+/** The types that arrive only in files: no JSON endpoint (`path: null`). */
+export const FILE_RECORD_TYPE_DEFS: Readonly<Record<FileRecordType, RecordTypeDef>> = {
+  kpis: {
+    type: 'kpis',
+    bodyKey: 'kpis',
+    noun: 'KPIs',
+    path: null,
+    schema: KpiSchema,
+    userScoped: true,
+    columns: [
+      col('register_date', 'date'),
+      col('churn_date', 'date'),
+      col('kpi_id', 'text'),
+      col('value', 'float'),
+    ],
+  },
+  survey_answers: {
+    type: 'survey_answers',
+    bodyKey: 'survey_answers',
+    noun: 'survey answers',
+    path: null,
+    schema: SurveyAnswerSchema,
+    userScoped: true,
+    columns: [col('question_id', 'text'), col('value', 'text')],
+  },
+};
+
+/** Every record type's definition, whatever channel it arrives by. */
+export const ALL_RECORD_TYPE_DEFS: Readonly<Record<AnyRecordType, RecordTypeDef>> = {
+  ...RECORD_TYPE_DEFS,
+  ...FILE_RECORD_TYPE_DEFS,
 };
 
 /** First-version (game-scoped) schemas: `player_id` where the current API says `user_id`. */

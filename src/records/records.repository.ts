@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Environment, RecordTypeDef } from '../domain/records.js';
-import { RECORD_TYPES } from '../domain/records.js';
+import { ALL_RECORD_TYPES } from '../domain/records.js';
 import type { Database } from '../store/database.js';
 
 export type StoredRow = Record<string, unknown> & { ts: number; extra: string | null; user_id?: string };
@@ -36,7 +36,7 @@ export class RecordsRepository {
 
   /** Stored rows per record type and environment. */
   async counts(dashboardId: string): Promise<{ type: string; environment: Environment; count: number }[]> {
-    const parts = RECORD_TYPES.map(
+    const parts = ALL_RECORD_TYPES.map(
       (type) =>
         sql`select ${type} as type, environment, count(*) as count from ${sql.table(type)}
             where dashboard_id = ${dashboardId} group by environment`,

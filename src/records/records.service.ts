@@ -1,9 +1,9 @@
 import {
+  ALL_RECORD_TYPE_DEFS,
+  ALL_RECORD_TYPES,
   ENVIRONMENTS,
-  RECORD_TYPE_DEFS,
-  RECORD_TYPES,
+  type AnyRecordType,
   type Environment,
-  type RecordType,
 } from '../domain/records.js';
 import { formatTimestamp, utcDay } from '../domain/timestamp.js';
 import type { RecordsRepository, StoredRow } from './records.repository.js';
@@ -14,7 +14,7 @@ const STATS_DAYS = 30;
 export interface DashboardStats {
   dashboard_id: string;
   /** Stored records per environment and type (items count distinct item ids). */
-  records: Record<Environment, Record<RecordType, number>>;
+  records: Record<Environment, Record<AnyRecordType, number>>;
   /** Records received per UTC day over the last 30 days, newest first. */
   daily: { day: string; environment: Environment; type: string; count: number }[];
 }
@@ -28,21 +28,22 @@ export class RecordsService {
 
   async list(
     dashboardId: string,
-    type: RecordType,
+    type: AnyRecordType,
     environment: Environment,
     userId: string | undefined,
     limit: number,
   ): Promise<Record<string, unknown>[]> {
-    const def = RECORD_TYPE_DEFS[type];
+    const def = ALL_RECORD_TYPE_DEFS[type];
     const rows = await this.repo.list(dashboardId, environment, def, userId, limit);
     return rows.map((row) => toDocumentShape(type, row));
   }
 
   async stats(dashboardId: string): Promise<DashboardStats> {
-    const empty = () => Object.fromEntries(RECORD_TYPES.map((t) => [t, 0])) as Record<RecordType, number>;
+    const empty = () =>
+      Object.fromEntries(ALL_RECORD_TYPES.map((t) => [t, 0])) as Record<AnyRecordType, number>;
     const records = Object.fromEntries(ENVIRONMENTS.map((e) => [e, empty()])) as DashboardStats['records'];
     for (const { type, environment, count } of await this.repo.counts(dashboardId)) {
-      records[environment][type as RecordType] = count;
+      records[environment][type as AnyRecordType] = count;
     }
     const since = utcDay(this.now() - (STATS_DAYS - 1) * 86_400_000);
     const daily = (await this.repo.daily(dashboardId, since)).map((d) => ({
@@ -55,8 +56,8 @@ export class RecordsService {
   }
 }
 
-function toDocumentShape(type: RecordType, row: StoredRow): Record<string, unknown> {
-  const def = RECORD_TYPE_DEFS[type];
+function toDocumentShape(type: AnyRecordType, row: StoredRow): Record<string, unknown> {
+  const def = ALL_RECORD_TYPE_DEFS[type];
   const out: Record<string, unknown> = {};
   if (def.userScoped) {
     out.timestamp = formatTimestamp(row.ts);

@@ -218,7 +218,71 @@ export interface IngestDedupeTable {
   created_at: number;
 }
 
+export interface KpiTable extends EventColumns {
+  register_date: string | null;
+  churn_date: string | null;
+  kpi_id: string;
+  value: number;
+}
+export interface SurveyAnswerTable extends EventColumns {
+  question_id: string;
+  value: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+/** Durable background work, claimed with a lease (see `jobs/`). */
+export interface JobTable {
+  id: string;
+  kind: string;
+  /** JSON: what the job's handler needs. */
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  /** Not claimable before this time (backoff after a failure). */
+  run_after: number;
+  /** A running job whose lease has passed is claimable again (its worker died). */
+  lease_until: number | null;
+  lease_owner: string | null;
+  /** JSON: the handler's progress, so a new attempt resumes. */
+  checkpoint: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type IngestionStatus = JobStatus;
+/** A CSV upload and its progress. */
+export interface IngestionTable {
+  id: string;
+  dashboard_id: string;
+  environment: Environment;
+  /** 'kpis' | 'survey_data' */
+  kind: string;
+  status: IngestionStatus;
+  byte_size: number;
+  rows_accepted: number;
+  rows_rejected: number;
+  /** JSON array of the first errors: `{line, field, message}`. */
+  errors: string;
+  job_id: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+/** An upload's bytes, in order of `seq`. */
+export interface UploadChunkTable {
+  ingestion_id: string;
+  seq: number;
+  data: Uint8Array;
+}
+
 export interface Database {
+  kpis: KpiTable;
+  survey_answers: SurveyAnswerTable;
+  jobs: JobTable;
+  ingestions: IngestionTable;
+  upload_chunks: UploadChunkTable;
   dashboards: DashboardTable;
   api_keys: ApiKeyTable;
   players: PlayerTable;

@@ -22,6 +22,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       trustedProxies: [],
       maxBatchRecords: 1000,
       bodyLimitBytes: 16 * 1024 * 1024,
+      maxUploadBytes: 256 * 1024 * 1024,
       logLevel: 'info',
       shutdownTimeoutMs: 30_000,
     });
@@ -40,6 +41,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8, loopback',
       TRAITFORGE_MAX_BATCH: '500',
       TRAITFORGE_BODY_LIMIT: ' 2048 ',
+      TRAITFORGE_MAX_UPLOAD: '4096',
       TRAITFORGE_LOG_LEVEL: 'warn',
       TRAITFORGE_SHUTDOWN_TIMEOUT_MS: '5000',
     });
@@ -55,6 +57,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       trustedProxies: ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'loopback'],
       maxBatchRecords: 500,
       bodyLimitBytes: 2048,
+      maxUploadBytes: 4096,
       logLevel: 'warn',
       shutdownTimeoutMs: 5000,
     });

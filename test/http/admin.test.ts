@@ -3,7 +3,8 @@ import { BACKENDS } from '../support/backends.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
 type Row = Record<string, unknown>;
-const TYPES = 'actions logins purchases virtual_purchases level_ups items social_dynamics'.split(' ');
+const TYPES =
+  'actions logins purchases virtual_purchases level_ups items social_dynamics kpis survey_answers'.split(' ');
 /** A key without the prefix the key list shows: the part that must never be shown again or stored. */
 const secretOf = (key: string) => key.slice(14);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -274,7 +275,7 @@ describe.each(BACKENDS)('admin API on %s', (backend) => {
     it.each([
       [
         '/records/players',
-        /^params type must be one of actions, logins, purchases, virtual_purchases, level_ups, items, social_dynamics$/,
+        /^params type must be one of actions, logins, purchases, virtual_purchases, level_ups, items, social_dynamics, kpis, survey_answers$/,
       ],
       ['/records/actions?limit=0', /limit/],
       ['/records/actions?limit=1001', /limit/],

@@ -9,7 +9,8 @@ interface Stats {
   daily: { environment: Env; type: string; count: number }[];
 }
 
-const TYPES = 'actions logins purchases virtual_purchases level_ups items social_dynamics'.split(' ');
+const TYPES =
+  'actions logins purchases virtual_purchases level_ups items social_dynamics kpis survey_answers'.split(' ');
 const action = (user_id: string, action_name: string) => ({ user_id, action_id: 'a', action_name });
 
 describe.each(BACKENDS)('tenant and environment isolation on %s', (backend) => {

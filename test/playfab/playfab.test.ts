@@ -5,9 +5,9 @@ import { BACKENDS } from '../support/backends.js';
 import { ROOT } from '../support/server-process.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
-/** The real-shaped PlayStream payloads in ../shared/fixtures/playfab. */
+/** The real-shaped PlayStream payloads of ../shared/fixtures/playfab, copied into test/fixtures. */
 const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'fixtures', 'playfab', `${name}.json`), 'utf8'));
+  JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'playfab', `${name}.json`), 'utf8'));
 
 type Row = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ENVIRONMENTS, RECORD_TYPES, type RecordType } from '../../domain/records.js';
+import { ALL_RECORD_TYPES, ENVIRONMENTS, type AnyRecordType } from '../../domain/records.js';
 import { MAX_LIST_LIMIT, type RecordsService } from '../../records/records.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import type { PlayFabService } from '../../playfab/playfab.service.js';
@@ -173,7 +173,7 @@ export function adminV1Routes(
 
     const RecordsParams = Type.Object({
       id: Type.String({ maxLength: 100 }),
-      type: StringEnum(RECORD_TYPES),
+      type: StringEnum(ALL_RECORD_TYPES),
     });
     app.get(
       '/dashboards/:id/records/:type',
@@ -187,7 +187,7 @@ export function adminV1Routes(
         },
       },
       async (request) => {
-        const { id, type } = request.params as { id: string; type: RecordType };
+        const { id, type } = request.params as { id: string; type: AnyRecordType };
         const query = request.query as Static<typeof RecordsQuery>;
         await tenancy.getDashboard(id);
         return records.list(id, type, query.environment ?? 'production', query.user_id, query.limit ?? 100);

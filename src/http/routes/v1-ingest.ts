@@ -1,15 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { RECORD_TYPE_DEFS } from '../../domain/records.js';
+import { RECORD_TYPE_DEFS, type RecordTypeDef } from '../../domain/records.js';
 import type { IngestService } from '../../ingest/ingest.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import { requireApiKey } from '../plugins/auth.js';
 import { ingestHandler, ingestSchema, type IngestRouteSpec } from './ingest-route.js';
 
-/** The seven 12traits pushes: POST /v1/actions, /v1/logins, … with `Authorization: Bearer <key>`. */
+/**
+ * The seven 12traits pushes: POST /v1/actions, /v1/logins, … with `Authorization: Bearer <key>`.
+ * Types without a JSON endpoint (`path: null`: KPIs, survey answers) arrive as files instead.
+ */
 export function v1IngestRoutes(tenancy: TenancyService, ingest: IngestService, maxBatch: number) {
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', requireApiKey(tenancy));
-    for (const def of Object.values(RECORD_TYPE_DEFS)) {
+    for (const def of Object.values<RecordTypeDef>(RECORD_TYPE_DEFS)) {
+      if (def.path === null) continue;
       const spec: IngestRouteSpec = {
         def,
         bodyKey: def.bodyKey,

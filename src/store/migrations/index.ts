@@ -3,12 +3,14 @@ import type { Migration, MigrationDialect } from './dialect.js';
 import { foundation } from './0001-foundation.js';
 import { forge } from './0002-forge.js';
 import { channels } from './0003-channels.js';
+import { files } from './0004-files.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0001-foundation', foundation],
   ['0002-forge', forge],
   ['0003-channels', channels],
+  ['0004-files', files],
 ];
 
 export class SchemaTooNewError extends Error {

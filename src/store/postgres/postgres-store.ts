@@ -3,7 +3,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { RecordType } from '../../domain/records.js';
+import type { AnyRecordType } from '../../domain/records.js';
 import type { Database } from '../database.js';
 import { migrate } from '../migrations/index.js';
 import { POSTGRES_MIGRATION_DIALECT } from '../migrations/dialect.js';
@@ -204,7 +204,7 @@ export class PostgresStore implements Store {
       if (batch.def.type === 'logins') await this.upsertProfiles(client, batch);
     }
 
-    const byType = new Map<RecordType, WriteBatch[]>();
+    const byType = new Map<AnyRecordType, WriteBatch[]>();
     for (const batch of live) {
       if (!batch.def.userScoped) continue;
       const list = byType.get(batch.def.type);
@@ -320,7 +320,7 @@ export class PostgresStore implements Store {
   /** The batches' rows of one event type, in one COPY. */
   private async copyEvents(
     client: pg.PoolClient,
-    type: RecordType,
+    type: AnyRecordType,
     batches: readonly WriteBatch[],
     playerIds: PlayerIds,
   ): Promise<void> {

@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { Kysely } from 'kysely';
+import { FILE_RECORD_TYPE_DEFS } from '../domain/records.js';
+import { formatTimestamp } from '../domain/timestamp.js';
+import { AppError } from '../errors.js';
+import type { IngestService } from '../ingest/ingest.service.js';
+import type { Job, JobQueue } from '../jobs/job-queue.js';
+import {
+  JobInterruptedError,
+  PermanentJobError,
+  type JobContext,
+  type JobHandler,
+} from '../jobs/job-worker.js';
+import type { Database, IngestionStatus } from '../store/database.js';
+import type { Principal } from '../tenancy/tenancy.service.js';
+import { HeaderError, rowMapper, type FileKind, type RowMapper } from './csv-mapping.js';
+
+export const CSV_INGESTION_JOB = 'csv_ingestion';
+export const DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
+/** Uploads are stored in pieces of this size. */
+const STORED_CHUNK_BYTES = 1024 * 1024;
+/** CSV rows handed to the ingest service at once; progress is saved after each. */
+const ROWS_PER_CHUNK = 1000;
+const MAX_ERRORS = 20;
+/** The principal a job acts as: the upload's dashboard and environment, not a live key. */
+const KEY_ID = 'csv-upload';
+/** For `estimated_time_to_complete`: a conservative parse-and-store rate. */
+const BYTES_PER_SECOND = 2 * 1024 * 1024;
+
+export interface IngestionError {
+  line: number;
+  field: string | null;
+  message: string;
+}
+
+export interface IngestionView {
+  ingestion_id: string;
+  status: IngestionStatus;
+  rows_accepted: number;
+  rows_rejected: number;
+  errors: IngestionError[];
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface FileIngestionOptions {
+  maxUploadBytes?: number;
+  rowsPerChunk?: number;
+  /** Test hook: runs after a chunk is stored and before its progress is saved. */
+  afterChunkStored?: (chunk: number) => Promise<void> | void;
+}
+
+interface Progress {
+  /** CSV data rows (after the header) fully handled. */
+  rows_done: number;
+}
+
+/**
+ * CSV uploads (KPIs, survey data): the upload is stored in the database with its ingestion and
+ * a queued job; the job streams the stored CSV through the parser and hands rows to the ingest
+ * service in chunks, each row keyed by its line so a resumed job stores nothing twice.
+ */
+export class FileIngestionService implements JobHandler {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly ingest: IngestService,
+    private readonly queue: JobQueue,
+    private readonly options: FileIngestionOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get maxUploadBytes(): number {
+    return this.options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  }
+
+  /** Stores the upload durably, then queues its ingestion. */
+  async upload(
+    principal: Principal,
+    kind: FileKind,
+    file: AsyncIterable<Buffer>,
+  ): Promise<{ ingestionId: string; estimatedSeconds: number }> {
+    const id = randomUUID();
+    let seq = 0;
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const data = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await this.db.insertInto('upload_chunks').values({ ingestion_id: id, seq: seq++, data }).execute();
+    };
+    try {
+      for await (const chunk of file) {
+        size += chunk.length;
+        if (size > this.maxUploadBytes) throw this.tooLarge();
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= STORED_CHUNK_BYTES) await flush();
+      }
+      await flush();
+      if (size === 0) throw new AppError('bad_request', 'the file is empty: send a CSV with a header line');
+      await this.db.transaction().execute(async (trx) => {
+        const jobId = await this.queue.enqueue(
+          { kind: CSV_INGESTION_JOB, payload: { ingestion_id: id } },
+          trx,
+        );
+        await trx
+          .insertInto('ingestions')
+          .values({
+            id,
+            dashboard_id: principal.dashboardId,
+            environment: principal.environment,
+            kind,
+            status: 'queued',
+            byte_size: size,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            errors: '[]',
+            job_id: jobId,
+            created_at: this.now(),
+            started_at: null,
+            finished_at: null,
+          })
+          .execute();
+      });
+    } catch (error) {
+      await this.db.deleteFrom('upload_chunks').where('ingestion_id', '=', id).execute();
+      if ((error as { code?: unknown }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
+      throw error;
+    }
+    return { ingestionId: id, estimatedSeconds: Math.max(1, Math.ceil(size / BYTES_PER_SECOND)) };
+  }
+
+  private tooLarge(): AppError {
+    return new AppError(
+      'payload_too_large',
+      `the file is larger than ${this.maxUploadBytes} bytes: split it into smaller files`,
+    );
+  }
+
+  /** An ingestion of the caller's dashboard and environment; another's is not found. */
+  async status(principal: Principal, id: string): Promise<IngestionView> {
+    const row = await this.db
+      .selectFrom('ingestions')
+      .selectAll()
+      .where('id', '=', id)
+      .where('dashboard_id', '=', principal.dashboardId)
+      .where('environment', '=', principal.environment)
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', `no ingestion ${id}`);
+    return {
+      ingestion_id: row.id,
+      status: row.status,
+      rows_accepted: row.rows_accepted,
+      rows_rejected: row.rows_rejected,
+      errors: JSON.parse(row.errors) as IngestionError[],
+      created_at: formatTimestamp(row.created_at),
+      finished_at: row.finished_at === null ? null : formatTimestamp(row.finished_at),
+    };
+  }
+
+  /** The job: parse the stored CSV from where the last attempt stopped. */
+  async run(job: Job, ctx: JobContext): Promise<void> {
+    const ingestionId = (JSON.parse(job.payload) as { ingestion_id: string }).ingestion_id;
+    const ingestion = await this.db
+      .selectFrom('ingestions')
+      .selectAll()
+      .where('id', '=', ingestionId)
+      .executeTakeFirst();
+    if (!ingestion) throw new PermanentJobError(`ingestion ${ingestionId} does not exist`);
+    if (ingestion.status === 'succeeded' || ingestion.status === 'failed') return;
+    await this.db
+      .updateTable('ingestions')
+      .set({ status: 'running', started_at: ingestion.started_at ?? this.now() })
+      .where('id', '=', ingestionId)
+      .execute();
+
+    const principal: Principal = {
+      dashboardId: ingestion.dashboard_id,
+      environment: ingestion.environment,
+      keyId: KEY_ID,
+    };
+    const kind = ingestion.kind as FileKind;
+    const done = (ctx.saved as Progress | null)?.rows_done ?? 0;
+    let accepted = ingestion.rows_accepted;
+    let rejected = ingestion.rows_rejected;
+    const errors = JSON.parse(ingestion.errors) as IngestionError[];
+    const source = `csv:${ingestionId}`;
+    const perChunk = this.options.rowsPerChunk ?? ROWS_PER_CHUNK;
+
+    let mapper: RowMapper | undefined;
+    let rowIndex = 0;
+    let nextLine = 1;
+    let emptySeen = 0;
+    let chunkNo = 0;
+    let batch: { line: number; fields: string[] }[] = [];
+    const skipped: IngestionError[] = [];
+
+    const storeBatch = async () => {
+      if (batch.length === 0 && skipped.length === 0) return;
+      const records: Record<string, unknown>[] = [];
+      const keys: string[] = [];
+      const lines: number[] = [];
+      // Records the parser could not read (a stray quote): rejected, with the line it stopped at.
+      const rowErrors: IngestionError[] = skipped.splice(0);
+      for (const { line, fields } of batch) {
+        const mapped = mapper!.map(fields);
+        if ('error' in mapped) {
+          rowErrors.push({ line, ...mapped.error });
+          continue;
+        }
+        mapped.records.forEach((record, i) => {
+          records.push(record);
+          keys.push(mapped.records.length === 1 ? `line:${line}` : `line:${line}:${i}`);
+          lines.push(line);
+        });
+      }
+      if (records.length > 0) {
+        const result = await this.ingest.ingestValid({
+          principal,
+          def: FILE_RECORD_TYPE_DEFS[mapper!.type],
+          records,
+          dedupeSource: source,
+          dedupeKeys: keys,
+        });
+        // Rows an earlier attempt stored (duplicates) are accepted rows too.
+        accepted += result.written + result.duplicates;
+        for (const e of result.rejected)
+          rowErrors.push({ line: lines[e.index]!, field: e.field, message: e.message });
+      }
+      // A row is rejected when it, or any record made of it, is invalid.
+      rejected += new Set(rowErrors.map((e) => e.line)).size;
+      rowErrors.sort((a, b) => a.line - b.line);
+      for (const e of rowErrors) if (errors.length < MAX_ERRORS) errors.push(e);
+      await this.options.afterChunkStored?.(chunkNo++);
+      const progress: Progress = { rows_done: rowIndex };
+      await ctx.save(progress, async (trx) => {
+        await trx
+          .updateTable('ingestions')
+          .set({ rows_accepted: accepted, rows_rejected: rejected, errors: JSON.stringify(errors) })
+          .where('id', '=', ingestionId)
+          .execute();
+      });
+      batch = [];
+      if (ctx.stopping()) throw new JobInterruptedError('stopping');
+    };
+
+    const parser = parse({
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+    });
+    parser.on('skip', (error: Error & { lines?: number }) => {
+      // A resumed attempt re-reads the file: only lines past the saved progress are new.
+      if (rowIndex >= done)
+        skipped.push({
+          line: error.lines ?? nextLine,
+          field: null,
+          message: `invalid CSV: ${error.message}`,
+        });
+    });
+    const source$ = Readable.from(this.storedChunks(ingestionId));
+    source$.on('error', (error) => parser.destroy(error));
+    source$.pipe(parser);
+    try {
+      for await (const item of parser as AsyncIterable<{ record: string[]; info: { empty_lines: number } }>) {
+        const { record, info } = item;
+        const line = nextLine + (info.empty_lines - emptySeen);
+        emptySeen = info.empty_lines;
+        nextLine = line + 1 + record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+        if (!mapper) {
+          mapper = rowMapper(kind, record);
+          continue;
+        }
+        rowIndex++;
+        if (rowIndex <= done) continue;
+        batch.push({ line, fields: record });
+        if (batch.length >= perChunk) await storeBatch();
+      }
+    } catch (error) {
+      if (error instanceof HeaderError) throw new PermanentJobError(error.message);
+      if ((error as { code?: unknown }).code?.toString().startsWith('CSV_')) {
+        // Rows before the malformed one are stored; the file cannot be read past it.
+        await storeBatch();
+        throw new PermanentJobError(`invalid CSV: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+    if (!mapper) throw new PermanentJobError('line 1: the file has no header line');
+    await storeBatch();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('ingestions')
+        .set({ status: 'succeeded', finished_at: this.now() })
+        .where('id', '=', ingestionId)
+        .execute();
+      await trx.deleteFrom('upload_chunks').where('ingestion_id', '=', ingestionId).execute();
+    });
+  }
+
+  /** The ingestion fails for good: its message is its last error. */
+  async failed(job: Job, message: string): Promise<void> {
+    const ingestionId = (JSON.parse(job.payload) as { ingestion_id: string }).ingestion_id;
+    const row = await this.db
+      .selectFrom('ingestions')
+      .select('errors')
+      .where('id', '=', ingestionId)
+      .executeTakeFirst();
+    if (!row) return;
+    const errors = JSON.parse(row.errors) as IngestionError[];
+    const line = Number(/^line (\d+)/.exec(message)?.[1] ?? /line (\d+)/.exec(message)?.[1] ?? 1);
+    errors.push({ line, field: null, message });
+    await this.db
+      .updateTable('ingestions')
+      .set({ status: 'failed', finished_at: this.now(), errors: JSON.stringify(errors) })
+      .where('id', '=', ingestionId)
+      .execute();
+  }
+
+  /** The stored upload, one piece at a time (memory stays flat whatever the file size). */
+  private async *storedChunks(ingestionId: string): AsyncGenerator<Buffer> {
+    for (let seq = 0; ; seq++) {
+      const row = await this.db
+        .selectFrom('upload_chunks')
+        .select('data')
+        .where('ingestion_id', '=', ingestionId)
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      if (!row) return;
+      yield Buffer.from(row.data);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import multipart from '@fastify/multipart';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import type { FileKind } from '../../files/csv-mapping.js';
+import type { FileIngestionService } from '../../files/file-ingestion.service.js';
+import type { TenancyService } from '../../tenancy/tenancy.service.js';
+import { envelope } from '../envelope.js';
+import { principalOf, requireApiKey } from '../plugins/auth.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/**
+ * CSV uploads (`POST /v1/kpis/csv`, `/v1/survey-data/csv`, multipart field `file`) and the
+ * ingestion status (`GET /v1/ingestions/:id`), with the 12traits key.
+ */
+export function fileRoutes(tenancy: TenancyService, files: FileIngestionService) {
+  return async (app: FastifyInstance) => {
+    await app.register(multipart, {
+      // One byte over the limit reaches the service, which refuses the upload with 413.
+      limits: { fileSize: files.maxUploadBytes + 1, files: 1, fields: 10, parts: 20 },
+      throwFileSizeLimit: true,
+    });
+    app.addHook('onRequest', requireApiKey(tenancy));
+
+    const upload =
+      (kind: FileKind) => async (request: FastifyRequest, reply: { code(n: number): unknown }) => {
+        const principal = principalOf(request);
+        if (!request.isMultipart()) {
+          throw new AppError(
+            'unsupported_media_type',
+            'send the CSV as multipart/form-data with the file in the field "file"',
+          );
+        }
+        const part = await request.file();
+        if (!part || part.fieldname !== 'file') {
+          throw new AppError('bad_request', 'no file: send the CSV in the multipart field "file"');
+        }
+        const { ingestionId, estimatedSeconds } = await files.upload(principal, kind, part.file);
+        reply.code(201);
+        return envelope(201, 'ingestion has been started', {
+          estimated_time_to_complete: estimatedSeconds,
+          ingestion_id: ingestionId,
+        });
+      };
+    const uploadSchema = (summary: string) => ({
+      tags: ['12traits ingestion'],
+      summary,
+      consumes: ['multipart/form-data'],
+    });
+    app.post('/v1/kpis/csv', { schema: uploadSchema('Upload KPIs as CSV') }, upload('kpis'));
+    app.post(
+      '/v1/survey-data/csv',
+      { schema: uploadSchema('Upload custom survey data as CSV') },
+      upload('survey_data'),
+    );
+
+    app.get(
+      '/v1/ingestions/:id',
+      { schema: { tags: ['12traits ingestion'], summary: 'Status of a CSV ingestion', params: IdParams } },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        return envelope(200, '', await files.status(principalOf(request), id));
+      },
+    );
+  };
+}
