@@ -3,7 +3,8 @@
  * - `setup` fills the template database every other phase starts from: a Forge key, the
  *   game's quests and webhook, and the registered players (through PlayersService);
  * - `http` serves the real app on a copy of it until told to stop;
- * - `ceiling` sends the same batches straight to ForgeIngestService.playtime on another copy.
+ * - `ceiling` sends the same batches straight to ForgeIngestService (playtime, achievement) on
+ *   another copy.
  * Started by forge.ts with the phase as JSON in argv[2]; answers over IPC.
  */
 import { buildApp } from '../src/app.js';
@@ -15,7 +16,7 @@ import {
   benchQuests,
   forgeBatches,
   identityPool,
-  playtimeStream,
+  type ForgeBatch,
   type ForgeWorkload,
 } from './support/forge-workload.js';
 import { cpuSince, sendToParent } from './support/process.js';
@@ -108,9 +109,12 @@ async function ceilingPhase(spec: ForgePhaseSpec, rss: RssSampler): Promise<void
   const caller = await services.forgeKeys.authenticate(spec.apiKey);
   // Built before timing, as the HTTP phase's bodies are: the ceiling is the service alone
   // (validation, identities, the write and the quest recompute).
-  const { timed, warmup } = forgeBatches(spec.workload, playtimeStream(spec.workload), spec.batchSize);
-  const write = async (batch: unknown[]) => {
-    const result = await services.forgeIngest.playtime(caller, batch);
+  const { timed, warmup } = forgeBatches(spec.workload, spec.batchSize);
+  const write = async (batch: ForgeBatch) => {
+    const result =
+      batch.path === '/player/playtime'
+        ? await services.forgeIngest.playtime(caller, batch.records)
+        : await services.forgeIngest.achievement(caller, batch.records);
     if (result.records_failed > 0) throw new Error(`records refused: ${JSON.stringify(result.errors[0])}`);
   };
   await runConcurrently(warmup.length, spec.concurrency, (i) => write(warmup[i]!));

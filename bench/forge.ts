@@ -1,14 +1,15 @@
 /**
- * The Forge part of `npm run bench`: records/s of `POST /player/playtime` with the game's quests
- * active, in batches of 100 and of 1000, against the ceiling of ForgeIngestService.playtime
- * called directly. Per backend, one template database is filled first (Forge key, quests,
- * webhook, registered players); every phase then starts from a fresh copy of it.
+ * The Forge part of `npm run bench`: records/s of the Forge partner API with the game's quests
+ * active (every fifth request `POST /player/achievement`, the others `POST /player/playtime`), in
+ * batches of 100 and of 1000, against the ceiling of ForgeIngestService called directly. Per
+ * backend, one template database is filled first (Forge key, quests, webhook, registered
+ * players); every phase then starts from a fresh copy of it.
  */
 import type { Backend } from '../src/store/store.js';
 import type { ForgePhaseMessage, ForgePhaseSpec } from './forge-phase.js';
 import { JsonPoster } from './support/client.js';
 import { createBenchDatabase, dropBenchDatabase, type BenchDatabase } from './support/database.js';
-import { forgeBatches, playtimeStream, type ForgeWorkload } from './support/forge-workload.js';
+import { forgeBatches, type ForgeBatch, type ForgeWorkload } from './support/forge-workload.js';
 import { startPhase } from './support/process.js';
 import { median, percentile, runConcurrently } from './support/stats.js';
 
@@ -52,7 +53,7 @@ interface PhaseFigures {
 }
 
 const start = (spec: ForgePhaseSpec) =>
-  startPhase<ForgePhaseMessage>('forge-phase.js', `forge ${spec.phase}`, spec);
+  startPhase<ForgePhaseMessage>('forge-phase.js', `forge ${spec.phase}`, spec, ['done', 'setup-done']);
 
 async function setup(spec: ForgePhaseSpec): Promise<{ apiKey: string; ms: number }> {
   const phase = start(spec);
@@ -65,15 +66,20 @@ async function setup(spec: ForgePhaseSpec): Promise<{ apiKey: string; ms: number
   }
 }
 
-async function httpPhase(spec: ForgePhaseSpec, timed: Buffer[], warmup: Buffer[]): Promise<PhaseFigures> {
+interface Request {
+  path: string;
+  body: Buffer;
+}
+
+async function httpPhase(spec: ForgePhaseSpec, timed: Request[], warmup: Request[]): Promise<PhaseFigures> {
   const phase = start(spec);
   try {
     const ready = await phase.next();
     if (ready.type !== 'ready') throw new Error('the forge http phase did not start');
     const client = new JsonPoster(ready.port, { 'x-api-key': spec.apiKey! }, spec.concurrency);
-    const post = async (body: Buffer) => {
-      const { status, text } = await client.post('/player/playtime', body);
-      if (status !== 200) throw new Error(`POST /player/playtime → ${status}: ${text.slice(0, 300)}`);
+    const post = async ({ path, body }: Request) => {
+      const { status, text } = await client.post(path, body);
+      if (status !== 200) throw new Error(`POST ${path} → ${status}: ${text.slice(0, 300)}`);
     };
     await runConcurrently(warmup.length, spec.concurrency, (i) => post(warmup[i]!));
     phase.child.send({ type: 'mark' });
@@ -99,7 +105,12 @@ async function ceilingPhase(spec: ForgePhaseSpec): Promise<PhaseFigures> {
     const done = await phase.next();
     if (done.type !== 'done' || !done.latencies || done.elapsedMs === undefined)
       throw new Error('the forge ceiling phase did not report');
-    return { latencies: done.latencies, elapsedMs: done.elapsedMs, peakRssMb: done.peakRssMb, cpuMs: done.cpuMs };
+    return {
+      latencies: done.latencies,
+      elapsedMs: done.elapsedMs,
+      peakRssMb: done.peakRssMb,
+      cpuMs: done.cpuMs,
+    };
   } finally {
     await phase.finish();
   }
@@ -128,16 +139,21 @@ export async function runForgeBackend(
   adminUrl: string | undefined,
   log: (text: string) => void,
 ): Promise<ForgeBackendFigures> {
-  const stream = playtimeStream(workload);
   const template = await createBenchDatabase(backend, adminUrl);
   const results: ForgeBackendFigures = {};
   try {
     const base = { workload, concurrency: options.concurrency };
     const { apiKey, ms } = await setup({ phase: 'setup', database: template, batchSize: 0, ...base });
-    log(`forge ${backend}: ${workload.players.toLocaleString('en-US')} players and quests set up in ${(ms / 1000).toFixed(1)} s`);
+    log(
+      `forge ${backend}: ${workload.players.toLocaleString('en-US')} players and quests set up in ${(ms / 1000).toFixed(1)} s`,
+    );
     for (const batchSize of options.batchSizes) {
-      const { timed, warmup } = forgeBatches(workload, stream, batchSize);
-      const body = (batch: unknown[]) => Buffer.from(JSON.stringify(batch));
+      const { timed, warmup } = forgeBatches(workload, batchSize);
+      // Serialized before any timing.
+      const body = (batch: ForgeBatch): Request => ({
+        path: batch.path,
+        body: Buffer.from(JSON.stringify(batch.records)),
+      });
       const spec = { ...base, batchSize, apiKey };
       const http = await onCopy(template, adminUrl, (database) =>
         httpPhase({ phase: 'http', database, ...spec }, timed.map(body), warmup.map(body)),
@@ -179,7 +195,7 @@ export function medianForgeFigures(runs: readonly ForgeBackendFigures[]): ForgeB
       const keys = Object.keys(first) as (keyof ForgeRunFigures)[];
       return [batch, Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[batch]![k]))]))];
     }),
-  ) as ForgeBackendFigures;
+  ) as unknown as ForgeBackendFigures;
 }
 
 export function forgeTable(
@@ -214,7 +230,7 @@ export function forgeTable(
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const medians = runs > 1 ? `, medians of ${runs} runs` : '';
   return [
-    `Forge POST /player/playtime, quests active: ${options.records.toLocaleString('en-US')} records per phase in batches of ${options.batchSizes.join(' and ')}, ${options.concurrency} concurrent clients, ${options.players.toLocaleString('en-US')} registered players${medians}`,
+    `Forge records (4 of 5 requests /player/playtime, 1 of 5 /player/achievement), quests active: ${options.records.toLocaleString('en-US')} records per phase in batches of ${options.batchSizes.join(' and ')}, ${options.concurrency} concurrent clients, ${options.players.toLocaleString('en-US')} registered players${medians}`,
     line(head),
     ...body.map(line),
   ].join('\n');

@@ -293,9 +293,7 @@ async function main(): Promise<void> {
   const results: Partial<Record<Backend, RunFigures>> = {};
   if (options.suites.includes('actions')) {
     log(`building ${options.batches + options.warmup} request bodies…`);
-    const bodies = Array.from({ length: options.batches + options.warmup }, (_, i) =>
-      buildBody(workload, i),
-    );
+    const bodies = Array.from({ length: options.batches + options.warmup }, (_, i) => buildBody(workload, i));
     for (const backend of options.backends) {
       const runs: RunFigures[] = [];
       for (let run = 1; run <= options.runs; run++) {

@@ -29,13 +29,23 @@ export interface BenchPlayer {
   wallet?: BenchWallet;
 }
 
-export interface PlaytimeRecord {
+interface IdentityFields {
   record_id?: string;
   user_email?: string;
   wallet_address?: string;
   blockchain?: string;
+}
+
+export interface PlaytimeRecord extends IdentityFields {
   last_time_played: string;
   total_hours: number;
+}
+
+export interface AchievementRecord extends IdentityFields {
+  achievement_title: string;
+  achievement_description?: string;
+  unlocked?: boolean;
+  unlock_time?: number | string;
 }
 
 const DAY_MS = 86_400_000;
@@ -50,6 +60,20 @@ const FIRST = ['alex', 'sam', 'maria', 'li', 'noah', 'emma', 'yuki', 'omar', 'zo
 const LAST = ['smith', 'garcia', 'chen', 'muller', 'rossi', 'kim', 'dubois', 'silva', 'novak', 'sato'];
 const DOMAINS = ['gmail.com', 'outlook.com', 'proton.me', 'yahoo.co.jp', 'example.org', 'web.de'];
 const EVM_CHAINS = ['ethereum', 'ethereum', 'ethereum', 'polygon', 'base', 'ronin', 'avalanche'];
+const ACHIEVEMENTS = [
+  'Dragon Slayer',
+  'First Blood',
+  'Treasure Hunter',
+  'Speed Runner',
+  'Master Crafter',
+  'Explorer',
+  'Guild Founder',
+  'Untouchable',
+  'Collector',
+  'Marathon',
+  'Sharpshooter',
+  'Legend',
+];
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -137,58 +161,100 @@ function spell(w: BenchWallet, random: () => number): string {
 }
 
 /**
- * The whole record stream: `records` timed records, then `warmupRecords`. Each is one session of
- * 1 to 3 hours ending in the last 28 days. 60% name a registered player (by e-mail, sometimes in
- * other case, or by their linked wallet), players being picked with a mild skew (some play far
- * more than others); 40% name an identity nobody holds (70% e-mails, 30% wallets).
+ * A record's identity: 60% a registered player's (their e-mail, one time in ten in upper case,
+ * or half the time their linked wallet if they have one); 40% an identity nobody holds, which
+ * is archived (70% e-mails, 30% wallets).
  */
-export function playtimeStream(workload: ForgeWorkload): PlaytimeRecord[] {
-  const { players, unknownEmails, unknownWallets } = identityPool(workload);
-  const random = prng(workload.seed * 13 + 5);
-  const int = (n: number) => Math.floor(random() * n);
-  const total = workload.records + workload.warmupRecords;
-  const records: PlaytimeRecord[] = [];
-  for (let i = 0; i < total; i++) {
-    const record: Partial<PlaytimeRecord> = {};
-    if (random() < 0.5) record.record_id = `pt-${workload.seed}-${i}`;
-    if (random() < KNOWN_SHARE) {
-      const player = players[Math.floor(players.length * random() ** 1.5)]!;
-      if (player.wallet && random() < 0.5) {
-        record.wallet_address = spell(player.wallet, random);
-        record.blockchain = player.wallet.blockchain;
-      } else {
-        record.user_email = random() < 0.1 ? player.email.toUpperCase() : player.email;
-      }
-    } else if (random() < 0.7) {
-      record.user_email = unknownEmails[int(unknownEmails.length)]!;
-    } else {
-      const w = unknownWallets[int(unknownWallets.length)]!;
-      record.wallet_address = spell(w, random);
-      record.blockchain = w.blockchain;
-    }
-    const end = Math.floor((workload.baseTime - int(28 * DAY_MS)) / 1000) * 1000;
-    record.last_time_played = spaceTimestamp(end);
-    record.total_hours = Math.round((1 + 2 * random()) * 100) / 100;
-    records.push(record as PlaytimeRecord);
+function pickIdentity(
+  pool: ReturnType<typeof identityPool>,
+  random: () => number,
+): Pick<PlaytimeRecord, 'user_email' | 'wallet_address' | 'blockchain'> {
+  const { players, unknownEmails, unknownWallets } = pool;
+  if (random() < KNOWN_SHARE) {
+    // Mildly skewed: some players play far more than others.
+    const player = players[Math.floor(players.length * random() ** 1.5)]!;
+    if (player.wallet && random() < 0.5)
+      return { wallet_address: spell(player.wallet, random), blockchain: player.wallet.blockchain };
+    return { user_email: random() < 0.1 ? player.email.toUpperCase() : player.email };
   }
-  return records;
+  if (random() < 0.7) return { user_email: unknownEmails[Math.floor(random() * unknownEmails.length)]! };
+  const w = unknownWallets[Math.floor(random() * unknownWallets.length)]!;
+  return { wallet_address: spell(w, random), blockchain: w.blockchain };
 }
 
-/** The stream cut into batches of `batchSize`: the timed ones, then the warm-up ones. */
+/** `count` sessions of 1 to 3 hours, each ending in the 28 days before `baseTime`. */
+function playtimeRecords(workload: ForgeWorkload, pool: ReturnType<typeof identityPool>, count: number) {
+  const random = prng(workload.seed * 13 + 5);
+  return Array.from({ length: count }, (_, i): PlaytimeRecord => {
+    const record: PlaytimeRecord = { last_time_played: '', total_hours: 0 };
+    if (random() < 0.5) record.record_id = `pt-${i}`;
+    Object.assign(record, pickIdentity(pool, random));
+    const end = Math.floor((workload.baseTime - Math.floor(random() * 28 * DAY_MS)) / 1000) * 1000;
+    record.last_time_played = spaceTimestamp(end);
+    record.total_hours = Math.round((1 + 2 * random()) * 100) / 100;
+    return record;
+  });
+}
+
+/** `count` achievements: one of 12 titles, unlocked (nine in ten) in the last 28 days. */
+function achievementRecords(workload: ForgeWorkload, pool: ReturnType<typeof identityPool>, count: number) {
+  const random = prng(workload.seed * 17 + 3);
+  return Array.from({ length: count }, (_, i): AchievementRecord => {
+    const title = ACHIEVEMENTS[Math.floor(random() * ACHIEVEMENTS.length)]!;
+    const record: AchievementRecord = { achievement_title: title };
+    if (random() < 0.5) record.record_id = `ach-${i}`;
+    Object.assign(record, pickIdentity(pool, random));
+    if (random() < 0.3) record.achievement_description = `Unlocked ${title.toLowerCase()}`;
+    record.unlocked = random() < 0.9;
+    const at = Math.floor((workload.baseTime - Math.floor(random() * 28 * DAY_MS)) / 1000);
+    // Epoch seconds, as a number or a string (both documented).
+    record.unlock_time = random() < 0.5 ? at : String(at);
+    return record;
+  });
+}
+
+/** One request's records. */
+export interface ForgeBatch {
+  path: '/player/playtime' | '/player/achievement';
+  records: PlaytimeRecord[] | AchievementRecord[];
+}
+
+/**
+ * The workload cut into batches of `batchSize`: the timed ones (`records` in all), then the
+ * warm-up ones (`warmupRecords`; sent first, but cut after the timed ones). Every fifth batch
+ * is achievements, the others playtime; records are taken in order from one playtime stream
+ * and one achievement stream, so every batch size sends the same records.
+ */
 export function forgeBatches(
   workload: ForgeWorkload,
-  stream: readonly PlaytimeRecord[],
   batchSize: number,
-): { timed: PlaytimeRecord[][]; warmup: PlaytimeRecord[][] } {
-  const cut = (from: number, to: number) => {
-    const batches: PlaytimeRecord[][] = [];
-    for (let i = from; i < to; i += batchSize) batches.push(stream.slice(i, Math.min(to, i + batchSize)));
+): { timed: ForgeBatch[]; warmup: ForgeBatch[] } {
+  const pool = identityPool(workload);
+  const total = workload.records + workload.warmupRecords;
+  const sessions = playtimeRecords(workload, pool, total);
+  const achievements = achievementRecords(workload, pool, total);
+  let nextSession = 0;
+  let nextAchievement = 0;
+  const cut = (count: number) => {
+    const batches: ForgeBatch[] = [];
+    for (let sent = 0, i = 0; sent < count; sent += batchSize, i++) {
+      const size = Math.min(batchSize, count - sent);
+      if (i % 5 === 4) {
+        batches.push({
+          path: '/player/achievement',
+          records: achievements.slice(nextAchievement, (nextAchievement += size)),
+        });
+      } else {
+        batches.push({
+          path: '/player/playtime',
+          records: sessions.slice(nextSession, (nextSession += size)),
+        });
+      }
+    }
     return batches;
   };
-  return {
-    timed: cut(0, workload.records),
-    warmup: cut(workload.records, workload.records + workload.warmupRecords),
-  };
+  const timed = cut(workload.records);
+  return { timed, warmup: cut(workload.warmupRecords) };
 }
 
 /** Every active quest type, with windows covering the stream's sessions (and a month to come). */

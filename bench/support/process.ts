@@ -10,9 +10,15 @@ export interface FailedMessage {
 /**
  * Starts one phase process (a compiled script next to bench/main.js, e.g. `./phase.js`), with
  * its spec as JSON in argv[2]; resolves with it and a reader of its next message. A `failed`
- * message (or the process exiting before its `done`) makes `next` throw.
+ * message (or the process exiting before its final answer) makes `next` throw.
  */
-export function startPhase<M extends { type: string }>(script: string, label: string, spec: unknown) {
+export function startPhase<M extends { type: string }>(
+  script: string,
+  label: string,
+  spec: unknown,
+  /** The answers after which the phase exits by itself. */
+  finalTypes: readonly string[] = ['done'],
+) {
   const child = fork(fileURLToPath(new URL(`../${script}`, import.meta.url)), [JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -33,10 +39,9 @@ export function startPhase<M extends { type: string }>(script: string, label: st
     deliver({ type: 'failed', error: `the ${label} phase exited (code ${String(code)}) before answering` });
   });
   const next = async (): Promise<M> => {
-    const message =
-      queue.shift() ?? (await new Promise<M | FailedMessage>((resolve) => (waiting = resolve)));
+    const message = queue.shift() ?? (await new Promise<M | FailedMessage>((resolve) => (waiting = resolve)));
     if (message.type === 'failed') throw new Error(`${label} phase: ${(message as FailedMessage).error}`);
-    if (message.type === 'done') answered = true;
+    if (finalTypes.includes(message.type)) answered = true;
     return message as M;
   };
   const exited = new Promise<void>((resolve) => {

@@ -68,9 +68,7 @@ export class ForgeIngestService {
       await insert(trx, at);
       const holders = await this.players.holders([...new Set(valid.map((v) => v.identityKey))], trx);
       // Sorted, so concurrent batches lock players in one order.
-      for (const playerId of [...new Set(holders.values())].sort()) {
-        await this.quests.recompute(trx, playerId, gameId);
-      }
+      await this.quests.recomputeMany(trx, [...new Set(holders.values())].sort(), gameId);
     });
   }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { AppError } from '../errors.js';
 import { formatTimestamp, parseTimestamp } from '../domain/timestamp.js';
-import type { Database, ForgeQuestTable } from '../store/database.js';
+import type { Database, ForgeProgressTable, ForgeQuestTable, ForgeRewardTable } from '../store/database.js';
 import { randomId } from '../tenancy/secrets.js';
 import { percentOf, questCurrent, QUEST_TYPES, type QuestType } from './quest-progress.js';
 
@@ -49,6 +49,8 @@ const WHOLE_TARGET: ReadonlySet<string> = new Set([
   'achievements_count',
 ]);
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
+/** Player × quest rows one chunk writes at most: statements stay far below SQLite's 32766 parameters. */
+const MAX_CHUNK_ROWS = 1000;
 
 function checkGameId(gameId: string): void {
   if (gameId.length === 0 || gameId.length > 64)
@@ -200,115 +202,189 @@ export class QuestService {
   }
 
   /** Recomputes one player's progress on one game's quests, granting completed rewards once. */
-  async recompute(trx: Transaction<Database>, playerId: string, gameId: string): Promise<void> {
-    if (this.rowLocks) await sql`select id from forge_players where id = ${playerId} for update`.execute(trx);
+  recompute(trx: Transaction<Database>, playerId: string, gameId: string): Promise<void> {
+    return this.recomputeMany(trx, [playerId], gameId);
+  }
+
+  /**
+   * Recomputes several players' progress on one game's quests (players sorted, so concurrent
+   * batches lock them in one order), in a fixed number of statements per chunk of players
+   * instead of a dozen per player; rewards are granted once each, as before.
+   */
+  async recomputeMany(
+    trx: Transaction<Database>,
+    playerIds: readonly string[],
+    gameId: string,
+  ): Promise<void> {
+    if (playerIds.length === 0) return;
     const quests = await trx.selectFrom('forge_quests').selectAll().where('game_id', '=', gameId).execute();
-    if (quests.length === 0) return;
-    const keys = (
-      await trx
-        .selectFrom('forge_identities')
-        .select('identity_key')
-        .where('player_id', '=', playerId)
-        .execute()
-    ).map((r) => r.identity_key);
-    if (keys.length === 0) return;
-    const sessions = (
-      await trx
-        .selectFrom('forge_sessions')
-        .select(['started_at', 'ended_at'])
-        .where('game_id', '=', gameId)
-        .where('identity_key', 'in', keys)
-        .execute()
-    ).map((s) => ({ start: s.started_at, end: s.ended_at }));
-    const unlocks = (
-      await trx
-        .selectFrom('forge_achievements')
-        .select(['title', 'unlock_time'])
-        .where('game_id', '=', gameId)
-        .where('identity_key', 'in', keys)
-        .where('unlocked', '=', 1)
-        .execute()
-    ).map((a) => ({ title: a.title, at: a.unlock_time }));
-    const existing = new Map(
-      (
-        await trx
-          .selectFrom('forge_progress')
-          .select(['quest_id', 'completed_at'])
-          .where('player_id', '=', playerId)
-          .execute()
-      ).map((p) => [p.quest_id, p.completed_at]),
-    );
-    const now = this.now();
+    if (quests.length === 0) {
+      if (this.rowLocks) await this.lockPlayers(trx, playerIds);
+      return;
+    }
     const webhook = await trx
       .selectFrom('forge_game_webhooks')
       .select('url')
       .where('game_id', '=', gameId)
       .executeTakeFirst();
-    for (const quest of quests) {
-      const current = round(
-        questCurrent(
-          {
-            type: quest.type as QuestType,
-            target: quest.target,
-            achievementTitle: quest.achievement_title,
-            startsAt: quest.starts_at,
-            endsAt: quest.ends_at,
-          },
-          sessions,
-          unlocks,
-        ),
-      );
-      let completedAt = existing.get(quest.id) ?? null;
-      if (completedAt === null && current >= quest.target) {
-        const granted = await trx
-          .insertInto('forge_rewards')
-          .values({
+    const chunk = Math.max(1, Math.floor(MAX_CHUNK_ROWS / quests.length));
+    for (let i = 0; i < playerIds.length; i += chunk) {
+      await this.recomputeChunk(trx, playerIds.slice(i, i + chunk), gameId, quests, webhook?.url);
+    }
+  }
+
+  private async lockPlayers(trx: Transaction<Database>, playerIds: readonly string[]): Promise<void> {
+    // FOR UPDATE locks rows in the order the sort returns them: the same order as one by one.
+    await sql`select id from forge_players where id in (${sql.join(playerIds)}) order by id for update`.execute(
+      trx,
+    );
+  }
+
+  private async recomputeChunk(
+    trx: Transaction<Database>,
+    playerIds: readonly string[],
+    gameId: string,
+    quests: readonly ForgeQuestTable[],
+    webhookUrl: string | undefined,
+  ): Promise<void> {
+    if (this.rowLocks) await this.lockPlayers(trx, playerIds);
+    const identities = await trx
+      .selectFrom('forge_identities')
+      .select(['identity_key', 'player_id'])
+      .where('player_id', 'in', playerIds)
+      .execute();
+    if (identities.length === 0) return;
+    const owner = new Map(identities.map((r) => [r.identity_key, r.player_id]));
+    const keys = [...owner.keys()];
+    const sessions = new Map<string, { start: number; end: number }[]>();
+    for (const s of await trx
+      .selectFrom('forge_sessions')
+      .select(['identity_key', 'started_at', 'ended_at'])
+      .where('game_id', '=', gameId)
+      .where('identity_key', 'in', keys)
+      .execute()) {
+      const player = owner.get(s.identity_key)!;
+      const list = sessions.get(player) ?? [];
+      list.push({ start: s.started_at, end: s.ended_at });
+      sessions.set(player, list);
+    }
+    const unlocks = new Map<string, { title: string; at: number }[]>();
+    for (const a of await trx
+      .selectFrom('forge_achievements')
+      .select(['identity_key', 'title', 'unlock_time'])
+      .where('game_id', '=', gameId)
+      .where('identity_key', 'in', keys)
+      .where('unlocked', '=', 1)
+      .execute()) {
+      const player = owner.get(a.identity_key)!;
+      const list = unlocks.get(player) ?? [];
+      list.push({ title: a.title, at: a.unlock_time });
+      unlocks.set(player, list);
+    }
+    const existing = new Map(
+      (
+        await trx
+          .selectFrom('forge_progress')
+          .select(['player_id', 'quest_id', 'completed_at'])
+          .where('player_id', 'in', playerIds)
+          .where(
+            'quest_id',
+            'in',
+            quests.map((q) => q.id),
+          )
+          .execute()
+      ).map((p) => [`${p.player_id}\n${p.quest_id}`, p.completed_at]),
+    );
+    const now = this.now();
+    const grants: ForgeRewardTable[] = [];
+    const progress: ForgeProgressTable[] = [];
+    // Only players holding an identity, as one by one (a player without any is left alone).
+    const holders = new Set(owner.values());
+    for (const playerId of playerIds) {
+      if (!holders.has(playerId)) continue;
+      const own = sessions.get(playerId) ?? [];
+      const ownUnlocks = unlocks.get(playerId) ?? [];
+      for (const quest of quests) {
+        const current = round(
+          questCurrent(
+            {
+              type: quest.type as QuestType,
+              target: quest.target,
+              achievementTitle: quest.achievement_title,
+              startsAt: quest.starts_at,
+              endsAt: quest.ends_at,
+            },
+            own,
+            ownUnlocks,
+          ),
+        );
+        let completedAt = existing.get(`${playerId}\n${quest.id}`) ?? null;
+        if (completedAt === null && current >= quest.target) {
+          grants.push({
             player_id: playerId,
             quest_id: quest.id,
             kind: quest.reward_kind,
             amount: quest.reward_amount,
             granted_at: now,
-          })
-          .onConflict((oc) => oc.columns(['player_id', 'quest_id']).doNothing())
-          .executeTakeFirst();
-        completedAt = now;
-        if ((granted.numInsertedOrUpdatedRows ?? 0n) > 0n && webhook) {
-          await trx
-            .insertInto('forge_webhook_deliveries')
-            .values({
-              game_id: gameId,
-              url: webhook.url,
-              payload: JSON.stringify({
-                event: 'quest.completed',
-                game_id: gameId,
-                quest_id: quest.id,
-                player_id: playerId,
-                reward: { kind: quest.reward_kind, amount: quest.reward_amount },
-                completed_at: formatTimestamp(now),
-              }),
-              attempts: 0,
-              next_attempt_at: now,
-              delivered_at: null,
-              failed_at: null,
-              last_error: null,
-              created_at: now,
-            })
-            .execute();
+          });
+          completedAt = now;
         }
-      }
-      await trx
-        .insertInto('forge_progress')
-        .values({
+        progress.push({
           player_id: playerId,
           quest_id: quest.id,
           current,
           completed_at: completedAt,
           updated_at: now,
-        })
+        });
+      }
+    }
+    if (grants.length > 0) {
+      // Only the grants this statement wrote come back: a reward granted elsewhere first is not sent again.
+      const granted = await trx
+        .insertInto('forge_rewards')
+        .values(grants)
+        .onConflict((oc) => oc.columns(['player_id', 'quest_id']).doNothing())
+        .returning(['player_id', 'quest_id'])
+        .execute();
+      if (webhookUrl !== undefined && granted.length > 0) {
+        const wrote = new Set(granted.map((g) => `${g.player_id}\n${g.quest_id}`));
+        await trx
+          .insertInto('forge_webhook_deliveries')
+          .values(
+            grants
+              .filter((g) => wrote.has(`${g.player_id}\n${g.quest_id}`))
+              .map((g) => ({
+                game_id: gameId,
+                url: webhookUrl,
+                payload: JSON.stringify({
+                  event: 'quest.completed',
+                  game_id: gameId,
+                  quest_id: g.quest_id,
+                  player_id: g.player_id,
+                  reward: { kind: g.kind, amount: g.amount },
+                  completed_at: formatTimestamp(now),
+                }),
+                attempts: 0,
+                next_attempt_at: now,
+                delivered_at: null,
+                failed_at: null,
+                last_error: null,
+                created_at: now,
+              })),
+          )
+          .execute();
+      }
+    }
+    if (progress.length > 0) {
+      await trx
+        .insertInto('forge_progress')
+        .values(progress)
         .onConflict((oc) =>
-          oc
-            .columns(['player_id', 'quest_id'])
-            .doUpdateSet({ current, completed_at: completedAt, updated_at: now }),
+          oc.columns(['player_id', 'quest_id']).doUpdateSet({
+            current: sql`excluded.current`,
+            completed_at: sql`excluded.completed_at`,
+            updated_at: sql`excluded.updated_at`,
+          }),
         )
         .execute();
     }
