@@ -16,6 +16,7 @@ import { VERSION } from './version.js';
 import { buildServices, type ServiceOptions } from './services.js';
 import { fileRoutes } from './http/routes/files.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
+import { adminSourceRoutes } from './http/routes/admin-sources.js';
 import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
 
 export interface AppOptions {
@@ -108,6 +109,9 @@ export async function buildApp(
       prefix: '/admin/v1',
     },
   );
+  await app.register(adminSourceRoutes(services.storageConnections, config.adminToken), {
+    prefix: '/admin/v1',
+  });
   if (options.startWorkers) {
     app.addHook('onReady', async () => {
       services.webhooks.start();

@@ -14,6 +14,7 @@ import { Metrics } from './http/plugins/metrics.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { RecordsRepository } from './records/records.repository.js';
 import { RecordsService } from './records/records.service.js';
+import { StorageConnectionService } from './sources/storage-connections.service.js';
 import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
@@ -32,6 +33,7 @@ export interface Services {
   files: FileIngestionService;
   jobQueue: JobQueue;
   jobs: JobWorker;
+  storageConnections: StorageConnectionService;
 }
 
 export interface ServiceOptions {
@@ -49,12 +51,14 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const files = new FileIngestionService(store.db, ingest, jobQueue, {
     maxUploadBytes: config.maxUploadBytes,
   });
+  const tenancy = new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key));
   return {
     files,
     jobQueue,
+    storageConnections: new StorageConnectionService(store.db, tenancy, ingest),
     jobs: new JobWorker(jobQueue, new Map([[CSV_INGESTION_JOB, files]]), options.jobWorker),
     metrics,
-    tenancy: new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key)),
+    tenancy,
     ingest,
     records: new RecordsService(new RecordsRepository(store.db)),
     forgeKeys,

@@ -6,6 +6,7 @@ import { parseCommandArgs, UsageError, wantsHelp, type CommandSpec } from './arg
 import { dashboardCommands } from './dashboard.command.js';
 import { forgeKeyCommands } from './forge-key.command.js';
 import { commandHelp, generalHelp, groupHelp } from './help.js';
+import { importCommand } from './import.command.js';
 import { keyCommands } from './key.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { printLines } from './output.js';
@@ -19,6 +20,7 @@ const COMMANDS: readonly CommandSpec[] = [
   ...dashboardCommands,
   ...keyCommands,
   statsCommand,
+  importCommand,
   ...forgeKeyCommands,
   ...playerCommands,
   ...questCommands,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import type { Kysely } from 'kysely';
 import { FILE_RECORD_TYPE_DEFS } from '../domain/records.js';
 import { formatTimestamp } from '../domain/timestamp.js';
@@ -16,6 +15,7 @@ import {
 import type { Database, IngestionStatus } from '../store/database.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 import { HeaderError, rowMapper, type FileKind, type RowMapper } from './csv-mapping.js';
+import { csvLines, isCsvError, type CsvSkip } from './csv-stream.js';
 
 export const CSV_INGESTION_JOB = 'csv_ingestion';
 export const DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
@@ -194,8 +194,6 @@ export class FileIngestionService implements JobHandler {
 
     let mapper: RowMapper | undefined;
     let rowIndex = 0;
-    let nextLine = 1;
-    let emptySeen = 0;
     let chunkNo = 0;
     let batch: { line: number; fields: string[] }[] = [];
     const skipped: IngestionError[] = [];
@@ -249,43 +247,24 @@ export class FileIngestionService implements JobHandler {
       if (ctx.stopping()) throw new JobInterruptedError('stopping');
     };
 
-    const parser = parse({
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-    });
-    parser.on('skip', (error: Error & { lines?: number }) => {
+    const onSkip = (skip: CsvSkip) => {
       // A resumed attempt re-reads the file: only lines past the saved progress are new.
-      if (rowIndex >= done)
-        skipped.push({
-          line: error.lines ?? nextLine,
-          field: null,
-          message: `invalid CSV: ${error.message}`,
-        });
-    });
-    const source$ = Readable.from(this.storedChunks(ingestionId));
-    source$.on('error', (error) => parser.destroy(error));
-    source$.pipe(parser);
+      if (rowIndex >= done) skipped.push({ line: skip.line, field: null, message: skip.message });
+    };
     try {
-      for await (const item of parser as AsyncIterable<{ record: string[]; info: { empty_lines: number } }>) {
-        const { record, info } = item;
-        const line = nextLine + (info.empty_lines - emptySeen);
-        emptySeen = info.empty_lines;
-        nextLine = line + 1 + record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+      for await (const { line, fields } of csvLines(Readable.from(this.storedChunks(ingestionId)), onSkip)) {
         if (!mapper) {
-          mapper = rowMapper(kind, record);
+          mapper = rowMapper(kind, fields);
           continue;
         }
         rowIndex++;
         if (rowIndex <= done) continue;
-        batch.push({ line, fields: record });
+        batch.push({ line, fields });
         if (batch.length >= perChunk) await storeBatch();
       }
     } catch (error) {
       if (error instanceof HeaderError) throw new PermanentJobError(error.message);
-      if ((error as { code?: unknown }).code?.toString().startsWith('CSV_')) {
+      if (isCsvError(error)) {
         // Rows before the malformed one are stored; the file cannot be read past it.
         await storeBatch();
         throw new PermanentJobError(`invalid CSV: ${(error as Error).message}`);

@@ -277,6 +277,32 @@ export interface UploadChunkTable {
   data: Uint8Array;
 }
 
+export interface StorageConnectionTable {
+  id: string;
+  dashboard_id: string;
+  environment: string;
+  provider: string;
+  bucket: string | null;
+  prefix: string | null;
+  endpoint: string | null;
+  region: string | null;
+  path: string | null;
+  /** JSON; never shown by the API. */
+  credentials: string | null;
+  schedule_minutes: number | null;
+  created_at: number;
+  last_sync_at: number | null;
+}
+
+export interface StorageFileTable {
+  connection_id: string;
+  key: string;
+  etag: string;
+  records: number;
+  rejected: number;
+  ingested_at: number;
+}
+
 export interface Database {
   kpis: KpiTable;
   survey_answers: SurveyAnswerTable;
@@ -308,4 +334,6 @@ export interface Database {
   forge_rewards: ForgeRewardTable;
   forge_game_webhooks: ForgeGameWebhookTable;
   forge_webhook_deliveries: ForgeWebhookDeliveryTable;
+  storage_connections: StorageConnectionTable;
+  storage_files: StorageFileTable;
 }

@@ -197,7 +197,10 @@ describe.each(BACKENDS)('node dist/src/server.js on %s', (backend) => {
       expect(answer.headers.connection).toBe('close');
     }
     expect(await server.exited).toBe(0);
-    expect(server.logs.at(-1)?.msg).toBe('stopped');
+    // 'stopped' is logged once the store is closed; a request's own 'request completed' line may
+    // land just after it (pino writes asynchronously), so order is not asserted, errors are.
+    expect(server.logs.some((l) => l.msg === 'stopped')).toBe(true);
+    expect(server.logs.filter((l) => l.level >= 50)).toEqual([]);
     agent.destroy();
 
     // Committed: a new server on the same database has every record.

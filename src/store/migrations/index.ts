@@ -4,6 +4,7 @@ import { foundation } from './0001-foundation.js';
 import { forge } from './0002-forge.js';
 import { channels } from './0003-channels.js';
 import { files } from './0004-files.js';
+import { sources } from './0005-sources.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -11,6 +12,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0002-forge', forge],
   ['0003-channels', channels],
   ['0004-files', files],
+  ['0005-sources', sources],
 ];
 
 export class SchemaTooNewError extends Error {

@@ -1,0 +1,272 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { ALL_RECORD_TYPE_DEFS, type RecordTypeDef } from '../domain/records.js';
+import { rowMapper, HeaderError, type MappedRow } from '../files/csv-mapping.js';
+import { csvLines, isCsvError, type CsvSkip } from '../files/csv-stream.js';
+import type { IngestionError } from '../files/file-ingestion.service.js';
+import type { IngestService } from '../ingest/ingest.service.js';
+import type { Principal } from '../tenancy/tenancy.service.js';
+
+/** The root folders of the bucket layout; each holds files of one record type, at any depth. */
+export const BUCKET_ROOT_FOLDERS = [
+  'actions',
+  'logins',
+  'purchases',
+  'kpis',
+  'virtual_purchases',
+  'level_ups',
+  'items',
+  'social_dynamics',
+] as const;
+export type BucketRecordType = (typeof BUCKET_ROOT_FOLDERS)[number];
+
+export type BucketFormat = 'ndjson' | 'csv';
+
+export interface BucketFileKind {
+  type: BucketRecordType;
+  format: BucketFormat;
+  gzip: boolean;
+}
+
+/** Records handed to the ingest service at once. */
+export const RECORDS_PER_CHUNK = 1000;
+/** Row errors kept per file. */
+export const MAX_FILE_ERRORS = 20;
+
+/**
+ * What a key holds: the record type from its root folder (`purchases/date=2024-01-01/x.json`:
+ * purchases), the format from its extension (`.json`/`.ndjson`/`.jsonl`, `.csv`, either + `.gz`).
+ * A string says why the key is not a bucket file.
+ */
+export function classifyKey(key: string): BucketFileKind | string {
+  const parts = key.split('/').filter((p) => p !== '');
+  const root = parts[0] ?? '';
+  if (parts.length < 2 || !(BUCKET_ROOT_FOLDERS as readonly string[]).includes(root)) {
+    return `not under a record-type folder (${BUCKET_ROOT_FOLDERS.join('/, ')}/)`;
+  }
+  let name = parts[parts.length - 1]!.toLowerCase();
+  const gzip = name.endsWith('.gz');
+  if (gzip) name = name.slice(0, -3);
+  const ext = name.slice(name.lastIndexOf('.') + 1);
+  const format: BucketFormat | undefined =
+    ext === 'json' || ext === 'ndjson' || ext === 'jsonl' ? 'ndjson' : ext === 'csv' ? 'csv' : undefined;
+  if (name.lastIndexOf('.') < 0 || !format) {
+    return 'not a .json, .ndjson, .jsonl or .csv file (optionally .gz)';
+  }
+  return { type: root as BucketRecordType, format, gzip };
+}
+
+/** The dedupe channel of one version of one file: the same file and ETag store nothing twice. */
+export function fileDedupeSource(sourceId: string, key: string, etag: string): string {
+  return `bucket:${createHash('sha256').update(`${sourceId}\n${key}\n${etag}`).digest('hex')}`;
+}
+
+export interface FileIngestResult {
+  /** Records stored (or stored before: duplicates of an earlier run). */
+  records: number;
+  /** Rows (lines) rejected. */
+  rejected: number;
+  /** The first row errors, by line. */
+  errors: IngestionError[];
+}
+
+/** The whole file cannot be read: bad header, broken CSV quoting, corrupt gzip. */
+export class FileFormatError extends Error {
+  override name = 'FileFormatError';
+}
+
+export interface IngestFileRequest {
+  ingest: IngestService;
+  principal: Principal;
+  kind: BucketFileKind;
+  input: Readable;
+  dedupeSource: string;
+  recordsPerChunk?: number;
+  /** Told after each chunk is stored: lines read so far and records stored. */
+  onProgress?: (lines: number, records: number) => void;
+}
+
+interface Row {
+  line: number;
+  record?: Record<string, unknown>;
+  error?: { field: string | null; message: string };
+}
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Newline-delimited text, line by line with back-pressure (the input is read as lines are taken). */
+async function* textLines(input: Readable): AsyncGenerator<{ line: number; text: string }> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let line = 0;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    rest += decoder.write(chunk);
+    let at: number;
+    while ((at = rest.indexOf('\n')) >= 0) {
+      yield { line: ++line, text: rest.slice(0, at) };
+      rest = rest.slice(at + 1);
+    }
+  }
+  rest += decoder.end();
+  if (rest !== '') yield { line: ++line, text: rest };
+}
+
+async function* ndjsonRows(input: Readable): AsyncGenerator<Row> {
+  for await (const { line, text } of textLines(input)) {
+    const trimmed = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
+    if (trimmed === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      yield { line, error: { field: null, message: `invalid JSON: ${(error as Error).message}` } };
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      yield { line, error: { field: null, message: 'invalid JSON: each line must be one JSON object' } };
+      continue;
+    }
+    yield { line, record: value as Record<string, unknown> };
+  }
+}
+
+/** A CSV cell as the schema wants it: numbers for number columns, JSON for list/object columns. */
+function cellReader(def: RecordTypeDef, name: string): (cell: string) => unknown {
+  const schema = (def.schema.properties as Record<string, { type?: unknown } | undefined>)[name];
+  const type = schema?.type;
+  if (type === 'number' || type === 'integer') {
+    return (cell) => (NUMBER.test(cell.trim()) ? Number(cell.trim()) : cell);
+  }
+  if (type === 'array' || type === 'object') {
+    return (cell) => {
+      try {
+        return JSON.parse(cell) as unknown;
+      } catch {
+        return cell;
+      }
+    };
+  }
+  return (cell) => cell;
+}
+
+/** A CSV header's column names as record fields, each cell read by its column's schema. */
+function csvMapper(def: RecordTypeDef, header: readonly string[]): (fields: readonly string[]) => MappedRow {
+  if (def.type === 'kpis') {
+    const mapper = rowMapper('kpis', header);
+    return (fields) => mapper.map(fields);
+  }
+  const names = header.map((h) => h.trim());
+  if (names.some((n) => n === '')) throw new HeaderError('line 1: the header has an empty column name');
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new HeaderError(`line 1: column "${dup}" appears twice in the header`);
+  const readers = names.map((n) => cellReader(def, n));
+  return (fields) => {
+    if (fields.length !== names.length) {
+      return {
+        error: { field: null, message: `has ${fields.length} fields; the header has ${names.length}` },
+      };
+    }
+    const record: Record<string, unknown> = {};
+    names.forEach((name, i) => {
+      if (fields[i] !== '') record[name] = readers[i]!(fields[i]!);
+    });
+    return { records: [record] };
+  };
+}
+
+async function* csvRows(input: Readable, def: RecordTypeDef): AsyncGenerator<Row> {
+  const skipped: CsvSkip[] = [];
+  let map: ((fields: readonly string[]) => MappedRow) | undefined;
+  for await (const { line, fields } of csvLines(input, (skip) => skipped.push(skip))) {
+    for (const skip of skipped.splice(0))
+      yield { line: skip.line, error: { field: null, message: skip.message } };
+    if (!map) {
+      map = csvMapper(def, fields);
+      continue;
+    }
+    const mapped = map(fields);
+    if ('error' in mapped) yield { line, error: mapped.error };
+    else for (const record of mapped.records) yield { line, record };
+  }
+  for (const skip of skipped) yield { line: skip.line, error: { field: null, message: skip.message } };
+  if (!map) throw new HeaderError('line 1: the file has no header line');
+}
+
+function decompressed(input: Readable, gzip: boolean): Readable {
+  if (!gzip) return input;
+  const gunzip = createGunzip();
+  input.on('error', (error) => gunzip.destroy(error));
+  gunzip.on('close', () => input.destroy());
+  return input.pipe(gunzip);
+}
+
+/**
+ * Streams one bucket file into the ingest service in chunks: each line is keyed `line:<n>` in
+ * the file's dedupe channel, so reading a file again stores nothing twice. Rejected rows are
+ * counted and the first kept with their lines; a file that cannot be read at all throws
+ * `FileFormatError` after storing the rows before the problem.
+ */
+export async function ingestFile(request: IngestFileRequest): Promise<FileIngestResult> {
+  const { ingest, principal, kind } = request;
+  const def = ALL_RECORD_TYPE_DEFS[kind.type];
+  const perChunk = request.recordsPerChunk ?? RECORDS_PER_CHUNK;
+  const input = decompressed(request.input, kind.gzip);
+  const result: FileIngestResult = { records: 0, rejected: 0, errors: [] };
+  let batch: { line: number; record: Record<string, unknown> }[] = [];
+  let pendingErrors: IngestionError[] = [];
+  let lastLine = 0;
+
+  const flush = async () => {
+    const rowErrors = pendingErrors;
+    pendingErrors = [];
+    if (batch.length > 0) {
+      const lineCounts = new Map<number, number>();
+      for (const { line } of batch) lineCounts.set(line, (lineCounts.get(line) ?? 0) + 1);
+      const seen = new Map<number, number>();
+      const keys = batch.map(({ line }) => {
+        const i = seen.get(line) ?? 0;
+        seen.set(line, i + 1);
+        return lineCounts.get(line) === 1 ? `line:${line}` : `line:${line}:${i}`;
+      });
+      const stored = await ingest.ingestValid({
+        principal,
+        def,
+        records: batch.map((b) => b.record),
+        dedupeSource: request.dedupeSource,
+        dedupeKeys: keys,
+      });
+      result.records += stored.written + stored.duplicates;
+      for (const e of stored.rejected) {
+        rowErrors.push({ line: batch[e.index]!.line, field: e.field, message: e.message });
+      }
+      batch = [];
+    }
+    result.rejected += new Set(rowErrors.map((e) => e.line)).size;
+    rowErrors.sort((a, b) => a.line - b.line);
+    for (const e of rowErrors) if (result.errors.length < MAX_FILE_ERRORS) result.errors.push(e);
+    request.onProgress?.(lastLine, result.records);
+  };
+
+  const rows = kind.format === 'csv' ? csvRows(input, def) : ndjsonRows(input);
+  try {
+    for await (const row of rows) {
+      lastLine = row.line;
+      if (row.error) pendingErrors.push({ line: row.line, ...row.error });
+      else batch.push({ line: row.line, record: row.record! });
+      if (batch.length >= perChunk || pendingErrors.length >= perChunk) await flush();
+    }
+  } catch (error) {
+    await flush();
+    if (error instanceof HeaderError) throw new FileFormatError(error.message);
+    if (isCsvError(error)) throw new FileFormatError(`invalid CSV: ${(error as Error).message}`);
+    const code = (error as { code?: unknown }).code;
+    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') {
+      throw new FileFormatError(`invalid gzip: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+  await flush();
+  return result;
+}

@@ -1,0 +1,121 @@
+import type { IngestService } from '../ingest/ingest.service.js';
+import type { Principal } from '../tenancy/tenancy.service.js';
+import {
+  BUCKET_ROOT_FOLDERS,
+  FileFormatError,
+  classifyKey,
+  fileDedupeSource,
+  ingestFile,
+  type BucketRecordType,
+  type FileIngestResult,
+} from './bucket-file.js';
+import type { ObjectInfo, ObjectSource } from './object-source.js';
+
+/** Errors kept in a summary, across its files. */
+export const MAX_SUMMARY_ERRORS = 100;
+
+export interface ImportError {
+  file: string;
+  /** The line of a rejected row; null when the whole file failed. */
+  line: number | null;
+  field: string | null;
+  message: string;
+}
+
+export interface ImportSummary {
+  files_ingested: number;
+  records_ingested: number;
+  files_failed: number;
+  errors: ImportError[];
+}
+
+export interface ImportRequest {
+  source: ObjectSource;
+  /** Names the source in dedupe channels: the same file and ETag from it store nothing twice. */
+  sourceId: string;
+  ingest: IngestService;
+  principal: Principal;
+  /** Only these keys (e.g. one file); default: every root folder of the layout. */
+  keys?: readonly string[];
+  /** Only these root folders; default: all of them. */
+  folders?: readonly BucketRecordType[];
+  /** Skip an object (e.g. already ingested by path + ETag); default: ingest all. */
+  isNew?: (object: ObjectInfo) => Promise<boolean>;
+  /** Told after each file, ingested or failed. */
+  onFile?: (object: ObjectInfo, outcome: FileIngestResult | Error) => Promise<void> | void;
+  /** Told as records are stored: totals over the whole import. */
+  onProgress?: (records: number) => void;
+  recordsPerChunk?: number;
+}
+
+/** Marker files of Spark/Hive exports (`_SUCCESS`) and hidden files are not data. */
+const isMarker = (key: string) => /(^|\/)[_.][^/]*$/.test(key);
+
+async function* layoutObjects(
+  source: ObjectSource,
+  folders: readonly BucketRecordType[],
+): AsyncGenerator<ObjectInfo> {
+  for (const folder of folders) yield* source.list(`${folder}/`);
+}
+
+/**
+ * Ingests every file of a source in the bucket layout, one file at a time (each streamed with
+ * back-pressure). A file that cannot be read is counted as failed and the import goes on.
+ */
+export async function importObjects(request: ImportRequest): Promise<ImportSummary> {
+  const summary: ImportSummary = { files_ingested: 0, records_ingested: 0, files_failed: 0, errors: [] };
+  const addError = (e: ImportError) => {
+    if (summary.errors.length < MAX_SUMMARY_ERRORS) summary.errors.push(e);
+  };
+  const objects: AsyncIterable<ObjectInfo> = request.keys
+    ? (async function* () {
+        for (const key of request.keys!) {
+          let found = false;
+          for await (const object of request.source.list(key)) {
+            if (object.key !== key) continue;
+            found = true;
+            yield object;
+          }
+          if (!found) yield { key, etag: '', size: -1 };
+        }
+      })()
+    : layoutObjects(request.source, request.folders ?? BUCKET_ROOT_FOLDERS);
+
+  for await (const object of objects) {
+    if (!request.keys && isMarker(object.key)) continue;
+    if (request.isNew && !(await request.isNew(object))) continue;
+    const kind = classifyKey(object.key);
+    let outcome: FileIngestResult | Error;
+    if (object.size < 0) {
+      outcome = new Error('no such file');
+    } else if (typeof kind === 'string') {
+      outcome = new FileFormatError(kind);
+    } else {
+      const before = summary.records_ingested;
+      try {
+        outcome = await ingestFile({
+          ingest: request.ingest,
+          principal: request.principal,
+          kind,
+          input: await request.source.open(object.key),
+          dedupeSource: fileDedupeSource(request.sourceId, object.key, object.etag),
+          ...(request.recordsPerChunk ? { recordsPerChunk: request.recordsPerChunk } : {}),
+          onProgress: (_lines, records) => request.onProgress?.(before + records),
+        });
+      } catch (error) {
+        outcome = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    if (outcome instanceof Error) {
+      summary.files_failed++;
+      addError({ file: object.key, line: null, field: null, message: outcome.message });
+    } else {
+      summary.files_ingested++;
+      summary.records_ingested += outcome.records;
+      for (const e of outcome.errors) addError({ file: object.key, ...e });
+    }
+    request.onProgress?.(summary.records_ingested);
+    await request.onFile?.(object, outcome);
+  }
+  return summary;
+}

@@ -1,0 +1,210 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServices, type Services } from '../../src/services.js';
+import { classifyKey } from '../../src/sources/bucket-file.js';
+import { importObjects } from '../../src/sources/bucket-import.js';
+import { LocalObjectSource } from '../../src/sources/local-source.js';
+import { S3ObjectSource } from '../../src/sources/s3-source.js';
+import type { Principal } from '../../src/tenancy/tenancy.service.js';
+import { BACKENDS } from '../support/backends.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+const purchase = (user: number, ts = '2024-01-01 10:00:00') =>
+  JSON.stringify({ timestamp: ts, user_id: String(user), item_id: 'gem', count: 1, price: 1.5 });
+
+/** The bucket layout, as files: key → content. */
+const LAYOUT: Record<string, string | Buffer> = {
+  'purchases/date=2024-01-01/load_id=1/part-0.json': `${purchase(1)}\n${purchase(2)}\n`,
+  'purchases/date=2024-01-02/part-0.ndjson': `${purchase(3)}\n\nnot json\n[1,2]\n${purchase(4)}`,
+  'purchases/date=2024-01-02/_SUCCESS': '',
+  'logins/2024/01/logins.csv':
+    'timestamp,user_id,level,country\n2024-01-01 10:00:00,1,3,US\n2024-01-01 11:00:00,2,x,FR\n',
+  'actions/a.jsonl.gz': gzipSync(
+    JSON.stringify({ user_id: '1', action_id: 'a1', action_name: 'open', action_params: [] }) + '\n',
+  ),
+  'kpis/k.csv.gz': gzipSync('user_id,kpi_id,value\n1,ltv,3.5\n'),
+  'items/broken.json.gz': Buffer.from('this is not gzip'),
+  'README.md': '# not data',
+};
+
+describe('bucket keys', () => {
+  it('reads the record type from the root folder and the format from the extension', () => {
+    expect(classifyKey('purchases/date=2024-01-01/load_id=7/a.json')).toEqual({
+      type: 'purchases',
+      format: 'ndjson',
+      gzip: false,
+    });
+    expect(classifyKey('kpis/x.CSV.gz')).toEqual({ type: 'kpis', format: 'csv', gzip: true });
+    expect(classifyKey('social_dynamics/a/b/c.jsonl')).toMatchObject({ type: 'social_dynamics' });
+    expect(classifyKey('surveys/a.json')).toMatch(/not under a record-type folder/);
+    expect(classifyKey('purchases/a.parquet')).toMatch(/not a .json/);
+    expect(classifyKey('purchases.json')).toMatch(/not under/);
+  });
+});
+
+describe.each(BACKENDS)('bucket import on %s', (backend) => {
+  let t: TestApp;
+  let services: Services;
+  let principal: Principal;
+  let dir: string;
+  let dashboardId: string;
+
+  const count = async (type: string) =>
+    (await t.admin('GET', `/dashboards/${dashboardId}/records/${type}?limit=1000`)).json<unknown[]>().length;
+
+  beforeAll(async () => {
+    t = await createTestApp(backend);
+    dashboardId = (await t.createDashboard('Bucket game')).id;
+    services = buildServices(t.config, t.store);
+    principal = { dashboardId, environment: 'production', keyId: 'bucket-test' };
+    dir = mkdtempSync(join(tmpdir(), 'traitforge-bucket-'));
+    for (const [key, content] of Object.entries(LAYOUT)) {
+      mkdirSync(dirname(join(dir, key)), { recursive: true });
+      writeFileSync(join(dir, key), content);
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists a directory recursively with size+mtime etags and opens a file', async () => {
+    const source = new LocalObjectSource(dir);
+    const keys: string[] = [];
+    for await (const o of source.list('purchases/')) {
+      keys.push(o.key);
+      expect(o.etag).toMatch(/^\d+-\d+$/);
+    }
+    expect(keys).toEqual([
+      'purchases/date=2024-01-01/load_id=1/part-0.json',
+      'purchases/date=2024-01-02/_SUCCESS',
+      'purchases/date=2024-01-02/part-0.ndjson',
+    ]);
+    let bytes = 0;
+    for await (const chunk of await source.open('kpis/k.csv.gz')) bytes += (chunk as Buffer).length;
+    expect(bytes).toBe((LAYOUT['kpis/k.csv.gz'] as Buffer).length);
+    await expect(source.open('nope.json')).rejects.toThrow(/unable to open/);
+    await expect(source.open('../etc/passwd')).rejects.toThrow(/outside/);
+  });
+
+  it('ingests every file of the layout, rejecting bad lines by number, then nothing twice', async () => {
+    const source = new LocalObjectSource(dir);
+    const summary = await importObjects({ source, sourceId: 'local', ingest: services.ingest, principal });
+    expect(summary).toMatchObject({ files_ingested: 5, records_ingested: 7, files_failed: 1 });
+    expect(summary.errors).toEqual([
+      { file: 'logins/2024/01/logins.csv', line: 3, field: 'level', message: expect.any(String) },
+      {
+        file: 'purchases/date=2024-01-02/part-0.ndjson',
+        line: 3,
+        field: null,
+        message: expect.stringMatching(/^invalid JSON: /),
+      },
+      {
+        file: 'purchases/date=2024-01-02/part-0.ndjson',
+        line: 4,
+        field: null,
+        message: 'invalid JSON: each line must be one JSON object',
+      },
+      {
+        file: 'items/broken.json.gz',
+        line: null,
+        field: null,
+        message: expect.stringMatching(/invalid gzip/),
+      },
+    ]);
+    expect(await count('purchases')).toBe(4);
+    expect(await count('logins')).toBe(1);
+    expect(await count('kpis')).toBe(1);
+
+    const again = await importObjects({ source, sourceId: 'local', ingest: services.ingest, principal });
+    expect(again.records_ingested).toBe(7);
+    expect(await count('purchases')).toBe(4);
+  });
+
+  it('streams a large file in chunks of 1000 with one key per line', async () => {
+    const lines = Array.from({ length: 2500 }, (_, i) => purchase(10_000 + i)).join('\n');
+    const big = mkdtempSync(join(tmpdir(), 'traitforge-big-'));
+    mkdirSync(join(big, 'purchases'));
+    writeFileSync(join(big, 'purchases', 'big.json.gz'), gzipSync(lines));
+    const progress: number[] = [];
+    const summary = await importObjects({
+      source: new LocalObjectSource(big),
+      sourceId: 'big',
+      ingest: services.ingest,
+      principal: { ...principal, environment: 'sandbox' },
+      onProgress: (n) => progress.push(n),
+    });
+    rmSync(big, { recursive: true, force: true });
+    expect(summary).toEqual({ files_ingested: 1, records_ingested: 2500, files_failed: 0, errors: [] });
+    expect(progress).toEqual([1000, 2000, 2500, 2500]);
+  });
+});
+
+describe.each(BACKENDS)('S3 source (fauxqs) on %s', (backend) => {
+  let fauxqs: FauxqsServer;
+  let t: TestApp;
+  let endpoint: string;
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+  beforeAll(async () => {
+    fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+    endpoint = `http://127.0.0.1:${fauxqs.port}`;
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
+    await client.send(new CreateBucketCommand({ Bucket: 'exports' }));
+    const put = (Key: string, Body: string | Buffer) =>
+      client.send(new PutObjectCommand({ Bucket: 'exports', Key, Body }));
+    for (let i = 0; i < 5; i++) {
+      await put(
+        `game/purchases/date=2024-01-0${i + 1}/load_id=1/p.json`,
+        `${purchase(i)}\n${purchase(i + 100)}\n`,
+      );
+    }
+    await put('game/logins/l.csv.gz', gzipSync('user_id,level\n7,2\n'));
+    await put('other/purchases/p.json', purchase(999));
+    client.destroy();
+    t = await createTestApp(backend);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fauxqs?.stop();
+  });
+
+  it('lists under a prefix over several pages and ingests the files', async () => {
+    const source = new S3ObjectSource({
+      bucket: 'exports',
+      prefix: 'game',
+      endpoint,
+      credentials,
+      pageSize: 2,
+    });
+    const keys: string[] = [];
+    for await (const o of source.list()) {
+      keys.push(o.key);
+      expect(o.etag).not.toBe('');
+    }
+    expect(keys).toHaveLength(6);
+    expect(keys).toContain('logins/l.csv.gz');
+    const dashboardId = (await t.createDashboard('S3 game')).id;
+    const summary = await importObjects({
+      source,
+      sourceId: 's3',
+      ingest: buildServices(t.config, t.store).ingest,
+      principal: { dashboardId, environment: 'production', keyId: 's3-test' },
+    });
+    expect(summary).toEqual({ files_ingested: 6, records_ingested: 11, files_failed: 0, errors: [] });
+    source.destroy();
+  });
+
+  it('reports an unreachable store or a missing bucket as unable to connect', async () => {
+    const missing = new S3ObjectSource({ bucket: 'nope', endpoint, credentials });
+    await expect(missing.list()[Symbol.asyncIterator]().next()).rejects.toThrow(
+      /unable to connect to s3 bucket nope/,
+    );
+    missing.destroy();
+  });
+});
