@@ -15,6 +15,7 @@ import { IngestService } from './ingest/ingest.service.js';
 import { RecordsRepository } from './records/records.repository.js';
 import { RecordsService } from './records/records.service.js';
 import { StorageConnectionService } from './sources/storage-connections.service.js';
+import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
@@ -55,7 +56,12 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   return {
     files,
     jobQueue,
-    storageConnections: new StorageConnectionService(store.db, tenancy, ingest),
+    storageConnections: new StorageConnectionService(
+      store.db,
+      tenancy,
+      ingest,
+      once(() => SecretBox.open(config.secretKey, config.dataDir)),
+    ),
     jobs: new JobWorker(jobQueue, new Map([[CSV_INGESTION_JOB, files]]), options.jobWorker),
     metrics,
     tenancy,
@@ -68,4 +74,10 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     webhooks: new WebhookWorker(store.db),
     playfab: new PlayFabService(ingest, new PlayFabSettingsRepository(store.db), config.maxBatchRecords),
   };
+}
+
+/** A value made on first use, then kept. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }

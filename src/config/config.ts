@@ -13,6 +13,7 @@ export const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1, default: './data' }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
+  secretKey: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$' })),
   tlsCertFile: Type.Optional(Type.String({ minLength: 1 })),
   tlsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
   requireHttps: Type.Boolean({ default: false }),
@@ -37,6 +38,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_DATA_DIR: ['dataDir', 'string'],
   TRAITFORGE_DATABASE_URL: ['databaseUrl', 'string'],
   TRAITFORGE_ADMIN_TOKEN: ['adminToken', 'string'],
+  TRAITFORGE_SECRET_KEY: ['secretKey', 'string'],
   TRAITFORGE_TLS_CERT: ['tlsCertFile', 'string'],
   TRAITFORGE_TLS_KEY: ['tlsKeyFile', 'string'],
   TRAITFORGE_REQUIRE_HTTPS: ['requireHttps', 'bool'],
@@ -55,6 +57,7 @@ const EXPECTED: Record<keyof Config, string> = {
   dataDir: 'must be a directory path',
   databaseUrl: 'must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database)',
   adminToken: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)',
+  secretKey: 'must be 32 bytes as 64 hex characters (e.g. `openssl rand -hex 32`) or base64',
   tlsCertFile: 'must name a PEM certificate file',
   tlsKeyFile: 'must name a PEM private key file',
   requireHttps: 'must be true or false',
@@ -67,7 +70,7 @@ const EXPECTED: Record<keyof Config, string> = {
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
-const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'databaseUrl']);
+const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'databaseUrl', 'secretKey']);
 
 /** Variables with the prefix that belong to something else than the server. */
 const FOREIGN_PREFIXES = ['TRAITFORGE_TEST_'];

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
 import { formatTimestamp } from '../domain/timestamp.js';
+import type { SecretBox } from '../tenancy/secret-box.js';
 import { AppError } from '../errors.js';
 import type { IngestService } from '../ingest/ingest.service.js';
 import type { Database, StorageConnectionTable } from '../store/database.js';
@@ -74,8 +75,17 @@ export class StorageConnectionService {
     private readonly db: Kysely<Database>,
     private readonly tenancy: TenancyService,
     private readonly ingest: IngestService,
+    /** Opened on first use: only connections with credentials need the server key. */
+    private readonly secrets: () => SecretBox,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Credentials are kept sealed (AES-256-GCM under the server key) and opened only to connect. */
+  private credentialsOf(row: StorageConnectionTable): Record<string, string> | undefined {
+    return row.credentials === null
+      ? undefined
+      : (JSON.parse(this.secrets().open(row.credentials)) as Record<string, string>);
+  }
 
   async create(dashboardId: string, input: CreateConnection): Promise<ConnectionView> {
     await this.tenancy.getDashboard(dashboardId);
@@ -113,7 +123,7 @@ export class StorageConnectionService {
       endpoint: input.endpoint ?? null,
       region: input.region ?? null,
       path: input.path ?? null,
-      credentials: input.credentials ? JSON.stringify(input.credentials) : null,
+      credentials: input.credentials ? this.secrets().seal(JSON.stringify(input.credentials)) : null,
       schedule_minutes: input.schedule_minutes ?? null,
       created_at: this.now(),
       last_sync_at: null,
@@ -141,10 +151,7 @@ export class StorageConnectionService {
     if (row.provider === 'local') return new LocalObjectSource(row.path!);
     if (row.provider === 'azure') {
       const { AzureObjectSource } = await import('./azure-source.js');
-      const credentials = JSON.parse(row.credentials ?? '{}') as {
-        connection_string?: string;
-        sas_url?: string;
-      };
+      const credentials = this.credentialsOf(row) ?? {};
       return new AzureObjectSource({
         ...(credentials.sas_url ? { sasUrl: credentials.sas_url } : {}),
         ...(credentials.connection_string ? { connectionString: credentials.connection_string } : {}),
@@ -154,15 +161,13 @@ export class StorageConnectionService {
     }
     // Loaded on demand: the AWS SDK is large and only S3 connections need it.
     const { S3ObjectSource } = await import('./s3-source.js');
-    const credentials = row.credentials
-      ? (JSON.parse(row.credentials) as { access_key_id: string; secret_access_key: string })
-      : undefined;
+    const credentials = this.credentialsOf(row);
     return new S3ObjectSource({
       bucket: row.bucket!,
       ...(row.prefix ? { prefix: row.prefix } : {}),
       ...(row.region ? { region: row.region } : {}),
       ...(row.endpoint ? { endpoint: row.endpoint } : {}),
-      ...(credentials
+      ...(credentials?.access_key_id && credentials.secret_access_key
         ? {
             credentials: {
               accessKeyId: credentials.access_key_id,

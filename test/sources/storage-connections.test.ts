@@ -84,6 +84,14 @@ describe.each(BACKENDS)('storage connections on %s', (backend) => {
     });
     expect(JSON.stringify(connection)).not.toContain('secret');
     const id = connection.id as string;
+    // At rest the credentials are sealed under the server key, not readable JSON.
+    const row = await t.store.db
+      .selectFrom('storage_connections')
+      .select('credentials')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.credentials).toMatch(/^v1:/);
+    expect(row.credentials).not.toContain('access_key_id');
     const got = await t.admin('GET', `${base()}/${id}`);
     expect(got.statusCode).toBe(200);
     expect(got.json()).toEqual(connection);
