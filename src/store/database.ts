@@ -303,6 +303,15 @@ export interface StorageFileTable {
   ingested_at: number;
 }
 
+/** A surveyed player's scores: JSON {category: {trait: 0–100}} (see survey/trait-catalogue.ts). */
+export interface TraitScoreTable {
+  dashboard_id: string;
+  environment: Environment;
+  user_id: string;
+  scores: string;
+  completed_at: number;
+}
+
 export interface Database {
   kpis: KpiTable;
   survey_answers: SurveyAnswerTable;
@@ -336,4 +345,5 @@ export interface Database {
   forge_webhook_deliveries: ForgeWebhookDeliveryTable;
   storage_connections: StorageConnectionTable;
   storage_files: StorageFileTable;
+  trait_scores: TraitScoreTable;
 }

@@ -5,6 +5,7 @@ import { forge } from './0002-forge.js';
 import { channels } from './0003-channels.js';
 import { files } from './0004-files.js';
 import { sources } from './0005-sources.js';
+import { traits } from './0006-traits.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -13,6 +14,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0003-channels', channels],
   ['0004-files', files],
   ['0005-sources', sources],
+  ['0006-traits', traits],
 ];
 
 export class SchemaTooNewError extends Error {
