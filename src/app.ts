@@ -70,7 +70,13 @@ export async function buildApp(
   store: Store,
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
-  const services = buildServices(config, store, options.services);
+  const services = buildServices(config, store, {
+    // Called only once workers run, after the app (and its logger) below exists.
+    onTaskError: (task, error) => {
+      app.log.error({ err: error, task }, `periodic task ${task} failed`);
+    },
+    ...options.services,
+  });
   const tls = readTls(config);
   const app = Fastify({
     ...(tls ? { https: tls } : {}),
@@ -109,17 +115,17 @@ export async function buildApp(
       prefix: '/admin/v1',
     },
   );
-  await app.register(adminSourceRoutes(services.storageConnections, config.adminToken), {
-    prefix: '/admin/v1',
-  });
-  if (options.startWorkers) {
+  await app.register(
+    adminSourceRoutes(services.storageConnections, services.notifications, config.adminToken),
+    {
+      prefix: '/admin/v1',
+    },
+  );
+  if (options.startWorkers && config.workers) {
     app.addHook('onReady', async () => {
-      services.webhooks.start();
-      services.jobs.start();
+      services.workers.start();
     });
-    app.addHook('onClose', () =>
-      Promise.all([services.webhooks.stop(), services.jobs.stop()]).then(() => undefined),
-    );
+    app.addHook('onClose', () => services.workers.stop());
   }
   return app;
 }

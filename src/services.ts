@@ -1,7 +1,7 @@
 import type { Config } from './config/config.js';
 import { CSV_INGESTION_JOB, FileIngestionService } from './files/file-ingestion.service.js';
 import { JobQueue } from './jobs/job-queue.js';
-import { JobWorker, type JobWorkerOptions } from './jobs/job-worker.js';
+import { JobWorker, type JobHandler, type JobWorkerOptions } from './jobs/job-worker.js';
 import { ForgeIngestService } from './forge/forge-ingest.service.js';
 import { ForgeKeyService } from './forge/forge-keys.service.js';
 import { PlayersRepository } from './forge/players.repository.js';
@@ -14,7 +14,10 @@ import { Metrics } from './http/plugins/metrics.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { RecordsRepository } from './records/records.repository.js';
 import { RecordsService } from './records/records.service.js';
-import { StorageConnectionService } from './sources/storage-connections.service.js';
+import { NOTIFICATION_JOB, NotificationService } from './notifications/notifications.service.js';
+import { PeriodicTasks } from './jobs/periodic-tasks.js';
+import { StorageConnectionsRepository } from './sources/storage-connections.repository.js';
+import { STORAGE_SYNC_JOB, StorageConnectionService } from './sources/storage-connections.service.js';
 import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
@@ -35,11 +38,26 @@ export interface Services {
   jobQueue: JobQueue;
   jobs: JobWorker;
   storageConnections: StorageConnectionService;
+  notifications: NotificationService;
+  /** Background work: durable jobs, Forge webhooks, scheduled syncs, sweeps. */
+  workers: Workers;
+}
+
+/** Every background worker of a process, started and stopped together. */
+export interface Workers {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface ServiceOptions {
   jobWorker?: JobWorkerOptions;
+  /** Told when a periodic task fails (the server logs it). */
+  onTaskError?: (task: string, error: unknown) => void;
 }
+
+/** Due scheduled syncs are queued this often; abandoned upload pieces swept this often. */
+const SCHEDULE_EVERY_MS = 30_000;
+const SWEEP_EVERY_MS = 10 * 60_000;
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
 export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {
@@ -53,16 +71,38 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     maxUploadBytes: config.maxUploadBytes,
   });
   const tenancy = new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key));
+  const notifications = new NotificationService(store.db, tenancy, jobQueue);
+  const storageConnections = new StorageConnectionService(
+    new StorageConnectionsRepository(store.db),
+    tenancy,
+    ingest,
+    jobQueue,
+    notifications,
+    once(() => SecretBox.open(config.secretKey, config.dataDir)),
+  );
+  const jobs = new JobWorker(
+    jobQueue,
+    new Map<string, JobHandler>([
+      [CSV_INGESTION_JOB, files],
+      [STORAGE_SYNC_JOB, storageConnections],
+      [NOTIFICATION_JOB, notifications],
+    ]),
+    { leaseMs: config.jobLeaseMs, ...options.jobWorker },
+  );
+  const webhooks = new WebhookWorker(store.db);
+  const periodic = new PeriodicTasks(
+    [
+      { name: 'scheduled-syncs', everyMs: SCHEDULE_EVERY_MS, run: () => storageConnections.enqueueDue() },
+      { name: 'abandoned-uploads', everyMs: SWEEP_EVERY_MS, run: () => files.sweepAbandonedUploads() },
+    ],
+    options.onTaskError,
+  );
   return {
     files,
     jobQueue,
-    storageConnections: new StorageConnectionService(
-      store.db,
-      tenancy,
-      ingest,
-      once(() => SecretBox.open(config.secretKey, config.dataDir)),
-    ),
-    jobs: new JobWorker(jobQueue, new Map([[CSV_INGESTION_JOB, files]]), options.jobWorker),
+    storageConnections,
+    notifications,
+    jobs,
     metrics,
     tenancy,
     ingest,
@@ -71,8 +111,18 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     forgeIngest: new ForgeIngestService(store.db, playersRepo, quests, config.maxBatchRecords),
     players: new PlayersService(playersRepo, quests),
     quests,
-    webhooks: new WebhookWorker(store.db),
+    webhooks,
     playfab: new PlayFabService(ingest, new PlayFabSettingsRepository(store.db), config.maxBatchRecords),
+    workers: {
+      start() {
+        webhooks.start();
+        jobs.start();
+        periodic.start();
+      },
+      async stop() {
+        await Promise.all([webhooks.stop(), jobs.stop(), periodic.stop()]);
+      },
+    },
   };
 }
 

@@ -7,7 +7,9 @@ import { importObjects, type ImportSummary } from '../sources/bucket-import.js';
 import { LocalObjectSource } from '../sources/local-source.js';
 import { DASHBOARD_OPTION, JSON_OPTION, type CommandSpec } from './args.js';
 import { withContext } from './context.js';
-import { clean, printJson, printLines, table } from './output.js';
+import { printJson, printLines } from './output.js';
+import { progressLine } from './progress.js';
+import { summaryLines } from './sync-summary.js';
 
 const isRootFolder = (name: string): name is BucketRecordType =>
   (BUCKET_ROOT_FOLDERS as readonly string[]).includes(name);
@@ -43,25 +45,13 @@ async function resolveTarget(given: string): Promise<Target> {
   );
 }
 
-/** "1 234 records, 5 678 rows/s" on one terminal line, redrawn at most 5 times a second. */
-function progressLine(): { update(records: number): void; done(): void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
-  const started = Date.now();
-  let drawn = 0;
-  let shown = false;
-  return {
-    update(records) {
-      const now = Date.now();
-      if (now - drawn < 200) return;
-      drawn = now;
-      const rate = Math.round(records / Math.max((now - started) / 1000, 0.001));
-      process.stderr.write(`\r\u001b[K${records} records ingested, ${rate} rows/s`);
-      shown = true;
-    },
-    done() {
-      if (shown) process.stderr.write('\r\u001b[K');
-    },
-  };
+/** The bytes an import will read: the sizes of the files it selects. */
+async function totalBytes(source: LocalObjectSource, target: Target): Promise<number> {
+  let total = 0;
+  for (const prefix of target.keys ?? (target.folders ?? BUCKET_ROOT_FOLDERS).map((f) => `${f}/`)) {
+    for await (const object of source.list(prefix)) total += object.size;
+  }
+  return total;
 }
 
 export const importCommand: CommandSpec = {
@@ -93,60 +83,38 @@ export const importCommand: CommandSpec = {
     const dashboardId = args.string('dashboard')!;
     const environment = args.string('environment') as Environment;
     const target = await resolveTarget(args.positional('dir-or-file'));
-    const progress = args.flag('json') ? { update: () => undefined, done: () => undefined } : progressLine();
+    const source = new LocalObjectSource(target.root);
+    const progress = args.flag('json')
+      ? { update: () => undefined, done: () => undefined }
+      : progressLine(await totalBytes(source, target));
+    let bytes = 0;
+    let records = 0;
     let summary: ImportSummary;
     try {
       summary = await withContext(async ({ services }) => {
         await services.tenancy.getDashboard(dashboardId);
         return importObjects({
-          source: new LocalObjectSource(target.root),
+          source,
           sourceId: `local:${target.root}`,
           ingest: services.ingest,
           principal: { dashboardId, environment, keyId: 'cli-import' },
           ...(target.keys ? { keys: target.keys } : {}),
           ...(target.folders ? { folders: target.folders } : {}),
-          onProgress: (records) => {
-            progress.update(records);
+          onBytes: (n) => {
+            bytes = n;
+            progress.update(bytes, records);
+          },
+          onProgress: (n) => {
+            records = n;
+            progress.update(bytes, records);
           },
         });
       });
     } finally {
       progress.done();
     }
-    if (args.flag('json')) {
-      printJson(summary);
-    } else {
-      const lines = [
-        `Imported into dashboard ${dashboardId} (${environment})`,
-        ...table(
-          [
-            ['files ingested', String(summary.files_ingested)],
-            ['records ingested', String(summary.records_ingested)],
-            ['files failed', String(summary.files_failed)],
-          ],
-          { indent: '  ', right: [1] },
-        ),
-      ];
-      if (summary.errors.length > 0) {
-        lines.push(
-          '',
-          'Errors:',
-          ...table(
-            [
-              ['FILE', 'LINE', 'FIELD', 'MESSAGE'],
-              ...summary.errors.map((e) => [
-                clean(e.file),
-                e.line === null ? '-' : String(e.line),
-                e.field ?? '-',
-                clean(e.message),
-              ]),
-            ],
-            { indent: '  ' },
-          ),
-        );
-      }
-      printLines(lines);
-    }
+    if (args.flag('json')) printJson(summary);
+    else printLines(summaryLines(`Imported into dashboard ${dashboardId} (${environment})`, summary));
     if (summary.files_failed > 0) {
       throw new AppError(
         'bad_request',

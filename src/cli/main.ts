@@ -6,13 +6,16 @@ import { parseCommandArgs, UsageError, wantsHelp, type CommandSpec } from './arg
 import { dashboardCommands } from './dashboard.command.js';
 import { forgeKeyCommands } from './forge-key.command.js';
 import { commandHelp, generalHelp, groupHelp } from './help.js';
+import { connectionCommands } from './connection.command.js';
 import { importCommand } from './import.command.js';
 import { keyCommands } from './key.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { printLines } from './output.js';
 import { playerCommands } from './player.command.js';
 import { questCommands } from './quest.command.js';
+import { settingsCommands } from './settings.command.js';
 import { statsCommand } from './stats.command.js';
+import { workerCommand } from './worker.command.js';
 
 /** `traitforge <command>`: a thin shell over the services the HTTP API uses. */
 const COMMANDS: readonly CommandSpec[] = [
@@ -21,6 +24,9 @@ const COMMANDS: readonly CommandSpec[] = [
   ...keyCommands,
   statsCommand,
   importCommand,
+  ...connectionCommands,
+  ...settingsCommands,
+  workerCommand,
   ...forgeKeyCommands,
   ...playerCommands,
   ...questCommands,

@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
     { default: 'info' },
   ),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
+  workers: Type.Boolean({ default: true }),
+  jobLeaseMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
 });
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 
@@ -48,6 +50,8 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_MAX_UPLOAD: ['maxUploadBytes', 'int'],
   TRAITFORGE_LOG_LEVEL: ['logLevel', 'string'],
   TRAITFORGE_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', 'int'],
+  TRAITFORGE_WORKERS: ['workers', 'bool'],
+  TRAITFORGE_JOB_LEASE_MS: ['jobLeaseMs', 'int'],
 };
 
 /** What each setting must be, said in the operator's terms when a value is refused. */
@@ -67,6 +71,8 @@ const EXPECTED: Record<keyof Config, string> = {
   maxUploadBytes: 'must be a whole number of bytes, at least 1024',
   logLevel: `must be one of ${LOG_LEVELS.join(', ')}`,
   shutdownTimeoutMs: 'must be a whole number of milliseconds, 0 or more',
+  workers: 'must be true or false',
+  jobLeaseMs: 'must be a whole number of milliseconds from 1000 to 86400000',
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */

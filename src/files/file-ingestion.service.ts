@@ -28,6 +28,8 @@ const MAX_ERRORS = 20;
 const KEY_ID = 'csv-upload';
 /** For `estimated_time_to_complete`: a conservative parse-and-store rate. */
 const BYTES_PER_SECOND = 2 * 1024 * 1024;
+/** An upload whose pieces are this old and still has no ingestion was abandoned mid-way. */
+const ABANDONED_UPLOAD_MS = 60 * 60_000;
 
 export interface IngestionError {
   line: number;
@@ -91,7 +93,10 @@ export class FileIngestionService implements JobHandler {
       const data = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      await this.db.insertInto('upload_chunks').values({ ingestion_id: id, seq: seq++, data }).execute();
+      await this.db
+        .insertInto('upload_chunks')
+        .values({ ingestion_id: id, seq: seq++, data, created_at: this.now() })
+        .execute();
     };
     try {
       for await (const chunk of file) {
@@ -295,11 +300,37 @@ export class FileIngestionService implements JobHandler {
     const errors = JSON.parse(row.errors) as IngestionError[];
     const line = Number(/^line (\d+)/.exec(message)?.[1] ?? /line (\d+)/.exec(message)?.[1] ?? 1);
     errors.push({ line, field: null, message });
-    await this.db
-      .updateTable('ingestions')
-      .set({ status: 'failed', finished_at: this.now(), errors: JSON.stringify(errors) })
-      .where('id', '=', ingestionId)
-      .execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('ingestions')
+        .set({ status: 'failed', finished_at: this.now(), errors: JSON.stringify(errors) })
+        .where('id', '=', ingestionId)
+        .execute();
+      // Nothing will read the file again: its stored pieces go.
+      await trx.deleteFrom('upload_chunks').where('ingestion_id', '=', ingestionId).execute();
+    });
+  }
+
+  /**
+   * Deletes stored pieces no ingestion will read: those of an upload the server stopped
+   * receiving (it crashed or the client went away before the ingestion was recorded) once they
+   * are older than `olderThanMs`. Returns how many pieces went.
+   */
+  async sweepAbandonedUploads(olderThanMs = ABANDONED_UPLOAD_MS): Promise<number> {
+    const result = await this.db
+      .deleteFrom('upload_chunks')
+      .where((eb) =>
+        eb.and([
+          eb.not(
+            eb.exists(
+              eb.selectFrom('ingestions').select('id').whereRef('id', '=', 'upload_chunks.ingestion_id'),
+            ),
+          ),
+          eb.or([eb('created_at', 'is', null), eb('created_at', '<', this.now() - olderThanMs)]),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** The stored upload, one piece at a time (memory stays flat whatever the file size). */

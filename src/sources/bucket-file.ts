@@ -6,7 +6,8 @@ import { ALL_RECORD_TYPE_DEFS, type RecordTypeDef } from '../domain/records.js';
 import { rowMapper, HeaderError, type MappedRow } from '../files/csv-mapping.js';
 import { csvLines, isCsvError, type CsvSkip } from '../files/csv-stream.js';
 import type { IngestionError } from '../files/file-ingestion.service.js';
-import type { IngestService } from '../ingest/ingest.service.js';
+import { checkRecords } from '../ingest/check-records.js';
+import type { IngestService, PartialIngestResult } from '../ingest/ingest.service.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 
 /** The root folders of the bucket layout; each holds files of one record type, at any depth. */
@@ -86,6 +87,10 @@ export interface IngestFileRequest {
   recordsPerChunk?: number;
   /** Told after each chunk is stored: lines read so far and records stored. */
   onProgress?: (lines: number, records: number) => void;
+  /** Check the rows without storing them (a connection test): `records` counts the valid ones. */
+  validateOnly?: boolean;
+  /** Stop after this many lines (a connection test reads the start of each file). */
+  maxLines?: number;
 }
 
 interface Row {
@@ -194,6 +199,12 @@ async function* csvRows(input: Readable, def: RecordTypeDef): AsyncGenerator<Row
   if (!map) throw new HeaderError('line 1: the file has no header line');
 }
 
+/** What storing would reject, without storing: a connection test's check of a file. */
+function validated(def: RecordTypeDef, records: readonly unknown[]): PartialIngestResult {
+  const { rows, errors } = checkRecords(def, records, Date.now());
+  return { written: rows.length, duplicates: 0, rejected: errors };
+}
+
 function decompressed(input: Readable, gzip: boolean): Readable {
   if (!gzip) return input;
   const gunzip = createGunzip();
@@ -230,13 +241,16 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
         seen.set(line, i + 1);
         return lineCounts.get(line) === 1 ? `line:${line}` : `line:${line}:${i}`;
       });
-      const stored = await ingest.ingestValid({
-        principal,
-        def,
-        records: batch.map((b) => b.record),
-        dedupeSource: request.dedupeSource,
-        dedupeKeys: keys,
-      });
+      const records = batch.map((b) => b.record);
+      const stored = request.validateOnly
+        ? validated(def, records)
+        : await ingest.ingestValid({
+            principal,
+            def,
+            records,
+            dedupeSource: request.dedupeSource,
+            dedupeKeys: keys,
+          });
       result.records += stored.written + stored.duplicates;
       for (const e of stored.rejected) {
         rowErrors.push({ line: batch[e.index]!.line, field: e.field, message: e.message });
@@ -252,6 +266,7 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   const rows = kind.format === 'csv' ? csvRows(input, def) : ndjsonRows(input);
   try {
     for await (const row of rows) {
+      if (request.maxLines !== undefined && row.line > request.maxLines) break;
       lastLine = row.line;
       if (row.error) pendingErrors.push({ line: row.line, ...row.error });
       else batch.push({ line: row.line, record: row.record! });

@@ -1,3 +1,4 @@
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type { IngestService } from '../ingest/ingest.service.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 import {
@@ -45,7 +46,21 @@ export interface ImportRequest {
   onFile?: (object: ObjectInfo, outcome: FileIngestResult | Error) => Promise<void> | void;
   /** Told as records are stored: totals over the whole import. */
   onProgress?: (records: number) => void;
+  /** Told as file bytes are read (as stored: compressed for .gz): totals over the whole import. */
+  onBytes?: (bytes: number) => void;
   recordsPerChunk?: number;
+}
+
+/** The stream with its bytes counted as the reader takes them (back-pressure kept). */
+function counted(input: Readable, onChunk: (bytes: number) => void): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      onChunk(chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(input, counter, () => undefined);
+  return counter;
 }
 
 /** Marker files of Spark/Hive exports (`_SUCCESS`) and hidden files are not data. */
@@ -67,6 +82,12 @@ export async function importObjects(request: ImportRequest): Promise<ImportSumma
   const addError = (e: ImportError) => {
     if (summary.errors.length < MAX_SUMMARY_ERRORS) summary.errors.push(e);
   };
+  let bytes = 0;
+  const onChunk =
+    request.onBytes &&
+    ((n: number) => {
+      request.onBytes!((bytes += n));
+    });
   const objects: AsyncIterable<ObjectInfo> = request.keys
     ? (async function* () {
         for (const key of request.keys!) {
@@ -97,7 +118,9 @@ export async function importObjects(request: ImportRequest): Promise<ImportSumma
           ingest: request.ingest,
           principal: request.principal,
           kind,
-          input: await request.source.open(object.key),
+          input: onChunk
+            ? counted(await request.source.open(object.key), onChunk)
+            : await request.source.open(object.key),
           dedupeSource: fileDedupeSource(request.sourceId, object.key, object.etag),
           ...(request.recordsPerChunk ? { recordsPerChunk: request.recordsPerChunk } : {}),
           onProgress: (_lines, records) => request.onProgress?.(before + records),

@@ -21,3 +21,9 @@ export interface ObjectSource {
 export class SourceError extends Error {
   override name = 'SourceError';
 }
+
+/** A listing failure in the words a connection test and sync report: "unable to connect: …". */
+export function unableToConnect(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith('unable to connect') ? message : `unable to connect: ${message}`;
+}

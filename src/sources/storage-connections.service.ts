@@ -1,19 +1,32 @@
-import type { Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
 import { formatTimestamp } from '../domain/timestamp.js';
-import type { SecretBox } from '../tenancy/secret-box.js';
 import { AppError } from '../errors.js';
 import type { IngestService } from '../ingest/ingest.service.js';
-import type { Database, StorageConnectionTable } from '../store/database.js';
+import type { Job, JobQueue } from '../jobs/job-queue.js';
+import {
+  JobInterruptedError,
+  PermanentJobError,
+  type JobContext,
+  type JobHandler,
+} from '../jobs/job-worker.js';
+import type { NotificationService } from '../notifications/notifications.service.js';
+import type { ConnectionStatus, StorageConnectionTable } from '../store/database.js';
+import type { SecretBox } from '../tenancy/secret-box.js';
 import { randomId } from '../tenancy/secrets.js';
-import type { TenancyService } from '../tenancy/tenancy.service.js';
-import { BUCKET_ROOT_FOLDERS } from './bucket-file.js';
-import { importObjects, type ImportSummary } from './bucket-import.js';
-import { LocalObjectSource } from './local-source.js';
-import type { ObjectSource } from './object-source.js';
+import type { Principal, TenancyService } from '../tenancy/tenancy.service.js';
+import { importObjects, type ImportError, type ImportSummary } from './bucket-import.js';
+import { openConnectionSource, checkConnectionInput, type Provider } from './connection-source.js';
+import { testSource, type ConnectionTest } from './connection-test.js';
+import { SourceError, unableToConnect } from './object-source.js';
+import type { StorageConnectionsRepository } from './storage-connections.repository.js';
 
-export const PROVIDERS = ['s3', 'azure', 'local'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+export const STORAGE_SYNC_JOB = 'storage_sync';
+/** Errors kept with a connection's last sync (the sync's answer has up to 100). */
+const STATUS_ERRORS = 20;
+/** Changed files named in a sync's answer. */
+const MAX_UPDATED_LISTED = 100;
+/** How often a sync job renews its lease (leases last minutes). */
+const HEARTBEAT_MS = 30_000;
 
 export interface CreateConnection {
   provider: Provider;
@@ -25,6 +38,20 @@ export interface CreateConnection {
   credentials?: Record<string, string>;
   path?: string;
   schedule_minutes?: number;
+}
+
+/** A sync's answer: what it ingested, what failed, and the files re-ingested as a new version. */
+export interface SyncSummary extends Omit<ImportSummary, 'errors'> {
+  files_seen: number;
+  /** Files whose ETag changed since they were ingested: ingested again as a new version. */
+  files_updated: number;
+  updated_files: string[];
+  errors: (Omit<ImportError, 'file'> & { file: string | null })[];
+}
+
+interface LastSync extends SyncSummary {
+  started_at: string;
+  finished_at: string;
 }
 
 /** A connection as the API shows it: never its credentials. */
@@ -41,78 +68,56 @@ export interface ConnectionView {
   has_credentials: boolean;
   schedule_minutes: number | null;
   created_at: string;
+  status: ConnectionStatus;
   last_sync_at: string | null;
+  next_sync_at: string | null;
+  /** Files ingested by this connection since it was created. */
+  files_ingested: number;
+  /** The last sync's counts and first errors; null before the first sync. */
+  last_sync: LastSync | null;
 }
 
-export interface ConnectionTest {
-  ok: boolean;
-  /** Files found under the layout's root folders (the first 1000 at most). */
-  files: number;
-  message: string;
-}
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function view(row: StorageConnectionTable): ConnectionView {
-  return {
-    id: row.id,
-    dashboard_id: row.dashboard_id,
-    provider: row.provider,
-    environment: row.environment,
-    bucket: row.bucket,
-    prefix: row.prefix,
-    endpoint: row.endpoint,
-    region: row.region,
-    path: row.path,
-    has_credentials: row.credentials !== null,
-    schedule_minutes: row.schedule_minutes,
-    created_at: formatTimestamp(row.created_at),
-    last_sync_at: row.last_sync_at === null ? null : formatTimestamp(row.last_sync_at),
-  };
-}
-
-/** Storage connections of dashboards: register, test, and sync each new file (path + ETag) once. */
-export class StorageConnectionService {
+/** Storage connections of dashboards: register, test, sync each new file (path + ETag) once. */
+export class StorageConnectionService implements JobHandler {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repo: StorageConnectionsRepository,
     private readonly tenancy: TenancyService,
     private readonly ingest: IngestService,
+    private readonly queue: JobQueue,
+    private readonly notifications: NotificationService,
     /** Opened on first use: only connections with credentials need the server key. */
     private readonly secrets: () => SecretBox,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Credentials are kept sealed (AES-256-GCM under the server key) and opened only to connect. */
-  private credentialsOf(row: StorageConnectionTable): Record<string, string> | undefined {
-    return row.credentials === null
-      ? undefined
-      : (JSON.parse(this.secrets().open(row.credentials)) as Record<string, string>);
+  private view(row: StorageConnectionTable, filesIngested: number): ConnectionView {
+    return {
+      id: row.id,
+      dashboard_id: row.dashboard_id,
+      provider: row.provider,
+      environment: row.environment,
+      bucket: row.bucket,
+      prefix: row.prefix,
+      endpoint: row.endpoint,
+      region: row.region,
+      path: row.path,
+      has_credentials: row.credentials !== null,
+      schedule_minutes: row.schedule_minutes,
+      created_at: formatTimestamp(row.created_at),
+      status: row.status,
+      last_sync_at: row.last_sync_at === null ? null : formatTimestamp(row.last_sync_at),
+      next_sync_at: row.next_sync_at === null ? null : formatTimestamp(row.next_sync_at),
+      files_ingested: filesIngested,
+      last_sync: row.last_sync === null ? null : (JSON.parse(row.last_sync) as LastSync),
+    };
   }
 
   async create(dashboardId: string, input: CreateConnection): Promise<ConnectionView> {
     await this.tenancy.getDashboard(dashboardId);
-    if (input.provider === 's3' && !input.bucket) {
-      throw new AppError('bad_request', 'an s3 connection needs "bucket"');
-    }
-    if (input.provider === 'azure') {
-      const { connection_string, sas_url } = input.credentials ?? {};
-      if (!sas_url && !(connection_string && input.bucket)) {
-        throw new AppError(
-          'bad_request',
-          'an azure connection needs credentials {"sas_url"} (a container SAS URL), or {"connection_string"} and "bucket" (the container)',
-        );
-      }
-    }
-    if (input.provider === 'local' && !input.path) {
-      throw new AppError('bad_request', 'a local connection needs "path": a directory on the server');
-    }
-    if (input.provider === 's3' && input.credentials) {
-      const { access_key_id, secret_access_key } = input.credentials;
-      if (!access_key_id || !secret_access_key) {
-        throw new AppError(
-          'bad_request',
-          'credentials of an s3 connection are {"access_key_id", "secret_access_key"}',
-        );
-      }
-    }
+    checkConnectionInput(input);
+    const now = this.now();
     const row: StorageConnectionTable = {
       id: randomId('stc'),
       dashboard_id: dashboardId,
@@ -125,127 +130,181 @@ export class StorageConnectionService {
       path: input.path ?? null,
       credentials: input.credentials ? this.secrets().seal(JSON.stringify(input.credentials)) : null,
       schedule_minutes: input.schedule_minutes ?? null,
-      created_at: this.now(),
+      created_at: now,
       last_sync_at: null,
+      // A scheduled connection has its first sync at the scheduler's next tick.
+      next_sync_at: input.schedule_minutes ? now : null,
+      status: 'never_synced',
+      last_sync: null,
     };
-    await this.db.insertInto('storage_connections').values(row).execute();
-    return view(row);
+    await this.repo.insert(row);
+    return this.view(row, 0);
   }
 
   async get(dashboardId: string, id: string): Promise<ConnectionView> {
-    return view(await this.row(dashboardId, id));
+    const row = await this.row(dashboardId, id);
+    return this.view(row, (await this.repo.filesIngested([id])).get(id) ?? 0);
+  }
+
+  async list(dashboardId: string): Promise<ConnectionView[]> {
+    await this.tenancy.getDashboard(dashboardId);
+    const rows = await this.repo.list(dashboardId);
+    const files = await this.repo.filesIngested(rows.map((r) => r.id));
+    return rows.map((row) => this.view(row, files.get(row.id) ?? 0));
+  }
+
+  /** Removes the connection; the records it ingested stay. */
+  async remove(dashboardId: string, id: string): Promise<void> {
+    if (!(await this.repo.delete(dashboardId, id))) throw this.notFound(dashboardId, id);
+  }
+
+  private notFound(dashboardId: string, id: string): AppError {
+    return new AppError('not_found', `no storage connection ${id} on dashboard ${dashboardId}`);
   }
 
   private async row(dashboardId: string, id: string): Promise<StorageConnectionTable> {
-    const row = await this.db
-      .selectFrom('storage_connections')
-      .selectAll()
-      .where('id', '=', id)
-      .where('dashboard_id', '=', dashboardId)
-      .executeTakeFirst();
-    if (!row) throw new AppError('not_found', `no storage connection ${id} on dashboard ${dashboardId}`);
+    const row = await this.repo.find(dashboardId, id);
+    if (!row) throw this.notFound(dashboardId, id);
     return row;
   }
 
-  private async source(row: StorageConnectionTable): Promise<ObjectSource & { destroy?(): void }> {
-    if (row.provider === 'local') return new LocalObjectSource(row.path!);
-    if (row.provider === 'azure') {
-      const { AzureObjectSource } = await import('./azure-source.js');
-      const credentials = this.credentialsOf(row) ?? {};
-      return new AzureObjectSource({
-        ...(credentials.sas_url ? { sasUrl: credentials.sas_url } : {}),
-        ...(credentials.connection_string ? { connectionString: credentials.connection_string } : {}),
-        ...(row.bucket ? { container: row.bucket } : {}),
-        ...(row.prefix ? { prefix: row.prefix } : {}),
-      });
-    }
-    // Loaded on demand: the AWS SDK is large and only S3 connections need it.
-    const { S3ObjectSource } = await import('./s3-source.js');
-    const credentials = this.credentialsOf(row);
-    return new S3ObjectSource({
-      bucket: row.bucket!,
-      ...(row.prefix ? { prefix: row.prefix } : {}),
-      ...(row.region ? { region: row.region } : {}),
-      ...(row.endpoint ? { endpoint: row.endpoint } : {}),
-      ...(credentials?.access_key_id && credentials.secret_access_key
-        ? {
-            credentials: {
-              accessKeyId: credentials.access_key_id,
-              secretAccessKey: credentials.secret_access_key,
-            },
-          }
-        : {}),
-    });
+  private principal(row: StorageConnectionTable): Principal {
+    return {
+      dashboardId: row.dashboard_id,
+      environment: row.environment as Environment,
+      keyId: `storage:${row.id}`,
+    };
   }
 
-  /** Lists the layout's root folders: "unable to connect" with the store's reason when it fails. */
+  private credentialsOf(row: StorageConnectionTable): Record<string, string> | undefined {
+    return row.credentials === null
+      ? undefined
+      : (JSON.parse(this.secrets().open(row.credentials)) as Record<string, string>);
+  }
+
+  /** Connects and reads the start of a few files: "unable to connect" vs bad files by line. */
   async test(dashboardId: string, id: string): Promise<ConnectionTest> {
     const row = await this.row(dashboardId, id);
-    const source = await this.source(row);
-    let files = 0;
+    const source = await openConnectionSource(row, this.credentialsOf(row));
     try {
-      for (const folder of BUCKET_ROOT_FOLDERS) {
-        for await (const object of source.list(`${folder}/`)) {
-          void object;
-          if (++files >= 1000) break;
-        }
-        if (files >= 1000) break;
-      }
-      return { ok: true, files, message: `connected: ${files} file${files === 1 ? '' : 's'} found` };
-    } catch (error) {
-      return { ok: false, files, message: (error as Error).message };
+      return await testSource(source, this.ingest, this.principal(row));
     } finally {
       source.destroy?.();
     }
   }
 
-  /** Ingests each file not ingested before (by path + ETag). */
-  async sync(dashboardId: string, id: string): Promise<ImportSummary> {
-    const row = await this.row(dashboardId, id);
-    const source = await this.source(row);
+  /** Syncs now (the API's "sync now"): answers when the sync ends. */
+  async sync(dashboardId: string, id: string): Promise<SyncSummary> {
+    return this.syncRow(await this.row(dashboardId, id));
+  }
+
+  /**
+   * Ingests each file not ingested before (by path + ETag); a file whose ETag changed is
+   * ingested again as a new version. The outcome becomes the connection's status, and a sync
+   * with errors is sent to the dashboard's notification webhook.
+   */
+  private async syncRow(row: StorageConnectionTable, ctx?: JobContext): Promise<SyncSummary> {
+    const startedAt = this.now();
+    const summary: SyncSummary = {
+      files_seen: 0,
+      files_ingested: 0,
+      files_updated: 0,
+      updated_files: [],
+      records_ingested: 0,
+      files_failed: 0,
+      errors: [],
+    };
+    const changed = new Set<string>();
+    let status: ConnectionStatus;
+    const source = await openConnectionSource(row, this.credentialsOf(row));
+    // A long file must not outlive the job's lease: another worker would start the sync again.
+    const heartbeat = ctx && setInterval(() => void ctx.save(null).catch(() => undefined), HEARTBEAT_MS);
     try {
-      const summary = await importObjects({
+      const imported = await importObjects({
         source,
         sourceId: `connection:${row.id}`,
         ingest: this.ingest,
-        principal: {
-          dashboardId: row.dashboard_id,
-          environment: row.environment as Environment,
-          keyId: `storage:${row.id}`,
+        principal: this.principal(row),
+        isNew: async (object) => {
+          summary.files_seen++;
+          const version = await this.repo.fileVersion(row.id, object.key, object.etag);
+          if (version === 'changed') changed.add(object.key);
+          return version !== 'ingested';
         },
-        isNew: async (object) =>
-          !(await this.db
-            .selectFrom('storage_files')
-            .select('key')
-            .where('connection_id', '=', row.id)
-            .where('key', '=', object.key)
-            .where('etag', '=', object.etag)
-            .executeTakeFirst()),
         onFile: async (object, outcome) => {
           // A failed file is tried again on the next sync; an ingested one never.
-          if (outcome instanceof Error) return;
-          await this.db
-            .insertInto('storage_files')
-            .values({
+          if (!(outcome instanceof Error)) {
+            await this.repo.recordFile({
               connection_id: row.id,
               key: object.key,
               etag: object.etag,
               records: outcome.records,
               rejected: outcome.rejected,
               ingested_at: this.now(),
-            })
-            .onConflict((oc) => oc.doNothing())
-            .execute();
+            });
+            if (changed.has(object.key)) {
+              summary.files_updated++;
+              if (summary.updated_files.length < MAX_UPDATED_LISTED) summary.updated_files.push(object.key);
+            }
+          }
+          if (ctx?.stopping()) throw new JobInterruptedError('stopping');
         },
       });
-      await this.db
-        .updateTable('storage_connections')
-        .set({ last_sync_at: this.now() })
-        .where('id', '=', row.id)
-        .execute();
-      return summary;
+      Object.assign(summary, { ...imported, errors: imported.errors });
+      status = summary.files_failed > 0 || summary.errors.length > 0 ? 'errors' : 'ok';
+    } catch (error) {
+      if (!(error instanceof SourceError)) throw error;
+      status = 'unreachable';
+      summary.errors.push({
+        file: null,
+        line: null,
+        field: null,
+        message: unableToConnect(error),
+      });
     } finally {
+      clearInterval(heartbeat);
       source.destroy?.();
     }
+    const finishedAt = this.now();
+    const last: LastSync = {
+      ...summary,
+      errors: summary.errors.slice(0, STATUS_ERRORS),
+      started_at: formatTimestamp(startedAt),
+      finished_at: formatTimestamp(finishedAt),
+    };
+    await this.repo.saveOutcome(row.id, status, last, finishedAt);
+    if (status !== 'ok') {
+      await this.notifications.notify({
+        event: 'storage_sync.failed',
+        dashboard_id: row.dashboard_id,
+        occurred_at: formatTimestamp(finishedAt),
+        connection_id: row.id,
+        environment: row.environment,
+        status,
+        message:
+          status === 'unreachable'
+            ? summary.errors[0]!.message
+            : `${plural(summary.files_failed, 'file')} failed, ${plural(summary.errors.length, 'error')}`,
+        sync: last,
+      });
+    }
+    return summary;
+  }
+
+  /** Queues a sync job for each connection whose schedule is due; returns how many. */
+  async enqueueDue(): Promise<number> {
+    const due = await this.repo.claimDue(this.now());
+    for (const { id } of due) {
+      await this.queue.enqueue({ kind: STORAGE_SYNC_JOB, payload: { connection_id: id }, maxAttempts: 3 });
+    }
+    return due.length;
+  }
+
+  /** The scheduled sync job. A connection deleted meanwhile has nothing to sync. */
+  async run(job: Job, ctx: JobContext): Promise<void> {
+    const { connection_id } = JSON.parse(job.payload) as { connection_id: string };
+    const row = await this.repo.findById(connection_id);
+    if (!row) throw new PermanentJobError(`storage connection ${connection_id} no longer exists`);
+    await this.syncRow(row, ctx);
   }
 }

@@ -275,6 +275,8 @@ export interface UploadChunkTable {
   ingestion_id: string;
   seq: number;
   data: Uint8Array;
+  /** Null for pieces stored before migration 0007. */
+  created_at: number | null;
 }
 
 export interface StorageConnectionTable {
@@ -292,6 +294,20 @@ export interface StorageConnectionTable {
   schedule_minutes: number | null;
   created_at: number;
   last_sync_at: number | null;
+  /** When the scheduler next syncs it (null: on demand only). */
+  next_sync_at: number | null;
+  status: ConnectionStatus;
+  /** JSON of the last sync's outcome (see sources/sync-outcome.ts). */
+  last_sync: string | null;
+}
+
+export type ConnectionStatus = 'never_synced' | 'ok' | 'errors' | 'unreachable';
+
+/** Where a dashboard's operational alerts (sync errors) are POSTed. */
+export interface DashboardNotificationTable {
+  dashboard_id: string;
+  webhook_url: string;
+  updated_at: number;
 }
 
 export interface StorageFileTable {
@@ -346,4 +362,5 @@ export interface Database {
   storage_connections: StorageConnectionTable;
   storage_files: StorageFileTable;
   trait_scores: TraitScoreTable;
+  dashboard_notifications: DashboardNotificationTable;
 }

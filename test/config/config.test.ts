@@ -25,6 +25,8 @@ describe('configuration from TRAITFORGE_* variables', () => {
       maxUploadBytes: 256 * 1024 * 1024,
       logLevel: 'info',
       shutdownTimeoutMs: 30_000,
+      workers: true,
+      jobLeaseMs: 300_000,
     });
   });
 
@@ -44,6 +46,8 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_MAX_UPLOAD: '4096',
       TRAITFORGE_LOG_LEVEL: 'warn',
       TRAITFORGE_SHUTDOWN_TIMEOUT_MS: '5000',
+      TRAITFORGE_WORKERS: 'false',
+      TRAITFORGE_JOB_LEASE_MS: '60000',
     });
     expect(config).toEqual({
       port: 0,
@@ -60,6 +64,8 @@ describe('configuration from TRAITFORGE_* variables', () => {
       maxUploadBytes: 4096,
       logLevel: 'warn',
       shutdownTimeoutMs: 5000,
+      workers: false,
+      jobLeaseMs: 60_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -94,6 +100,8 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ['TRAITFORGE_LOG_LEVEL', 'loud', /one of fatal, error, warn, info, debug, trace, silent/],
     ['TRAITFORGE_SHUTDOWN_TIMEOUT_MS', '-5', /0 or more/],
     ['TRAITFORGE_SHUTDOWN_TIMEOUT_MS', '5s', /whole number/],
+    ['TRAITFORGE_WORKERS', 'maybe', /true or false/],
+    ['TRAITFORGE_JOB_LEASE_MS', '10', /1000 to 86400000/],
   ];
   it.each(BAD)('refuses %s=%s with a message naming the variable', (variable, value, mentions) => {
     const read = () => loadConfig({ [variable]: value });

@@ -1,36 +1,8 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookWorker } from '../../src/forge/webhook-worker.js';
 import { BACKENDS } from '../support/backends.js';
+import { receiver } from '../support/receiver.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-
-/** A real local HTTP receiver that fails the first `failures` deliveries with 500. */
-function receiver(
-  failures: number,
-): Promise<{ server: Server; url: string; bodies: unknown[]; attempts: () => number }> {
-  const bodies: unknown[] = [];
-  let attempts = 0;
-  const server = createServer((req: IncomingMessage, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString()));
-    req.on('end', () => {
-      attempts++;
-      if (attempts <= failures) {
-        res.writeHead(500).end();
-        return;
-      }
-      bodies.push(JSON.parse(text));
-      res.writeHead(204).end();
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ server, url: `http://127.0.0.1:${port}/hook`, bodies, attempts: () => attempts });
-    });
-  });
-}
 
 describe.each(BACKENDS)('quest-completion webhooks on %s', (backend) => {
   let t: TestApp;

@@ -120,10 +120,20 @@ describe('Azure source (azurite)', () => {
       expect((await t.admin('POST', `${base}/${id}/test`)).json()).toEqual({
         ok: true,
         files: 3,
-        message: 'connected: 3 files found',
+        files_checked: 3,
+        message: 'connected: 3 files found, the first lines of 3 checked',
+        errors: [],
       });
       const sync = await t.admin('POST', `${base}/${id}/sync`);
-      expect(sync.json()).toEqual({ files_ingested: 3, records_ingested: 3, files_failed: 0, errors: [] });
+      expect(sync.json()).toEqual({
+        files_seen: 3,
+        files_ingested: 3,
+        files_updated: 0,
+        updated_files: [],
+        records_ingested: 3,
+        files_failed: 0,
+        errors: [],
+      });
       expect((await t.admin('POST', `${base}/${id}/sync`)).json()).toMatchObject({ files_ingested: 0 });
       const bad = await t.admin('POST', base, { provider: 'azure', bucket: 'exports' });
       expect(bad.statusCode).toBe(400);

@@ -24,6 +24,17 @@ interface Summary {
   errors: { file: string; line: number | null; field: string | null; message: string }[];
 }
 
+/** A sync's answer when nothing new was found among `seen` files. */
+const unchanged = (seen: number) => ({
+  files_seen: seen,
+  files_ingested: 0,
+  files_updated: 0,
+  updated_files: [],
+  records_ingested: 0,
+  files_failed: 0,
+  errors: [],
+});
+
 describe.each(BACKENDS)('storage connections on %s', (backend) => {
   let fauxqs: FauxqsServer;
   let s3: S3Client;
@@ -97,15 +108,22 @@ describe.each(BACKENDS)('storage connections on %s', (backend) => {
     expect(got.json()).toEqual(connection);
 
     const tested = await t.admin('POST', `${base()}/${id}/test`);
-    expect(tested.json()).toEqual({ ok: true, files: 2, message: 'connected: 2 files found' });
+    expect(tested.json()).toEqual({
+      ok: true,
+      files: 2,
+      files_checked: 2,
+      message: 'connected: 2 files found, the first lines of 2 checked',
+      errors: [],
+    });
 
     const first = (await t.admin('POST', `${base()}/${id}/sync`)).json<Summary>();
-    expect(first).toEqual({ files_ingested: 2, records_ingested: 3, files_failed: 0, errors: [] });
+    expect(first).toEqual({ ...unchanged(2), files_ingested: 2, records_ingested: 3 });
     expect(await count('purchases')).toBe(2);
 
     await put('tf/purchases/date=2024-01-02/b.ndjson', `${purchase(3)}\nnope\n`);
     const second = (await t.admin('POST', `${base()}/${id}/sync`)).json<Summary>();
     expect(second).toEqual({
+      ...unchanged(3),
       files_ingested: 1,
       records_ingested: 1,
       files_failed: 0,
@@ -119,7 +137,7 @@ describe.each(BACKENDS)('storage connections on %s', (backend) => {
       ],
     });
     const third = (await t.admin('POST', `${base()}/${id}/sync`)).json<Summary>();
-    expect(third).toEqual({ files_ingested: 0, records_ingested: 0, files_failed: 0, errors: [] });
+    expect(third).toEqual(unchanged(3));
     expect(await count('purchases')).toBe(3);
     expect(await count('logins')).toBe(1);
     expect((await t.admin('GET', `${base()}/${id}`)).json()).toMatchObject({
@@ -130,9 +148,13 @@ describe.each(BACKENDS)('storage connections on %s', (backend) => {
   it('a test of a missing bucket or an unreachable store says unable to connect', async () => {
     const missing = await t.admin('POST', base(), { provider: 's3', bucket: 'nope', endpoint, credentials });
     const id = missing.json<{ id: string }>().id;
-    expect((await t.admin('POST', `${base()}/${id}/test`)).json()).toMatchObject({
+    const message = expect.stringMatching(/^unable to connect to s3 bucket nope/) as unknown;
+    expect((await t.admin('POST', `${base()}/${id}/test`)).json()).toEqual({
       ok: false,
-      message: expect.stringMatching(/^unable to connect to s3 bucket nope/),
+      files: 0,
+      files_checked: 0,
+      message,
+      errors: [{ message }],
     });
   });
 

@@ -1,10 +1,11 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENTS } from '../../domain/records.js';
-import {
-  PROVIDERS,
-  type CreateConnection,
-  type StorageConnectionService,
+import type { NotificationService } from '../../notifications/notifications.service.js';
+import { PROVIDERS } from '../../sources/connection-source.js';
+import type {
+  CreateConnection,
+  StorageConnectionService,
 } from '../../sources/storage-connections.service.js';
 import { ErrorEnvelopeSchema } from '../envelope.js';
 import { requireAdmin } from '../plugins/auth.js';
@@ -31,17 +32,39 @@ const Create = Type.Object(
     endpoint: Type.Optional(Type.String({ maxLength: 2048, description: 'An S3-compatible store’s URL' })),
     region: Type.Optional(Type.String({ maxLength: 64 })),
     credentials: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4096 }), {
+      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 16384 }), {
         description:
           's3: {"access_key_id", "secret_access_key"}; azure: {"connection_string"} or {"sas_url"}; never shown again',
       }),
     ),
     path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'local: a directory' })),
-    schedule_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10080 })),
+    schedule_minutes: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10080,
+        description: 'Sync every N minutes (on demand only when absent)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
-const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const SyncError = Type.Object({
+  file: Nullable(Type.String()),
+  line: Nullable(Type.Integer()),
+  field: Nullable(Type.String()),
+  message: Type.String(),
+});
+const SyncCounts = {
+  files_seen: Type.Integer({ description: 'Files listed under the root folders' }),
+  files_ingested: Type.Integer(),
+  files_updated: Type.Integer({ description: 'Files whose ETag changed, ingested again as a new version' }),
+  updated_files: Type.Array(Type.String()),
+  records_ingested: Type.Integer(),
+  files_failed: Type.Integer(),
+  errors: Type.Array(SyncError),
+};
+const SyncResult = Type.Object(SyncCounts);
 const Connection = Type.Object({
   id: Type.String(),
   dashboard_id: Type.String(),
@@ -53,32 +76,51 @@ const Connection = Type.Object({
   region: Nullable(Type.String()),
   path: Nullable(Type.String()),
   has_credentials: Type.Boolean(),
-  schedule_minutes: Type.Union([Type.Integer(), Type.Null()]),
+  schedule_minutes: Nullable(Type.Integer()),
   created_at: Type.String(),
+  status: StringEnum(['never_synced', 'ok', 'errors', 'unreachable'] as const),
   last_sync_at: Nullable(Type.String()),
-});
-const TestResult = Type.Object({ ok: Type.Boolean(), files: Type.Integer(), message: Type.String() });
-const SyncResult = Type.Object({
+  next_sync_at: Nullable(Type.String()),
   files_ingested: Type.Integer(),
-  records_ingested: Type.Integer(),
-  files_failed: Type.Integer(),
+  last_sync: Nullable(Type.Object({ ...SyncCounts, started_at: Type.String(), finished_at: Type.String() })),
+});
+const TestResult = Type.Object({
+  ok: Type.Boolean(),
+  files: Type.Integer(),
+  files_checked: Type.Integer(),
+  message: Type.String(),
   errors: Type.Array(
     Type.Object({
-      file: Type.String(),
-      line: Type.Union([Type.Integer(), Type.Null()]),
-      field: Type.Union([Type.String(), Type.Null()]),
+      file: Type.Optional(Type.String()),
+      line: Type.Optional(Type.Integer()),
       message: Type.String(),
     }),
   ),
 });
+const Notifications = Type.Object(
+  {
+    webhook_url: Nullable(
+      Type.String({ maxLength: 2048, description: 'http(s) URL receiving sync errors; null stops them' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
-/** Storage connections of a dashboard under /admin/v1 (bucket channel). */
-export function adminSourceRoutes(connections: StorageConnectionService, adminToken: string | undefined) {
+/** Storage connections (bucket channel) and notification webhooks of a dashboard, under /admin/v1. */
+export function adminSourceRoutes(
+  connections: StorageConnectionService,
+  notifications: NotificationService,
+  adminToken: string | undefined,
+) {
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', requireAdmin(adminToken));
+    const base = '/dashboards/:id/storage-connections';
+    const route = (summary: string, params: TSchema, response: TSchema, extra: object = {}) => ({
+      schema: { ...admin, summary, params, response: { 200: response, ...errors }, ...extra },
+    });
 
     app.post(
-      '/dashboards/:id/storage-connections',
+      base,
       {
         schema: {
           ...admin,
@@ -90,54 +132,76 @@ export function adminSourceRoutes(connections: StorageConnectionService, adminTo
       },
       async (request, reply) => {
         const { id } = request.params as Static<typeof DashboardParams>;
-        const body = request.body as Static<typeof Create>;
-        return reply.code(201).send(await connections.create(id, body as CreateConnection));
+        return reply.code(201).send(await connections.create(id, request.body as CreateConnection));
       },
     );
     app.get(
-      '/dashboards/:id/storage-connections/:cid',
-      {
-        schema: {
-          ...admin,
-          summary: 'A storage connection (without credentials)',
-          params: ConnectionParams,
-          response: { 200: Connection, ...errors },
-        },
-      },
-      async (request) => {
+      base,
+      route('Storage connections of a dashboard', DashboardParams, Type.Array(Connection)),
+      (request) => connections.list((request.params as Static<typeof DashboardParams>).id),
+    );
+    app.get(
+      `${base}/:cid`,
+      route(
+        'A storage connection: status, last sync, files, errors (never credentials)',
+        ConnectionParams,
+        Connection,
+      ),
+      (request) => {
         const { id, cid } = request.params as Static<typeof ConnectionParams>;
         return connections.get(id, cid);
       },
     );
-    app.post(
-      '/dashboards/:id/storage-connections/:cid/test',
+    app.delete(
+      `${base}/:cid`,
       {
         schema: {
           ...admin,
-          summary: 'Test a storage connection: list the layout’s root folders',
+          summary: 'Remove a storage connection (records it ingested stay)',
           params: ConnectionParams,
-          response: { 200: TestResult, ...errors },
+          response: { 204: Type.Null(), ...errors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
+        const { id, cid } = request.params as Static<typeof ConnectionParams>;
+        await connections.remove(id, cid);
+        return reply.code(204).send();
+      },
+    );
+    app.post(
+      `${base}/:cid/test`,
+      route(
+        'Test a connection: connect, then check the first lines of a few files',
+        ConnectionParams,
+        TestResult,
+      ),
+      (request) => {
         const { id, cid } = request.params as Static<typeof ConnectionParams>;
         return connections.test(id, cid);
       },
     );
     app.post(
-      '/dashboards/:id/storage-connections/:cid/sync',
-      {
-        schema: {
-          ...admin,
-          summary: 'Ingest every file not ingested before (by path + ETag)',
-          params: ConnectionParams,
-          response: { 200: SyncResult, ...errors },
-        },
-      },
-      async (request) => {
+      `${base}/:cid/sync`,
+      route('Sync now: ingest every file not ingested before (by path + ETag)', ConnectionParams, SyncResult),
+      (request) => {
         const { id, cid } = request.params as Static<typeof ConnectionParams>;
         return connections.sync(id, cid);
       },
+    );
+    app.put(
+      '/dashboards/:id/notifications',
+      route('Set the webhook URL that receives the dashboard’s sync errors', DashboardParams, Notifications, {
+        body: Notifications,
+      }),
+      (request) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        return notifications.setWebhook(id, (request.body as Static<typeof Notifications>).webhook_url);
+      },
+    );
+    app.get(
+      '/dashboards/:id/notifications',
+      route('The dashboard’s notification webhook', DashboardParams, Notifications),
+      (request) => notifications.webhook((request.params as Static<typeof DashboardParams>).id),
     );
   };
 }

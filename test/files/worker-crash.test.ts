@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { CLI } from '../support/cli-process.js';
+import { ensureBuilt, serverEnv, startServer, type ServerProcess } from '../support/server-process.js';
+import { ADMIN_TOKEN } from '../support/test-app.js';
+
+const ROWS = 60_000;
+
+interface Ingestion {
+  status: string;
+  rows_accepted: number;
+  rows_rejected: number;
+}
+
+beforeAll(() => {
+  ensureBuilt();
+}, 180_000);
+
+/**
+ * The crash test of the durable jobs: a `traitforge worker` process is killed (SIGKILL) in the
+ * middle of a CSV ingestion; a second worker takes the job over once the lease expires and
+ * resumes from the checkpoint: every row is stored exactly once.
+ */
+describe.each(BACKENDS)('a worker killed mid-file on %s', (backend) => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+  let url: string;
+  const workers: ChildProcess[] = [];
+  const settings = () => ({
+    TRAITFORGE_DATA_DIR: db.dataDir,
+    ...(db.databaseUrl ? { TRAITFORGE_DATABASE_URL: db.databaseUrl } : {}),
+    TRAITFORGE_ADMIN_TOKEN: ADMIN_TOKEN,
+    TRAITFORGE_JOB_LEASE_MS: '1000',
+  });
+  const worker = () => {
+    const child = spawn(process.execPath, [CLI, 'worker'], { env: serverEnv(settings()), stdio: 'ignore' });
+    workers.push(child);
+    return child;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    server = startServer({ ...settings(), TRAITFORGE_PORT: '0', TRAITFORGE_WORKERS: 'false' });
+    url = await server.url();
+  }, 60_000);
+  afterAll(async () => {
+    for (const child of workers) child.kill('SIGKILL');
+    server?.kill('SIGTERM');
+    await server?.exited;
+    await db?.drop();
+  });
+
+  it('stores every row exactly once after the takeover', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const dashboard = (await (
+      await fetch(`${url}/admin/v1/dashboards`, {
+        method: 'POST',
+        headers: admin,
+        body: '{"name":"Crash game"}',
+      })
+    ).json()) as { id: string; keys: { production: string } };
+    const key = { authorization: `Bearer ${dashboard.keys.production}` };
+
+    let csv = 'user_id,kpi_id,value\n';
+    for (let i = 0; i < ROWS; i++) csv += `u${i % 5000},k${i},${i}\n`;
+    const form = new FormData();
+    form.append('file', new Blob([csv], { type: 'text/csv' }), 'kpis.csv');
+    const upload = await fetch(`${url}/v1/kpis/csv`, { method: 'POST', headers: key, body: form });
+    expect(upload.status).toBe(201);
+    const id = ((await upload.json()) as { data: { ingestion_id: string } }).data.ingestion_id;
+    const status = async () =>
+      ((await (await fetch(`${url}/v1/ingestions/${id}`, { headers: key })).json()) as { data: Ingestion })
+        .data;
+    const until = async (done: (s: Ingestion) => boolean, what: string, ms = 90_000) => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const s = await status();
+        if (done(s)) return s;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+
+    // No worker in the API process: the upload waits for one.
+    expect((await status()).status).toBe('queued');
+    const first = worker();
+    const before = await until((s) => s.rows_accepted >= 2000, 'the first chunks');
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    const atKill = await status();
+    expect(atKill.status).toBe('running');
+    expect(atKill.rows_accepted).toBeGreaterThanOrEqual(before.rows_accepted);
+    expect(atKill.rows_accepted).toBeLessThan(ROWS);
+
+    const second = worker();
+    const done = await until(
+      (s) => s.status !== 'running' && s.status !== 'queued',
+      'the takeover to finish',
+    );
+    expect(done).toMatchObject({ status: 'succeeded', rows_accepted: ROWS, rows_rejected: 0 });
+    const stats = (await (
+      await fetch(`${url}/admin/v1/dashboards/${dashboard.id}/stats`, { headers: admin })
+    ).json()) as { records: { production: Record<string, number> } };
+    expect(stats.records.production.kpis).toBe(ROWS);
+
+    // A worker asked to stop (SIGTERM) exits cleanly.
+    const exited = new Promise<number | null>((r) => second.once('exit', r));
+    second.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 120_000);
+});
