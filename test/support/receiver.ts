@@ -35,7 +35,12 @@ export function receiver(failures: number): Promise<Receiver> {
         url: `http://127.0.0.1:${port}/hook`,
         bodies,
         attempts: () => attempts,
-        close: () => new Promise((done) => server.close(() => done())),
+        close: () =>
+          new Promise((done) =>
+            server.close(() => {
+              done();
+            }),
+          ),
       });
     });
   });
