@@ -34,7 +34,7 @@ const purchase = (user: number, day = '01') =>
     price: 2.5,
   });
 
-/** Under the connection's prefix `game/`: 5 data files (9 records) and a marker. */
+/** Under the connection's prefix `game/`: 5 data files (9 records) and a marker; and TRANSCODED. */
 const LAYOUT: Record<string, Buffer> = {
   'game/purchases/date=2024-01-01/load_id=1/a.ndjson': Buffer.from(`${purchase(1)}\n${purchase(2)}\n`),
   'game/purchases/date=2024-01-02/load_id=1/b.json': Buffer.from(purchase(3, '02')),
@@ -50,6 +50,9 @@ const LAYOUT: Record<string, Buffer> = {
   // 3 MiB of random bytes outside the layout: many chunks, checked end to end by crc32c.
   'bulk/blob.bin': randomBytes(3 * 1024 * 1024),
 };
+
+/** Stored gzipped with `Content-Encoding: gzip` (as `gsutil cp -Z` does): read as plain JSON. */
+const TRANSCODED = { name: 'game/purchases/date=2024-01-03/t.json', text: `${purchase(7, '03')}\n` };
 
 /** A service-account key file as Google issues it, pointing at the stand-in's token endpoint. */
 const serviceAccountJson = (tokenUri: string, privateKey = keys.privateKey) =>
@@ -99,7 +102,11 @@ beforeAll(async () => {
       .file(name)
       .save(data, { resumable: i++ % 2 === 1, chunkSize: 256 * 1024 });
   }
-  expect(gcs.requests.filter((r) => r.includes('uploadType=multipart'))).toHaveLength(4);
+  await storage
+    .bucket('exports')
+    .file(TRANSCODED.name)
+    .save(TRANSCODED.text, { gzip: true, resumable: false });
+  expect(gcs.requests.filter((r) => r.includes('uploadType=multipart'))).toHaveLength(5);
   expect(gcs.requests.filter((r) => r.startsWith('PUT ') && r.includes('name=bulk'))).toHaveLength(12);
 });
 afterAll(async () => {
@@ -155,18 +162,20 @@ describe('GCS source (JSON-API stand-in, driven by @google-cloud/storage)', () =
       'purchases/date=2024-01-02/_SUCCESS',
       'purchases/date=2024-01-02/load_id=1/b.json',
       'purchases/date=2024-01-02/load_id=2/c.jsonl.gz',
+      'purchases/date=2024-01-03/t.json',
     ]);
     for (const o of listed) {
-      const data = LAYOUT[`game/${o.key}`]!;
+      const data = LAYOUT[`game/${o.key}`] ?? gzipSync(TRANSCODED.text);
       expect(o.size).toBe(data.length);
       expect(o.etag).toMatch(/^[A-Za-z0-9+/]{22}==$/);
     }
-    // Two pages of two: the second asked for with the first's nextPageToken.
+    // Pages of two: each after the first asked for with the previous one's nextPageToken.
     const lists = gcs.requests.slice(before).filter((r) => r.startsWith('GET /storage/v1/b/exports/o?'));
-    expect(lists).toHaveLength(2);
+    expect(lists).toHaveLength(3);
     expect(lists[0]).toContain('prefix=game%2Fpurchases%2F');
     expect(lists[0]).not.toContain('pageToken');
     expect(lists[1]).toMatch(/pageToken=[A-Za-z0-9_-]+/);
+    expect(lists[2]).toMatch(/pageToken=[A-Za-z0-9_-]+/);
 
     // One token for the source, read-only.
     expect(gcs.requests.slice(before).filter((r) => r === 'POST /token')).toHaveLength(1);
@@ -177,17 +186,19 @@ describe('GCS source (JSON-API stand-in, driven by @google-cloud/storage)', () =
 
     const all = [];
     for await (const o of source({ pageSize: 1 }).list()) all.push(o.key);
-    expect(all).toHaveLength(6);
+    expect(all).toHaveLength(7);
     expect(all).toContain('logins/date=2024-01-01/l.csv.gz');
     expect(all.some((k) => k.startsWith('other/') || k.startsWith('game/'))).toBe(false);
   });
 
-  it('streams objects back byte for byte: text, gzip and a 3 MiB binary', async () => {
+  it('streams objects back byte for byte: text, gzip, gzip-encoded and a 3 MiB binary', async () => {
     const text = await readAll(await source().open('purchases/date=2024-01-01/load_id=1/a.ndjson'));
     expect(text.equals(LAYOUT['game/purchases/date=2024-01-01/load_id=1/a.ndjson']!)).toBe(true);
     const gz = await readAll(await source().open('purchases/date=2024-01-02/load_id=2/c.jsonl.gz'));
     expect(gz.equals(LAYOUT['game/purchases/date=2024-01-02/load_id=2/c.jsonl.gz']!)).toBe(true);
     expect(gunzipSync(gz).toString()).toContain('"user_id":"6"');
+    const transcoded = await readAll(await source().open('purchases/date=2024-01-03/t.json'));
+    expect(transcoded.toString()).toBe(TRANSCODED.text);
     const bulk = source({ prefix: 'bulk/' });
     const stream = await bulk.open('blob.bin');
     let chunks = 0;
@@ -289,12 +300,12 @@ describe.each(BACKENDS)('GCS import into the store on %s', (backend) => {
       principal: { dashboardId, environment: 'production' as const, keyId: 'gcs-test' },
     };
     const summary = await importObjects(request);
-    expect(summary).toEqual({ files_ingested: 5, records_ingested: 9, files_failed: 0, errors: [] });
-    const counts = { purchases: 6, logins: 2, kpis: 1 };
+    expect(summary).toEqual({ files_ingested: 6, records_ingested: 10, files_failed: 0, errors: [] });
+    const counts = { purchases: 7, logins: 2, kpis: 1 };
     for (const [type, n] of Object.entries(counts)) expect(await count(type)).toBe(n);
 
     const again = await importObjects({ ...request, source: source() });
-    expect(again).toMatchObject({ files_ingested: 5, files_failed: 0 });
+    expect(again).toMatchObject({ files_ingested: 6, files_failed: 0 });
     for (const [type, n] of Object.entries(counts)) expect(await count(type)).toBe(n);
   });
 });

@@ -6,6 +6,7 @@
  *   GET  /storage/v1/b/:bucket/o?prefix&pageToken&maxResults     list, paged (nextPageToken)
  *   GET  /storage/v1/b/:bucket/o/:object                          an object's resource
  *   GET  /storage/v1/b/:bucket/o/:object?alt=media                its bytes, with x-goog-hash
+ *        (objects stored with `contentEncoding: gzip` served gzipped or transcoded, as GCS does)
  *   POST /upload/storage/v1/b/:bucket/o?uploadType=multipart|media  `file.save(…, {resumable: false})`
  *   POST …?uploadType=resumable, then PUT …&upload_id (Content-Range, 308 + Range until the last
  *        chunk)                                                 `file.save()`, `bucket.upload()`
@@ -21,6 +22,7 @@
 import { createHash, createPublicKey, createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 export interface GcsStandInOptions {
   /** The most objects one listing page holds, whatever `maxResults` asks (GCS: 1000). */
@@ -31,6 +33,8 @@ interface StoredObject {
   name: string;
   data: Buffer;
   contentType: string;
+  /** `gzip`: the bytes are gzipped and served decompressed to clients that do not accept gzip. */
+  contentEncoding: string | undefined;
   generation: number;
   metageneration: number;
   created: string;
@@ -73,6 +77,13 @@ export function crc32c(data: Buffer): string {
 }
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('base64');
+
+/** The object metadata of an upload that the stand-in keeps. */
+interface UploadMetadata {
+  name?: string;
+  contentType?: string;
+  contentEncoding?: string;
+}
 
 class HttpError extends Error {
   constructor(
@@ -141,7 +152,7 @@ export class GcsStandIn {
   private readonly tokens = new Map<string, { email: string; scopes: string[]; expires: number }>();
   private readonly sessions = new Map<
     string,
-    { bucket: string; name: string; contentType: string; chunks: Buffer[]; received: number }
+    { bucket: string; name: string; metadata: UploadMetadata; chunks: Buffer[]; received: number }
   >();
   /** The scopes each token from `/token` was issued for, in order. */
   readonly grants: { email: string; scopes: string[] }[] = [];
@@ -214,13 +225,14 @@ export class GcsStandIn {
     return token;
   }
 
-  private put(bucket: StoredBucket, name: string, data: Buffer, contentType: string): StoredObject {
+  private put(bucket: StoredBucket, name: string, data: Buffer, metadata: UploadMetadata): StoredObject {
     const now = new Date().toISOString();
     const previous = bucket.objects.get(name);
     const object: StoredObject = {
       name,
       data,
-      contentType,
+      contentType: metadata.contentType ?? 'application/octet-stream',
+      contentEncoding: metadata.contentEncoding,
       generation: this.nextGeneration++,
       metageneration: 1,
       created: previous?.created ?? now,
@@ -242,6 +254,7 @@ export class GcsStandIn {
       generation: String(o.generation),
       metageneration: String(o.metageneration),
       contentType: o.contentType,
+      ...(o.contentEncoding ? { contentEncoding: o.contentEncoding } : {}),
       storageClass: 'STANDARD',
       size: String(o.data.length),
       md5Hash: md5(o.data),
@@ -341,7 +354,7 @@ export class GcsStandIn {
         throw new HttpError(404, `No such object: ${bucketName}/${name}`, 'notFound');
       }
       if (q.get('alt') === 'media') {
-        this.media(res, object);
+        this.media(req, res, object);
         return;
       }
       this.send(res, 200, this.resource(bucketName, object));
@@ -355,45 +368,35 @@ export class GcsStandIn {
       const bucket = this.writable(req, bucketName);
       const body = await readBody(req);
       const type = q.get('uploadType');
-      let name = q.get('name') ?? undefined;
-      let contentType = req.headers['content-type'] ?? 'application/octet-stream';
+      let metadata: UploadMetadata = {};
       let data = body;
       if (type === 'multipart') {
-        const parts = parseMultipartRelated(body, contentType);
+        const parts = parseMultipartRelated(body, req.headers['content-type'] ?? '');
         if (parts.length !== 2) throw new HttpError(400, 'A multipart upload has two parts.', 'invalid');
-        const metadata = JSON.parse(parts[0]!.body.toString('utf8')) as {
-          name?: string;
-          contentType?: string;
-        };
-        name = metadata.name ?? name;
-        contentType = metadata.contentType ?? parts[1]!.headers['content-type'] ?? 'application/octet-stream';
+        metadata = JSON.parse(parts[0]!.body.toString('utf8')) as UploadMetadata;
+        metadata.contentType ??= parts[1]!.headers['content-type'];
         data = parts[1]!.body;
       } else if (type === 'resumable') {
-        const metadata = (body.length ? JSON.parse(body.toString('utf8')) : {}) as {
-          name?: string;
-          contentType?: string;
-        };
-        name = metadata.name ?? name;
+        metadata = (body.length ? JSON.parse(body.toString('utf8')) : {}) as UploadMetadata;
+        const name = metadata.name ?? q.get('name');
         if (!name) throw new HttpError(400, 'Required parameter: name', 'required');
+        const announced = req.headers['x-upload-content-type'];
+        if (typeof announced === 'string') metadata.contentType ??= announced;
         const id = randomBytes(12).toString('base64url');
-        const type = req.headers['x-upload-content-type'];
-        this.sessions.set(id, {
-          bucket: bucketName,
-          name,
-          contentType: metadata.contentType ?? (typeof type === 'string' ? type : 'application/octet-stream'),
-          chunks: [],
-          received: 0,
-        });
+        this.sessions.set(id, { bucket: bucketName, name, metadata, chunks: [], received: 0 });
         const location = new URL(url.pathname, this.url);
         location.search = new URLSearchParams({ uploadType: 'resumable', name, upload_id: id }).toString();
         res.writeHead(200, { location: location.toString(), 'content-length': 0 });
         res.end();
         return;
-      } else if (type !== 'media') {
+      } else if (type === 'media') {
+        metadata.contentType = req.headers['content-type'];
+      } else {
         throw new HttpError(400, `uploadType=${type} is not supported by the stand-in.`, 'invalid');
       }
+      const name = metadata.name ?? q.get('name');
       if (!name) throw new HttpError(400, 'Required parameter: name', 'required');
-      this.send(res, 200, this.resource(bucketName, this.put(bucket, name, data, contentType)));
+      this.send(res, 200, this.resource(bucketName, this.put(bucket, name, data, metadata)));
       return;
     }
 
@@ -425,7 +428,7 @@ export class GcsStandIn {
       this.send(
         res,
         200,
-        this.resource(session.bucket, this.put(bucket, session.name, data, session.contentType)),
+        this.resource(session.bucket, this.put(bucket, session.name, data, session.metadata)),
       );
       return;
     }
@@ -451,12 +454,21 @@ export class GcsStandIn {
     });
   }
 
-  private media(res: ServerResponse, object: StoredObject): void {
+  /**
+   * The bytes, with the hashes of the stored bytes. A gzip-encoded object goes as stored to a client
+   * that accepts gzip (`Content-Encoding: gzip`), else decompressed (GCS's decompressive
+   * transcoding: no hash check possible then).
+   */
+  private media(req: IncomingMessage, res: ServerResponse, object: StoredObject): void {
+    const gzipped = object.contentEncoding === 'gzip';
+    const transcode = gzipped && !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+    const data = transcode ? gunzipSync(object.data) : object.data;
     res.writeHead(200, {
       'content-type': object.contentType,
-      'content-length': object.data.length,
+      'content-length': data.length,
+      ...(gzipped && !transcode ? { 'content-encoding': 'gzip' } : {}),
       'x-goog-hash': `crc32c=${crc32c(object.data)},md5=${md5(object.data)}`,
-      'x-goog-stored-content-encoding': 'identity',
+      'x-goog-stored-content-encoding': object.contentEncoding ?? 'identity',
       'x-goog-stored-content-length': object.data.length,
       'x-goog-generation': String(object.generation),
       'x-goog-metageneration': String(object.metageneration),
@@ -465,8 +477,8 @@ export class GcsStandIn {
     const chunk = 64 * 1024;
     let at = 0;
     const write = () => {
-      while (at < object.data.length) {
-        const piece = object.data.subarray(at, at + chunk);
+      while (at < data.length) {
+        const piece = data.subarray(at, at + chunk);
         at += piece.length;
         if (!res.write(piece)) {
           res.once('drain', write);
