@@ -26,7 +26,10 @@ async function readCredentials(file: string, provider: Provider): Promise<Record
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new AppError('bad_request', `${file} must hold one JSON object`);
   }
-  void provider;
+  // A GCS service-account key file is taken as it is downloaded from Google Cloud.
+  if (provider === 'gcs' && (parsed as { type?: unknown }).type === 'service_account') {
+    return { service_account_json: JSON.stringify(parsed) };
+  }
   const entries = Object.entries(parsed);
   if (entries.some(([, v]) => typeof v !== 'string')) {
     throw new AppError('bad_request', `every value in ${file} must be a string`);

@@ -3,7 +3,7 @@ import type { StorageConnectionTable } from '../store/database.js';
 import { LocalObjectSource } from './local-source.js';
 import type { ObjectSource } from './object-source.js';
 
-export const PROVIDERS = ['s3', 'azure', 'local'] as const;
+export const PROVIDERS = ['s3', 'gcs', 'azure', 'local'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 interface ConnectionInput {
@@ -14,7 +14,7 @@ interface ConnectionInput {
 }
 
 /** Refuses a connection that could never work, naming what it lacks. */
-export function checkConnectionInput(input: ConnectionInput): void {
+export async function checkConnectionInput(input: ConnectionInput): Promise<void> {
   const credentials = input.credentials ?? {};
   switch (input.provider) {
     case 's3':
@@ -24,6 +24,23 @@ export function checkConnectionInput(input: ConnectionInput): void {
           'bad_request',
           'credentials of an s3 connection are {"access_key_id", "secret_access_key"}',
         );
+      }
+      return;
+    case 'gcs':
+      if (!input.bucket) throw new AppError('bad_request', 'a gcs connection needs "bucket"');
+      if (input.credentials) {
+        if (!credentials.service_account_json) {
+          throw new AppError(
+            'bad_request',
+            'credentials of a gcs connection are {"service_account_json": "<the key file’s JSON as a string>"}',
+          );
+        }
+        const { parseServiceAccount } = await import('./gcs-source.js');
+        try {
+          parseServiceAccount(credentials.service_account_json);
+        } catch (error) {
+          throw new AppError('bad_request', (error as Error).message);
+        }
       }
       return;
     case 'azure':
@@ -58,6 +75,17 @@ export async function openConnectionSource(
         ...(credentials?.connection_string ? { connectionString: credentials.connection_string } : {}),
         ...(row.bucket ? { container: row.bucket } : {}),
         ...prefix,
+      });
+    }
+    case 'gcs': {
+      const { GcsObjectSource, parseServiceAccount } = await import('./gcs-source.js');
+      return new GcsObjectSource({
+        bucket: row.bucket!,
+        ...prefix,
+        ...(row.endpoint ? { apiEndpoint: row.endpoint } : {}),
+        ...(credentials?.service_account_json
+          ? { credentials: parseServiceAccount(credentials.service_account_json) }
+          : {}),
       });
     }
     case 's3': {

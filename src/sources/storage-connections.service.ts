@@ -116,7 +116,7 @@ export class StorageConnectionService implements JobHandler {
 
   async create(dashboardId: string, input: CreateConnection): Promise<ConnectionView> {
     await this.tenancy.getDashboard(dashboardId);
-    checkConnectionInput(input);
+    await checkConnectionInput(input);
     const now = this.now();
     const row: StorageConnectionTable = {
       id: randomId('stc'),

@@ -308,4 +308,37 @@ describe.each(BACKENDS)('GCS import into the store on %s', (backend) => {
     expect(again).toMatchObject({ files_ingested: 6, files_failed: 0 });
     for (const [type, n] of Object.entries(counts)) expect(await count(type)).toBe(n);
   });
+
+  it('syncs a gcs storage connection through the admin API with the key sealed at rest', async () => {
+    const dashboardId = (await t.createDashboard('GCS connection game')).id;
+    const base = `/dashboards/${dashboardId}/storage-connections`;
+    const bad = await t.admin('POST', base, {
+      provider: 'gcs',
+      bucket: 'exports',
+      credentials: { service_account_json: '{"type": "service_account"' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ message: string }>().message).toMatch(/not valid JSON/);
+    const created = await t.admin('POST', base, {
+      provider: 'gcs',
+      bucket: 'exports',
+      prefix: 'game',
+      endpoint: gcs.url,
+      credentials: { service_account_json: serviceAccountJson(gcs.tokenUri) },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).not.toContain('PRIVATE KEY');
+    const id = created.json<{ id: string }>().id;
+    expect((await t.admin('POST', `${base}/${id}/test`)).json()).toMatchObject({ ok: true, errors: [] });
+    expect((await t.admin('POST', `${base}/${id}/sync`)).json()).toMatchObject({
+      files_ingested: 6,
+      records_ingested: 10,
+      files_failed: 0,
+    });
+    expect((await t.admin('POST', `${base}/${id}/sync`)).json()).toMatchObject({
+      files_ingested: 0,
+      records_ingested: 0,
+    });
+    expect((await t.admin('GET', `${base}/${id}`)).json()).toMatchObject({ status: 'ok', files_ingested: 6 });
+  });
 });

@@ -29,12 +29,17 @@ const Create = Type.Object(
     environment: Type.Optional(StringEnum(ENVIRONMENTS)),
     bucket: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     prefix: Type.Optional(Type.String({ maxLength: 1024 })),
-    endpoint: Type.Optional(Type.String({ maxLength: 2048, description: 'An S3-compatible store’s URL' })),
+    endpoint: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description: 'An S3-compatible store’s URL, or another GCS JSON-API endpoint',
+      }),
+    ),
     region: Type.Optional(Type.String({ maxLength: 64 })),
     credentials: Type.Optional(
       Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 16384 }), {
         description:
-          's3: {"access_key_id", "secret_access_key"}; azure: {"connection_string"} or {"sas_url"}; never shown again',
+          's3: {"access_key_id", "secret_access_key"}; gcs: {"service_account_json"}; azure: {"connection_string"} or {"sas_url"}; never shown again',
       }),
     ),
     path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'local: a directory' })),
