@@ -26,8 +26,10 @@ const ROWS_PER_CHUNK = 1000;
 const MAX_ERRORS = 20;
 /** The principal a job acts as: the upload's dashboard and environment, not a live key. */
 const KEY_ID = 'csv-upload';
-/** For `estimated_time_to_complete`: a conservative parse-and-store rate. */
-const BYTES_PER_SECOND = 2 * 1024 * 1024;
+/** For `estimated_time_to_complete` before any ingestion has been measured: a conservative rate. */
+const DEFAULT_BYTES_PER_SECOND = 2 * 1024 * 1024;
+/** The rate is measured over this many of the latest finished ingestions. */
+const MEASURED_INGESTIONS = 20;
 /** An upload whose pieces are this old and still has no ingestion was abandoned mid-way. */
 const ABANDONED_UPLOAD_MS = 60 * 60_000;
 
@@ -137,7 +139,31 @@ export class FileIngestionService implements JobHandler {
       if ((error as { code?: unknown }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
       throw error;
     }
-    return { ingestionId: id, estimatedSeconds: Math.max(1, Math.ceil(size / BYTES_PER_SECOND)) };
+    const rate = await this.measuredBytesPerSecond();
+    return { ingestionId: id, estimatedSeconds: Math.max(1, Math.ceil(size / rate)) };
+  }
+
+  /**
+   * The parse-and-store rate of this server: bytes over seconds of the latest ingestions that
+   * finished (any dashboard: it measures the machine, not the tenant), else a conservative default.
+   */
+  async measuredBytesPerSecond(): Promise<number> {
+    const rows = await this.db
+      .selectFrom('ingestions')
+      .select(['byte_size', 'started_at', 'finished_at'])
+      .where('status', '=', 'succeeded')
+      .where('started_at', 'is not', null)
+      .orderBy('finished_at', 'desc')
+      .limit(MEASURED_INGESTIONS)
+      .execute();
+    let bytes = 0;
+    let ms = 0;
+    for (const row of rows) {
+      bytes += Number(row.byte_size);
+      ms += Math.max(1, Number(row.finished_at) - Number(row.started_at));
+    }
+    // Tiny files finish in a millisecond or two: a rate from under a second of work means little.
+    return ms >= 1000 ? (bytes * 1000) / ms : DEFAULT_BYTES_PER_SECOND;
   }
 
   private tooLarge(): AppError {

@@ -68,6 +68,40 @@ describe.each(BACKENDS)('CSV uploads on %s', (backend) => {
     await t.close();
   });
 
+  it('estimates the time to complete from the file size and the rate measured on earlier ingestions', async () => {
+    // Two earlier ingestions: 3,000 bytes in 30 s in all, i.e. 100 bytes/s.
+    const now = Date.now();
+    const finished = (id: string, bytes: number, seconds: number) => ({
+      id,
+      dashboard_id: other.id,
+      environment: 'production' as const,
+      kind: 'kpis',
+      status: 'succeeded' as const,
+      byte_size: bytes,
+      rows_accepted: 1,
+      rows_rejected: 0,
+      errors: '[]',
+      job_id: `job-${id}`,
+      created_at: now + 10_000_000,
+      started_at: now + 10_000_000,
+      finished_at: now + 10_000_000 + seconds * 1000,
+    });
+    await t.store.db
+      .insertInto('ingestions')
+      .values([finished('measured-1', 1000, 20), finished('measured-2', 2000, 10)])
+      .execute();
+    try {
+      const csv = `user_id,kpi_id,value\n${'1,ltv,2\n'.repeat(120)}`; // 21 + 960 bytes
+      const res = await upload('/v1/kpis/csv', csv, other.keys.production);
+      expect(
+        res.json<{ data: { estimated_time_to_complete: number } }>().data.estimated_time_to_complete,
+      ).toBe(10);
+      await worker.runOnce();
+    } finally {
+      await t.store.db.deleteFrom('ingestions').where('id', 'in', ['measured-1', 'measured-2']).execute();
+    }
+  });
+
   it('answers 201 with an ingestion id, then ingests the KPIs (visible to the admin API)', async () => {
     const res = await upload(
       '/v1/kpis/csv',
