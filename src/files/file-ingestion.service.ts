@@ -159,7 +159,7 @@ export class FileIngestionService implements JobHandler {
     let bytes = 0;
     let ms = 0;
     for (const row of rows) {
-      bytes += Number(row.byte_size);
+      bytes += row.byte_size;
       ms += Math.max(1, Number(row.finished_at) - Number(row.started_at));
     }
     // Tiny files finish in a millisecond or two: a rate from under a second of work means little.
