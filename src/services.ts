@@ -19,6 +19,8 @@ import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
+import { SurveyRepository } from './survey/survey.repository.js';
+import { SurveyService, type SurveyOptions } from './survey/survey.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -35,10 +37,13 @@ export interface Services {
   jobQueue: JobQueue;
   jobs: JobWorker;
   storageConnections: StorageConnectionService;
+  survey: SurveyService;
 }
 
 export interface ServiceOptions {
   jobWorker?: JobWorkerOptions;
+  /** Told when a player completes the survey (personas recompute from it). */
+  onSurveyCompleted?: SurveyOptions['onCompleted'];
 }
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
@@ -73,6 +78,10 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     quests,
     webhooks: new WebhookWorker(store.db),
     playfab: new PlayFabService(ingest, new PlayFabSettingsRepository(store.db), config.maxBatchRecords),
+    survey: new SurveyService(new SurveyRepository(store.db), {
+      minMsPerItem: config.surveyMinMsPerItem,
+      onCompleted: options.onSurveyCompleted,
+    }),
   };
 }
 

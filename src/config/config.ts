@@ -26,6 +26,7 @@ export const ConfigSchema = Type.Object({
     { default: 'info' },
   ),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
+  surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
 });
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 
@@ -48,6 +49,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_MAX_UPLOAD: ['maxUploadBytes', 'int'],
   TRAITFORGE_LOG_LEVEL: ['logLevel', 'string'],
   TRAITFORGE_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', 'int'],
+  TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: ['surveyMinMsPerItem', 'int'],
 };
 
 /** What each setting must be, said in the operator's terms when a value is refused. */
@@ -67,6 +69,7 @@ const EXPECTED: Record<keyof Config, string> = {
   maxUploadBytes: 'must be a whole number of bytes, at least 1024',
   logLevel: `must be one of ${LOG_LEVELS.join(', ')}`,
   shutdownTimeoutMs: 'must be a whole number of milliseconds, 0 or more',
+  surveyMinMsPerItem: 'must be a whole number of milliseconds from 0 (no speed check) to 60000',
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
