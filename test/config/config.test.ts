@@ -25,6 +25,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       maxUploadBytes: 256 * 1024 * 1024,
       logLevel: 'info',
       shutdownTimeoutMs: 30_000,
+      surveyMinMsPerItem: 1000,
     });
   });
 
@@ -44,6 +45,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_MAX_UPLOAD: '4096',
       TRAITFORGE_LOG_LEVEL: 'warn',
       TRAITFORGE_SHUTDOWN_TIMEOUT_MS: '5000',
+      TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: '250',
     });
     expect(config).toEqual({
       port: 0,
@@ -60,6 +62,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       maxUploadBytes: 4096,
       logLevel: 'warn',
       shutdownTimeoutMs: 5000,
+      surveyMinMsPerItem: 250,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -94,6 +97,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ['TRAITFORGE_LOG_LEVEL', 'loud', /one of fatal, error, warn, info, debug, trace, silent/],
     ['TRAITFORGE_SHUTDOWN_TIMEOUT_MS', '-5', /0 or more/],
     ['TRAITFORGE_SHUTDOWN_TIMEOUT_MS', '5s', /whole number/],
+    ['TRAITFORGE_SURVEY_MIN_MS_PER_ITEM', '-1', /0 \(no speed check\) to 60000/],
   ];
   it.each(BAD)('refuses %s=%s with a message naming the variable', (variable, value, mentions) => {
     const read = () => loadConfig({ [variable]: value });
