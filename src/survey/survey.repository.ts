@@ -9,6 +9,18 @@ export interface SurveyScope {
 }
 
 export type Participant = Selectable<SurveyParticipantTable>;
+
+/** A participant's state after a page: where to go, and how the survey stands. */
+export interface ParticipantUpdate {
+  status: SurveyStatus;
+  page: number;
+  pageNonce: string | null;
+  pageShownAt: number | null;
+  rushedPages: number;
+  disqualifiedReason: string | null;
+  completedAt: number | null;
+  now: number;
+}
 export type SurveyToken = Selectable<SurveyTokenTable>;
 
 /** The survey's SQL. Knows no rules: the service decides, this reads and writes. */
@@ -104,16 +116,7 @@ export class SurveyRepository {
     userId: string,
     fromPage: number,
     nonce: string,
-    next: {
-      status: SurveyStatus;
-      page: number;
-      pageNonce: string | null;
-      pageShownAt: number | null;
-      rushedPages: number;
-      disqualifiedReason: string | null;
-      completedAt: number | null;
-      now: number;
-    },
+    next: ParticipantUpdate,
   ): Promise<boolean> {
     const result = await this.db
       .updateTable('survey_participants')

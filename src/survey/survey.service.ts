@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { SurveyStatus } from '../store/database.js';
 import { missingItems, isAnswer, scoreAnswers } from './scoring.js';
 import { SURVEY_LAYOUT, type PageEntry, type SurveyLayout } from './survey-layout.js';
-import type { Participant, SurveyRepository, SurveyScope } from './survey.repository.js';
+import type { Participant, ParticipantUpdate, SurveyRepository, SurveyScope } from './survey.repository.js';
+import type { TraitScores } from './trait-catalogue.js';
 
 export interface SurveyOptions {
   /** A page answered faster than this per statement counts as rushed; 0 turns the check off. */
@@ -173,7 +173,7 @@ export class SurveyService {
     if (row.expires_at <= this.now()) return { kind: 'expired' };
     const scope = { dashboardId: row.dashboard_id, environment: row.environment };
     const participant = await this.repo.findParticipant(scope, row.user_id);
-    // Tokens outlive nothing: a player's data deleted means the link no longer works.
+    // The player's data was deleted: the link leads nowhere any more.
     if (!participant) return { kind: 'invalid' };
     return { kind: 'ok', scope, participant };
   }
@@ -199,7 +199,7 @@ export class SurveyService {
     answers: ReadonlyMap<string, number>,
     missing: readonly string[],
   ): Extract<SurveyView, { kind: 'page' }> {
-    const page = Math.min(participant.page, this.layout.pages.length - 1);
+    const page = this.currentPage(participant);
     return {
       kind: 'page',
       page,
@@ -220,14 +220,11 @@ export class SurveyService {
     if (participant.status === 'completed' || participant.status === 'disqualified')
       return { kind: 'redirect' };
     // An old page (back button, a second tab, a replayed form): show where the player really is.
-    if (
-      form.page !== participant.page ||
-      participant.page_nonce === null ||
-      form.nonce !== participant.page_nonce
-    ) {
+    const current = this.currentPage(participant);
+    if (form.page !== current || participant.page_nonce === null || form.nonce !== participant.page_nonce) {
       return { kind: 'redirect' };
     }
-    const entries = this.layout.pages[participant.page] ?? [];
+    const entries = this.layout.pages[current]!;
     const answers = new Map<string, number>();
     for (const entry of entries) {
       const value = form.answers.get(entry.id);
@@ -256,50 +253,12 @@ export class SurveyService {
     };
 
     const completed = await this.repo.transaction(async (repo) => {
-      if (disqualifiedReason) {
-        if (
-          !(await repo.advance(scope, userId, participant.page, form.nonce, {
-            ...base,
-            status: 'disqualified',
-            page: participant.page,
-          }))
-        )
-          return false;
-        await repo.saveResponses(scope, userId, answers, now);
-        return false;
-      }
-      const isLast = participant.page >= this.layout.pages.length - 1;
-      const all = isLast ? new Map([...(await repo.responses(scope, userId)), ...answers]) : undefined;
-      const stillMissing = all ? missingItems(all) : [];
-      if (!all || stillMissing.length > 0) {
-        // Normally the next page; after a change of the item bank, the first page with a gap.
-        const next = all ? this.firstPageWith(stillMissing) : participant.page + 1;
-        const status: SurveyStatus = 'partial';
-        if (
-          !(await repo.advance(scope, userId, participant.page, form.nonce, {
-            ...base,
-            status,
-            page: next,
-            pageNonce: newNonce(),
-            pageShownAt: now,
-          }))
-        )
-          return false;
-        await repo.saveResponses(scope, userId, answers, now);
-        return false;
-      }
-      if (
-        !(await repo.advance(scope, userId, participant.page, form.nonce, {
-          ...base,
-          status: 'completed',
-          page: participant.page,
-          completedAt: now,
-        }))
-      )
-        return false;
+      const next = await this.nextState(repo, scope, participant, answers, base);
+      // Someone else moved this player on meanwhile (a double submission): nothing to write.
+      if (!(await repo.advance(scope, userId, participant.page, form.nonce, next.update))) return false;
       await repo.saveResponses(scope, userId, answers, now);
-      await repo.saveTraitScores(scope, userId, scoreAnswers(all), now);
-      return true;
+      if (next.scores) await repo.saveTraitScores(scope, userId, next.scores, now);
+      return next.scores !== undefined;
     });
     if (completed && this.options.onCompleted) {
       try {
@@ -309,6 +268,40 @@ export class SurveyService {
       }
     }
     return { kind: 'redirect' };
+  }
+
+  /** Where a valid page leads: out (disqualified), the next page, or the end with every trait scored. */
+  private async nextState(
+    repo: SurveyRepository,
+    scope: SurveyScope,
+    participant: Participant,
+    answers: ReadonlyMap<string, number>,
+    base: Omit<ParticipantUpdate, 'status' | 'page'>,
+  ): Promise<{ update: ParticipantUpdate; scores?: TraitScores }> {
+    if (base.disqualifiedReason)
+      return { update: { ...base, status: 'disqualified', page: participant.page } };
+    const toPage = (page: number): ParticipantUpdate => ({
+      ...base,
+      status: 'partial',
+      page,
+      pageNonce: newNonce(),
+      pageShownAt: base.now,
+    });
+    const current = this.currentPage(participant);
+    if (current < this.layout.pages.length - 1) return { update: toPage(current + 1) };
+    const all = new Map([...(await repo.responses(scope, participant.user_id)), ...answers]);
+    const missing = missingItems(all);
+    // Only after a change of the item bank: back to the first page with a gap.
+    if (missing.length > 0) return { update: toPage(this.firstPageWith(missing)) };
+    return {
+      update: { ...base, status: 'completed', page: participant.page, completedAt: base.now },
+      scores: scoreAnswers(all),
+    };
+  }
+
+  /** The stored page, within the layout even if a newer item bank has fewer pages. */
+  private currentPage(participant: Participant): number {
+    return Math.min(participant.page, this.layout.pages.length - 1);
   }
 
   private firstPageWith(itemIds: readonly string[]): number {
