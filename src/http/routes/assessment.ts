@@ -128,7 +128,26 @@ export function assessmentRoutes(tenancy: TenancyService, survey: SurveyService)
           tags,
           security,
           summary: "The survey's details and response counts for this key's dashboard and environment",
-          response: { 200: EnvelopeSchema(Details), ...errors },
+          response: {
+            200: EnvelopeSchema(Details, {
+              code: 200,
+              message: 'survey details',
+              data: {
+                result_ok: true,
+                data: {
+                  status: 'Launched',
+                  created_on: '2021-03-05 04:43:56',
+                  modified_on: '2021-03-08 15:44:54',
+                  completed_at: 0,
+                  type: 'Standard Survey',
+                  title: '12traits Survey',
+                  internal_title: '12traits Survey',
+                  statistics: { Partial: 2, Disqualified: 1, Complete: 7 },
+                },
+              },
+            }),
+            ...errors,
+          },
         },
       },
       async (request) => {

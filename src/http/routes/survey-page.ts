@@ -82,18 +82,17 @@ export function surveyPageRoutes(survey: SurveyService) {
         }
         const token = playerToken(request);
         const fields = formFields(request.body);
+        const prefix = answerField('');
         const answers = new Map<string, number>();
         for (const [name, value] of fields) {
-          if (name.startsWith(answerField('')))
-            answers.set(name.slice(answerField('').length), Number(value));
+          if (name.startsWith(prefix)) answers.set(name.slice(prefix.length), Number(value));
         }
         const page = Number(fields.get('page') ?? NaN);
         const outcome = await survey.submit(token, { page, nonce: fields.get('nonce') ?? '', answers });
-        if (outcome.kind === 'redirect')
-          return reply
-            .code(303)
-            .header('cache-control', 'no-store')
-            .redirect(linkTo(token ?? ''), 303);
+        // Post/redirect/get: a reload shows the page again instead of sending the form twice.
+        if (outcome.kind === 'redirect') {
+          return reply.header('cache-control', 'no-store').redirect(linkTo(token ?? ''), 303);
+        }
         return send(reply, outcome, token);
       },
     );
