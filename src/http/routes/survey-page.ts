@@ -1,7 +1,9 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { answerField, renderSurvey } from '../../survey/survey-page.js';
 import type { SurveyService, SurveyView } from '../../survey/survey.service.js';
+import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
 
 /** Form bodies are a page of radio answers: a few hundred bytes. */
 const FORM_BODY_LIMIT = 64 * 1024;
@@ -50,7 +52,7 @@ export function surveyPageRoutes(survey: SurveyService) {
     // In this plugin only: the rest of the API takes JSON.
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      { parseAs: 'string' },
       (_request, body, done) => {
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
       },
@@ -60,6 +62,8 @@ export function surveyPageRoutes(survey: SurveyService) {
       summary,
       description: 'HTML for players. `playerid` is the token from POST /v1/assessment/user/register.',
       produces: ['text/html'],
+      // Documented, not refused: a bad or missing token gets the HTML "link not valid" page.
+      querystring: Type.Object({ playerid: Type.Optional(Type.String({ description: 'The link token' })) }),
     });
 
     app.get('/survey', { schema: schema('The survey page for a player link') }, async (request, reply) => {
@@ -70,9 +74,20 @@ export function surveyPageRoutes(survey: SurveyService) {
     app.post(
       '/survey',
       {
+        bodyLimit: FORM_BODY_LIMIT,
         schema: {
           ...schema('Save one page of answers (an HTML form post)'),
           consumes: ['application/x-www-form-urlencoded'],
+          body: Type.Object(
+            {
+              page: Type.String({ description: 'The page shown (0-based)' }),
+              nonce: Type.String({ description: "The page's form nonce" }),
+            },
+            {
+              additionalProperties: Type.String({ description: '`a_<item id>`: the answer, 1 to 5' }),
+              [VALIDATED_BY_SERVICE]: true,
+            },
+          ),
         },
       },
       async (request, reply) => {
