@@ -193,6 +193,7 @@ describe.each(BACKENDS)('the survey in a real browser on %s', (backend) => {
     await again.goto(link);
     expect(await showingPageNumber(again)).toBe(2);
     expect(await again.locator('#progress-label').textContent()).toBe(`Page 3 of ${PAGES}`);
+    await again.screenshot({ path: join(OUTPUT, `survey-resumed-desktop-${backend}.png`) });
     await context.close();
   });
 
