@@ -18,6 +18,8 @@ import { fileRoutes } from './http/routes/files.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
 import { adminSourceRoutes } from './http/routes/admin-sources.js';
 import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
+import { assessmentRoutes } from './http/routes/assessment.js';
+import { surveyPageRoutes } from './http/routes/survey-page.js';
 
 export interface AppOptions {
   /**
@@ -103,6 +105,8 @@ export async function buildApp(
   await app.register(healthRoutes(store));
   await app.register(v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords));
   await app.register(fileRoutes(services.tenancy, services.files));
+  await app.register(assessmentRoutes(services.tenancy, services.survey));
+  await app.register(surveyPageRoutes(services.survey));
   await app.register(gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords));
   await app.register(adminV1Routes(services.tenancy, services.records, services.playfab, config.adminToken), {
     prefix: '/admin/v1',

@@ -22,6 +22,8 @@ import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
+import { SurveyRepository } from './survey/survey.repository.js';
+import { SurveyService, type SurveyOptions } from './survey/survey.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -41,6 +43,7 @@ export interface Services {
   notifications: NotificationService;
   /** Background work: durable jobs, Forge webhooks, scheduled syncs, sweeps. */
   workers: Workers;
+  survey: SurveyService;
 }
 
 /** Every background worker of a process, started and stopped together. */
@@ -53,6 +56,8 @@ export interface ServiceOptions {
   jobWorker?: JobWorkerOptions;
   /** Told when a periodic task fails (the server logs it). */
   onTaskError?: (task: string, error: unknown) => void;
+  /** Told when a player completes the survey (personas recompute from it). */
+  onSurveyCompleted?: SurveyOptions['onCompleted'];
 }
 
 /** Due scheduled syncs are queued this often; abandoned upload pieces swept this often. */
@@ -123,6 +128,10 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
         await Promise.all([webhooks.stop(), jobs.stop(), periodic.stop()]);
       },
     },
+    survey: new SurveyService(new SurveyRepository(store.db), {
+      minMsPerItem: config.surveyMinMsPerItem,
+      onCompleted: options.onSurveyCompleted,
+    }),
   };
 }
 

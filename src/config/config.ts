@@ -28,6 +28,7 @@ export const ConfigSchema = Type.Object({
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
   workers: Type.Boolean({ default: true }),
   jobLeaseMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
+  surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
 });
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 
@@ -52,6 +53,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', 'int'],
   TRAITFORGE_WORKERS: ['workers', 'bool'],
   TRAITFORGE_JOB_LEASE_MS: ['jobLeaseMs', 'int'],
+  TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: ['surveyMinMsPerItem', 'int'],
 };
 
 /** What each setting must be, said in the operator's terms when a value is refused. */
@@ -73,6 +75,7 @@ const EXPECTED: Record<keyof Config, string> = {
   shutdownTimeoutMs: 'must be a whole number of milliseconds, 0 or more',
   workers: 'must be true or false',
   jobLeaseMs: 'must be a whole number of milliseconds from 1000 to 86400000',
+  surveyMinMsPerItem: 'must be a whole number of milliseconds from 0 (no speed check) to 60000',
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */

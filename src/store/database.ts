@@ -328,6 +328,45 @@ export interface TraitScoreTable {
   completed_at: number;
 }
 
+export type SurveyStatus = 'requested' | 'partial' | 'disqualified' | 'completed';
+
+/** One row per registered player: where they are in the survey and how it ended. */
+export interface SurveyParticipantTable {
+  dashboard_id: string;
+  environment: Environment;
+  user_id: string;
+  status: SurveyStatus;
+  /** 0-based page the player is on. */
+  page: number;
+  /** The current page's form nonce, issued when the page became current. */
+  page_nonce: string | null;
+  page_shown_at: number | null;
+  rushed_pages: number;
+  disqualified_reason: string | null;
+  registered_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+/** A survey link's token, stored as its SHA-256 only. */
+export interface SurveyTokenTable {
+  token_hash: string;
+  dashboard_id: string;
+  environment: Environment;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SurveyResponseTable {
+  dashboard_id: string;
+  environment: Environment;
+  user_id: string;
+  item_id: string;
+  value: number;
+  answered_at: number;
+}
+
 export interface Database {
   kpis: KpiTable;
   survey_answers: SurveyAnswerTable;
@@ -363,4 +402,7 @@ export interface Database {
   storage_files: StorageFileTable;
   trait_scores: TraitScoreTable;
   dashboard_notifications: DashboardNotificationTable;
+  survey_participants: SurveyParticipantTable;
+  survey_tokens: SurveyTokenTable;
+  survey_responses: SurveyResponseTable;
 }

@@ -27,6 +27,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       shutdownTimeoutMs: 30_000,
       workers: true,
       jobLeaseMs: 300_000,
+      surveyMinMsPerItem: 1000,
     });
   });
 
@@ -48,6 +49,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_SHUTDOWN_TIMEOUT_MS: '5000',
       TRAITFORGE_WORKERS: 'false',
       TRAITFORGE_JOB_LEASE_MS: '60000',
+      TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: '250',
     });
     expect(config).toEqual({
       port: 0,
@@ -66,6 +68,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       shutdownTimeoutMs: 5000,
       workers: false,
       jobLeaseMs: 60_000,
+      surveyMinMsPerItem: 250,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -102,6 +105,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ['TRAITFORGE_SHUTDOWN_TIMEOUT_MS', '5s', /whole number/],
     ['TRAITFORGE_WORKERS', 'maybe', /true or false/],
     ['TRAITFORGE_JOB_LEASE_MS', '10', /1000 to 86400000/],
+    ['TRAITFORGE_SURVEY_MIN_MS_PER_ITEM', '-1', /0 \(no speed check\) to 60000/],
   ];
   it.each(BAD)('refuses %s=%s with a message naming the variable', (variable, value, mentions) => {
     const read = () => loadConfig({ [variable]: value });

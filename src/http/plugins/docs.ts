@@ -40,6 +40,14 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
       },
       tags: [
         { name: '12traits ingestion', description: 'JSON batch pushes, 1 to 1000 records each' },
+        {
+          name: '12traits assessment',
+          description: 'Register players for the survey, their completion status, survey statistics',
+        },
+        {
+          name: 'survey page',
+          description: 'The HTML survey players take (the link token is the credential)',
+        },
         { name: 'first version', description: 'Game-scoped pushes of the first 12traits API' },
         { name: 'forge', description: 'Forge partner API: playtime sessions and achievements' },
         { name: 'admin', description: 'Dashboards, keys and stored records (operator token)' },

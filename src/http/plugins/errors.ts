@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { envelope } from '../envelope.js';
 
@@ -34,12 +34,16 @@ function isFastifyError(error: FastifyError): boolean {
 function clientMessage(
   app: FastifyInstance,
   error: FastifyError,
-  contentType: string,
+  request: FastifyRequest,
   status: number,
 ): string {
+  const contentType = request.headers['content-type'] ?? '';
   switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `the request body is larger than the ${app.initialConfig.bodyLimit ?? 0} bytes allowed`;
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      // A route may allow less than the server (the survey's form posts).
+      const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0;
+      return `the request body is larger than the ${limit} bytes allowed`;
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return `unsupported Content-Type "${contentType}": send application/json`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -70,7 +74,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     const corruptGzip = typeof error.code === 'string' && error.code.startsWith('Z_');
     const status = corruptGzip ? 400 : typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
-      const message = clientMessage(app, error, request.headers['content-type'] ?? '', status);
+      const message = clientMessage(app, error, request, status);
       return reply.code(status).send(envelope(status, message, null));
     }
     request.log.error({ err: error }, 'request failed');

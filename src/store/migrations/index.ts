@@ -7,6 +7,7 @@ import { files } from './0004-files.js';
 import { sources } from './0005-sources.js';
 import { traits } from './0006-traits.js';
 import { sync } from './0007-sync.js';
+import { survey } from './0008-survey.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0005-sources', sources],
   ['0006-traits', traits],
   ['0007-sync', sync],
+  ['0008-survey', survey],
 ];
 
 export class SchemaTooNewError extends Error {

@@ -1,0 +1,115 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import { answerField, renderSurvey } from '../../survey/survey-page.js';
+import type { SurveyService, SurveyView } from '../../survey/survey.service.js';
+import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
+
+/** Form bodies are a page of radio answers: a few hundred bytes. */
+const FORM_BODY_LIMIT = 64 * 1024;
+
+/** No script at all; styles inline; forms post only here; never framed; the token is not leaked. */
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+function playerToken(request: FastifyRequest): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.playerid;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function linkTo(token: string): string {
+  return `/survey?playerid=${encodeURIComponent(token)}`;
+}
+
+function send(reply: FastifyReply, view: SurveyView, token: string | undefined): FastifyReply {
+  const page = renderSurvey(view, linkTo(token ?? ''));
+  return reply.code(page.status).headers(HTML_HEADERS).send(page.html);
+}
+
+/** A form body's fields; the first value of a repeated field counts. */
+function formFields(body: unknown): Map<string, string> {
+  const fields = new Map<string, string>();
+  if (body === null || typeof body !== 'object') return fields;
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof value === 'string') fields.set(name, value);
+  }
+  return fields;
+}
+
+/**
+ * The survey page, `/survey?playerid=<token>`: the token is the credential (no API key). GET
+ * shows the current page; each page POSTs its answers back (plain form, no script), then
+ * redirects (303) to GET, which shows the next page, the thank-you page or why it ended.
+ */
+export function surveyPageRoutes(survey: SurveyService) {
+  return async (app: FastifyInstance) => {
+    // In this plugin only: the rest of the API takes JSON.
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
+    const schema = (summary: string) => ({
+      tags: ['survey page'],
+      summary,
+      description: 'HTML for players. `playerid` is the token from POST /v1/assessment/user/register.',
+      produces: ['text/html'],
+      // Documented, not refused: a bad or missing token gets the HTML "link not valid" page.
+      querystring: Type.Object({ playerid: Type.Optional(Type.String({ description: 'The link token' })) }),
+    });
+
+    app.get('/survey', { schema: schema('The survey page for a player link') }, async (request, reply) => {
+      const token = playerToken(request);
+      return send(reply, await survey.view(token), token);
+    });
+
+    app.post(
+      '/survey',
+      {
+        bodyLimit: FORM_BODY_LIMIT,
+        schema: {
+          ...schema('Save one page of answers (an HTML form post)'),
+          consumes: ['application/x-www-form-urlencoded'],
+          body: Type.Object(
+            {
+              page: Type.String({ description: 'The page shown (0-based)' }),
+              nonce: Type.String({ description: "The page's form nonce" }),
+            },
+            {
+              additionalProperties: Type.String({ description: '`a_<item id>`: the answer, 1 to 5' }),
+              [VALIDATED_BY_SERVICE]: true,
+            },
+          ),
+        },
+      },
+      async (request, reply) => {
+        // A browser says where a post comes from: another site's form is never the player's.
+        if (request.headers['sec-fetch-site'] === 'cross-site') {
+          throw new AppError('forbidden', 'survey answers can only be sent from the survey page');
+        }
+        const token = playerToken(request);
+        const fields = formFields(request.body);
+        const prefix = answerField('');
+        const answers = new Map<string, number>();
+        for (const [name, value] of fields) {
+          if (name.startsWith(prefix)) answers.set(name.slice(prefix.length), Number(value));
+        }
+        const page = Number(fields.get('page') ?? NaN);
+        const outcome = await survey.submit(token, { page, nonce: fields.get('nonce') ?? '', answers });
+        // Post/redirect/get: a reload shows the page again instead of sending the form twice.
+        if (outcome.kind === 'redirect') {
+          return reply.header('cache-control', 'no-store').redirect(linkTo(token ?? ''), 303);
+        }
+        return send(reply, outcome, token);
+      },
+    );
+  };
+}
