@@ -18,6 +18,7 @@ import { fileRoutes } from './http/routes/files.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
 import { adminSourceRoutes } from './http/routes/admin-sources.js';
 import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
+import { DASHBOARD_PREFIX, dashboardPlugin } from './dashboard/plugin.js';
 
 export interface AppOptions {
   /**
@@ -95,9 +96,13 @@ export async function buildApp(
   await installDocs(app, VERSION);
 
   await app.register(healthRoutes(store));
-  await app.register(v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords));
+  await app.register(
+    v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords, services.rejects),
+  );
   await app.register(fileRoutes(services.tenancy, services.files));
-  await app.register(gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords));
+  await app.register(
+    gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords, services.rejects),
+  );
   await app.register(adminV1Routes(services.tenancy, services.records, services.playfab, config.adminToken), {
     prefix: '/admin/v1',
   });
@@ -112,6 +117,7 @@ export async function buildApp(
   await app.register(adminSourceRoutes(services.storageConnections, config.adminToken), {
     prefix: '/admin/v1',
   });
+  await app.register(dashboardPlugin(services, config), { prefix: DASHBOARD_PREFIX });
   if (options.startWorkers) {
     app.addHook('onReady', async () => {
       services.webhooks.start();

@@ -19,6 +19,12 @@ import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
+import { DashboardAuthRepository } from './dashboard/dashboard-auth.repository.js';
+import { DashboardAuthService } from './dashboard/dashboard-auth.service.js';
+import { RecentBatches } from './ingest/recent-batches.js';
+import { RejectLog } from './ingest/reject-log.js';
+import { RejectsRepository } from './ingest/rejects.repository.js';
+import type { IngestObserver } from './ingest/ingest.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -35,6 +41,11 @@ export interface Services {
   jobQueue: JobQueue;
   jobs: JobWorker;
   storageConnections: StorageConnectionService;
+  /** The last accepted batches of this process (the dashboard's live tail). */
+  recentBatches: RecentBatches;
+  /** Refused pushes, bounded per dashboard and environment. */
+  rejects: RejectLog;
+  dashboardAuth: DashboardAuthService;
 }
 
 export interface ServiceOptions {
@@ -47,13 +58,32 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const forgeKeys = new ForgeKeyService(store.db);
   const quests = new QuestService(store.db, store.capabilities.rowLocks);
   const playersRepo = new PlayersRepository(store.db);
-  const ingest = new IngestService(store, config.maxBatchRecords, metrics);
+  const recentBatches = new RecentBatches();
+  const observer: IngestObserver = {
+    ingested: (def, environment, count) => {
+      metrics.ingested(def, environment, count);
+    },
+    rejected: (def, count) => {
+      metrics.rejected(def, count);
+    },
+    accepted: (principal, def, count, first) => {
+      recentBatches.push(principal.dashboardId, principal.environment, def.type, count, first);
+    },
+  };
+  const ingest = new IngestService(store, config.maxBatchRecords, observer);
   const jobQueue = new JobQueue(store.db, store.capabilities);
   const files = new FileIngestionService(store.db, ingest, jobQueue, {
     maxUploadBytes: config.maxUploadBytes,
   });
   const tenancy = new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key));
   return {
+    recentBatches,
+    rejects: new RejectLog(new RejectsRepository(store.db)),
+    dashboardAuth: new DashboardAuthService(
+      new DashboardAuthRepository(store.db),
+      tenancy,
+      config.adminToken,
+    ),
     files,
     jobQueue,
     storageConnections: new StorageConnectionService(

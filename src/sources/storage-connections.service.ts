@@ -44,6 +44,12 @@ export interface ConnectionView {
   last_sync_at: string | null;
 }
 
+export interface ConnectionFiles {
+  files_ingested: number;
+  records_ingested: number;
+  records_rejected: number;
+}
+
 export interface ConnectionTest {
   ok: boolean;
   /** Files found under the layout's root folders (the first 1000 at most). */
@@ -130,6 +136,61 @@ export class StorageConnectionService {
     };
     await this.db.insertInto('storage_connections').values(row).execute();
     return view(row);
+  }
+
+  /** A dashboard's connections with what each has ingested so far. */
+  async list(dashboardId: string): Promise<(ConnectionView & ConnectionFiles)[]> {
+    const rows = await this.db
+      .selectFrom('storage_connections')
+      .selectAll()
+      .where('dashboard_id', '=', dashboardId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    if (rows.length === 0) return [];
+    const totals = await this.db
+      .selectFrom('storage_files')
+      .select((eb) => [
+        'connection_id',
+        eb.fn.countAll<number | string>().as('files'),
+        eb.fn.sum<number | string>('records').as('records'),
+        eb.fn.sum<number | string>('rejected').as('rejected'),
+      ])
+      .where(
+        'connection_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .groupBy('connection_id')
+      .execute();
+    const byId = new Map(totals.map((t) => [t.connection_id, t]));
+    return rows.map((row) => {
+      const t = byId.get(row.id);
+      return {
+        ...view(row),
+        files_ingested: Number(t?.files ?? 0),
+        records_ingested: Number(t?.records ?? 0),
+        records_rejected: Number(t?.rejected ?? 0),
+      };
+    });
+  }
+
+  /** The files a connection ingested last, newest first. */
+  async recentFiles(
+    dashboardId: string,
+    id: string,
+    limit = 20,
+  ): Promise<{ key: string; records: number; rejected: number; ingested_at: string }[]> {
+    await this.row(dashboardId, id);
+    const rows = await this.db
+      .selectFrom('storage_files')
+      .select(['key', 'records', 'rejected', 'ingested_at'])
+      .where('connection_id', '=', id)
+      .orderBy('ingested_at', 'desc')
+      .orderBy('key')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...r, ingested_at: formatTimestamp(r.ingested_at) }));
   }
 
   async get(dashboardId: string, id: string): Promise<ConnectionView> {
