@@ -89,6 +89,7 @@ export function page(shell: Shell, content: Child): Html {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · Traitforge</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="${assetUrl(shell.assets, 'app.css')}" />
         ${shell.chart
           ? html`<script defer src="${assetUrl(shell.assets, 'chart.umd.min.js')}"></script>`

@@ -62,6 +62,33 @@ describe.each(BACKENDS)('dashboard sign-in, sessions and CSRF on %s', (backend) 
     expect((await client.get('/dashboard/dashboards')).statusCode).toBe(200);
   });
 
+  it('marks the cookie Secure when the browser came over HTTPS (through a trusted proxy)', async () => {
+    const proxied = await createTestApp(backend, { trustedProxies: ['127.0.0.1'] });
+    try {
+      const form = await proxied.app.inject({
+        method: 'GET',
+        url: '/dashboard/sign-in',
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(String(form.headers['set-cookie'])).toMatch(/tf_login=[^;]+;.*HttpOnly; SameSite=Lax; Secure/);
+      const login = /tf_login=([^;]+)/.exec(String(form.headers['set-cookie']))![1]!;
+      const res = await proxied.app.inject({
+        method: 'POST',
+        url: '/dashboard/sign-in',
+        headers: {
+          'x-forwarded-proto': 'https',
+          cookie: `tf_login=${login}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: new URLSearchParams({ _login: login, mode: 'operator', token: ADMIN_TOKEN }).toString(),
+      });
+      expect(res.statusCode).toBe(303);
+      expect(String(res.headers['set-cookie'])).toMatch(/tf_session=[^;]+;.*HttpOnly; SameSite=Lax; Secure/);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('refuses a sign-in form that did not come from the sign-in page, and never redirects off-site', async () => {
     const res = await t.app.inject({
       method: 'POST',

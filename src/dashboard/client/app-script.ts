@@ -76,7 +76,7 @@ export const APP_SCRIPT = `(function () {
             var empty = rows.querySelector('.tail-empty');
             if (empty) empty.parentNode.removeChild(empty);
             var tr = document.createElement('tr');
-            cell(tr, b.at); cell(tr, b.type); cell(tr, String(b.count), 'num'); cell(tr, b.sample, 'mono');
+            cell(tr, b.at, 'when'); cell(tr, b.type); cell(tr, String(b.count), 'num'); cell(tr, b.sample, 'mono');
             rows.insertBefore(tr, rows.firstChild);
             after = Math.max(after, b.seq);
           });

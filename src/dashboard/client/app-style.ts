@@ -22,8 +22,10 @@ nav.sub ul{list-style:none;margin:0 0 1rem;padding:0;display:flex;flex-wrap:wrap
 nav.sub a{display:block;padding:.5rem .9rem;text-decoration:none;border-radius:6px 6px 0 0}
 nav.sub a[aria-current="page"]{background:var(--card);border:1px solid var(--line);border-bottom-color:var(--card);margin-bottom:-1px;font-weight:600}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin:0 0 1rem}
+.card>h2:first-child{margin-top:0}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-size:.95rem}
+td.when{white-space:nowrap}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;color:var(--muted);white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -51,7 +53,7 @@ button.small{padding:.2rem .6rem;font-size:.9rem}
 .env-switch a{padding:.35rem .9rem;text-decoration:none}
 .env-switch a[aria-current="true"]{background:var(--accent);color:var(--accent-fg)}
 .chart-box{position:relative;height:18rem}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem;margin-bottom:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.75rem;margin-bottom:1rem}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
 .stat b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums}
 .signin{max-width:28rem;margin:2rem auto}

@@ -150,7 +150,7 @@ export function registerIngestionPage(app: FastifyInstance, deps: DashboardDeps)
                     : tail.map(
                         (b) =>
                           html`<tr>
-                            <td>${when(b.at)}</td>
+                            <td class="when">${when(b.at)}</td>
                             <td>${b.type}</td>
                             <td class="num">${count(b.count)}</td>
                             <td class="mono">${b.sample}</td>
