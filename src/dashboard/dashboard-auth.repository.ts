@@ -3,6 +3,7 @@ import type { Database, DashboardMemberTable, DashboardSessionTable } from '../s
 
 export interface SessionRow {
   member_id: string | null;
+  operator_token_hash: string | null;
   csrf_token: string;
   expires_at: number;
   dashboard_id: string | null;
@@ -61,7 +62,14 @@ export class DashboardAuthRepository {
     return this.db
       .selectFrom('dashboard_sessions as s')
       .leftJoin('dashboard_members as m', 'm.id', 's.member_id')
-      .select(['s.member_id', 's.csrf_token', 's.expires_at', 'm.dashboard_id', 'm.email'])
+      .select([
+        's.member_id',
+        's.operator_token_hash',
+        's.csrf_token',
+        's.expires_at',
+        'm.dashboard_id',
+        'm.email',
+      ])
       .where('s.id_hash', '=', idHash)
       .where('s.expires_at', '>', now)
       .executeTakeFirst();
@@ -84,6 +92,8 @@ export class DashboardAuthRepository {
 
   /** One more failure per key; a window older than `since` starts again at 1. */
   async recordFailure(keys: readonly string[], now: number, since: number): Promise<void> {
+    // Counters of windows that have passed count for nothing: the table holds recent failures only.
+    await this.db.deleteFrom('login_throttle').where('window_started_at', '<=', since).execute();
     for (const key of keys) {
       await this.db
         .insertInto('login_throttle')

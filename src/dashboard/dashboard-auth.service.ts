@@ -95,7 +95,11 @@ export class DashboardAuthService {
       await this.repo.recordFailure([ipKey], this.now(), this.windowStart());
       throw new AppError('unauthorized', 'that is not the admin token');
     }
-    return this.startSession(null, (csrf, sessionHash) => ({ kind: 'operator', csrf, sessionHash }));
+    return this.startSession(null, hashSecret(this.adminToken), (csrf, sessionHash) => ({
+      kind: 'operator',
+      csrf,
+      sessionHash,
+    }));
   }
 
   async signInMember(email: string, password: string, ip: string): Promise<SignedIn> {
@@ -114,7 +118,7 @@ export class DashboardAuthService {
       throw new AppError('unauthorized', 'wrong e-mail or password');
     }
     await this.repo.clearFailures(keys.email);
-    return this.startSession(member.id, (csrf, sessionHash) => ({
+    return this.startSession(member.id, null, (csrf, sessionHash) => ({
       kind: 'member',
       csrf,
       sessionHash,
@@ -130,7 +134,12 @@ export class DashboardAuthService {
     const sessionHash = hashSecret(sessionId);
     const row = await this.repo.findSession(sessionHash, this.now());
     if (!row) return undefined;
-    if (row.member_id === null) return { kind: 'operator', csrf: row.csrf_token, sessionHash };
+    if (row.member_id === null) {
+      // Changing the admin token ends every operator session made with the old one.
+      const current = this.adminToken === undefined ? undefined : hashSecret(this.adminToken);
+      if (row.operator_token_hash === null || row.operator_token_hash !== current) return undefined;
+      return { kind: 'operator', csrf: row.csrf_token, sessionHash };
+    }
     if (row.dashboard_id === null || row.email === null) return undefined; // the member was removed
     return {
       kind: 'member',
@@ -166,6 +175,7 @@ export class DashboardAuthService {
 
   private async startSession(
     memberId: string | null,
+    operatorTokenHash: string | null,
     viewer: (csrf: string, sessionHash: string) => Viewer,
   ): Promise<SignedIn> {
     const sessionId = randomToken(32);
@@ -176,6 +186,7 @@ export class DashboardAuthService {
       {
         id_hash: sessionHash,
         member_id: memberId,
+        operator_token_hash: operatorTokenHash,
         csrf_token: csrf,
         created_at: now,
         expires_at: now + SESSION_TTL_MS,

@@ -327,6 +327,8 @@ export interface DashboardSessionTable {
   id_hash: string;
   /** null: the operator (signed in with the admin token). */
   member_id: string | null;
+  /** Operator sessions: the SHA-256 of the admin token they signed in with (a new token ends them). */
+  operator_token_hash: string | null;
   /** The synchronizer token every form of this session must send back. */
   csrf_token: string;
   created_at: number;

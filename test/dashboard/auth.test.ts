@@ -250,6 +250,20 @@ describe.each(BACKENDS)('dashboard sign-in, sessions and CSRF on %s', (backend) 
     expect((await member.get(`/dashboard/d/${other.id}/ingestion`)).statusCode).toBe(303);
   });
 
+  it('ends operator sessions when the admin token changes', async () => {
+    const { DashboardAuthService } = await import('../../src/dashboard/dashboard-auth.service.js');
+    const { DashboardAuthRepository } = await import('../../src/dashboard/dashboard-auth.repository.js');
+    const client = new DashboardClient(t.app);
+    await client.signInOperator();
+    const repo = new DashboardAuthRepository(t.store.db);
+    const same = new DashboardAuthService(repo, {} as never, ADMIN_TOKEN);
+    const rotated = new DashboardAuthService(repo, {} as never, 'a-brand-new-admin-token-42');
+    const off = new DashboardAuthService(repo, {} as never, undefined);
+    expect(await same.viewer(client.session)).toMatchObject({ kind: 'operator' });
+    expect(await rotated.viewer(client.session)).toBeUndefined();
+    expect(await off.viewer(client.session)).toBeUndefined();
+  });
+
   it('treats an expired session as none', async () => {
     const client = new DashboardClient(t.app);
     await client.signInOperator();

@@ -24,6 +24,7 @@ export const dashboard: Migration = {
       .createTable('dashboard_sessions')
       .addColumn('id_hash', 'text', (c) => c.primaryKey())
       .addColumn('member_id', 'text')
+      .addColumn('operator_token_hash', 'text')
       .addColumn('csrf_token', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('expires_at', 'bigint', (c) => c.notNull())
