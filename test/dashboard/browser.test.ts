@@ -187,6 +187,7 @@ describe('dashboard in Chromium', () => {
     const member = await phone.newPage();
     watch(member);
     await member.goto(`${base}/dashboard/sign-in`);
+    await member.screenshot({ path: join(SHOTS, 'sign-in-phone.png'), fullPage: true });
     await member.fill('#email', 'ana@studio.example');
     await member.fill('#password', 'wrong password!');
     await member.click('button:text("Sign in")');
