@@ -26,17 +26,22 @@ export class RejectLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Records a refusal of an authenticated push; errors that are not the sender's (5xx) are not rejects. */
+  /**
+   * Records a refusal of an authenticated push: the service's typed errors and the HTTP layer's
+   * own 4xx (body too large, wrong content type). 5xx are not the sender's and are not rejects.
+   */
   async record(principal: Principal, recordType: string, error: unknown): Promise<void> {
-    if (!(error instanceof AppError) || error.status >= 500 || error.status === 401) return;
-    const data = error.data as { errors?: FieldError[] } | null;
+    const status =
+      error instanceof AppError ? error.status : (error as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof status !== 'number' || status < 400 || status >= 500 || status === 401) return;
+    const data = error instanceof AppError ? (error.data as { errors?: FieldError[] } | null) : null;
     await this.repo.insert(
       {
         dashboard_id: principal.dashboardId,
         environment: principal.environment,
         record_type: recordType,
-        status: error.status,
-        message: error.message.slice(0, 1000),
+        status,
+        message: (error as Error).message.slice(0, 1000),
         errors: JSON.stringify((data?.errors ?? []).slice(0, ERRORS_KEPT)),
         created_at: this.now(),
       },

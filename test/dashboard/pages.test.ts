@@ -133,14 +133,22 @@ describe.each(BACKENDS)('dashboard pages on %s', (backend) => {
     });
     expect(bad.statusCode).toBe(400);
     await t.call('POST', '/v1/purchases', dash.keys.sandbox, { purchases: [] });
+    const form = await t.app.inject({
+      method: 'POST',
+      url: '/v1/logins',
+      headers: { authorization: `Bearer ${dash.keys.sandbox}`, 'content-type': 'text/csv' },
+      payload: 'user_id\nu1\n',
+    });
+    expect(form.statusCode).toBe(415);
     let body = '';
-    for (let i = 0; i < 50 && !body.includes('is empty'); i++) {
+    for (let i = 0; i < 50 && !(body.includes('is empty') && /<td>415<\/td>/.test(body)); i++) {
       body = (await web.get(`/dashboard/d/${dash.id}/ingestion?env=sandbox`)).body;
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(body).toContain('1 of 2 actions is invalid; nothing was ingested');
     expect(body).toMatch(/#1 action_id/);
     expect(body).toContain('&quot;purchases&quot; is empty');
+    expect(body).toMatch(/logins<\/td>\s*<td>415<\/td>/);
     const production = (await web.get(`/dashboard/d/${dash.id}/ingestion?env=production`)).body;
     expect(production).toContain('No refused pushes in production');
   });
