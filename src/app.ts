@@ -20,6 +20,7 @@ import { adminSourceRoutes } from './http/routes/admin-sources.js';
 import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
 import { assessmentRoutes } from './http/routes/assessment.js';
 import { surveyPageRoutes } from './http/routes/survey-page.js';
+import { DASHBOARD_PREFIX, dashboardPlugin } from './dashboard/plugin.js';
 
 export interface AppOptions {
   /**
@@ -103,11 +104,15 @@ export async function buildApp(
   await installDocs(app, VERSION);
 
   await app.register(healthRoutes(store));
-  await app.register(v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords));
+  await app.register(
+    v1IngestRoutes(services.tenancy, services.ingest, config.maxBatchRecords, services.rejects),
+  );
   await app.register(fileRoutes(services.tenancy, services.files));
   await app.register(assessmentRoutes(services.tenancy, services.survey));
   await app.register(surveyPageRoutes(services.survey));
-  await app.register(gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords));
+  await app.register(
+    gamesV1Routes(services.tenancy, services.ingest, config.maxBatchRecords, services.rejects),
+  );
   await app.register(adminV1Routes(services.tenancy, services.records, services.playfab, config.adminToken), {
     prefix: '/admin/v1',
   });
@@ -125,6 +130,7 @@ export async function buildApp(
       prefix: '/admin/v1',
     },
   );
+  await app.register(dashboardPlugin(services, config), { prefix: DASHBOARD_PREFIX });
   if (options.startWorkers && config.workers) {
     app.addHook('onReady', async () => {
       services.workers.start();

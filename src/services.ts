@@ -24,6 +24,12 @@ import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { SurveyRepository } from './survey/survey.repository.js';
 import { SurveyService, type SurveyOptions } from './survey/survey.service.js';
+import { DashboardAuthRepository } from './dashboard/dashboard-auth.repository.js';
+import { DashboardAuthService } from './dashboard/dashboard-auth.service.js';
+import { RecentBatches } from './ingest/recent-batches.js';
+import { RejectLog } from './ingest/reject-log.js';
+import { RejectsRepository } from './ingest/rejects.repository.js';
+import type { IngestObserver } from './ingest/ingest.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -44,6 +50,11 @@ export interface Services {
   /** Background work: durable jobs, Forge webhooks, scheduled syncs, sweeps. */
   workers: Workers;
   survey: SurveyService;
+  /** The last accepted batches of this process (the dashboard's live tail). */
+  recentBatches: RecentBatches;
+  /** Refused pushes, bounded per dashboard and environment. */
+  rejects: RejectLog;
+  dashboardAuth: DashboardAuthService;
 }
 
 /** Every background worker of a process, started and stopped together. */
@@ -70,7 +81,19 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const forgeKeys = new ForgeKeyService(store.db);
   const quests = new QuestService(store.db, store.capabilities.rowLocks);
   const playersRepo = new PlayersRepository(store.db);
-  const ingest = new IngestService(store, config.maxBatchRecords, metrics);
+  const recentBatches = new RecentBatches();
+  const observer: IngestObserver = {
+    ingested: (def, environment, count) => {
+      metrics.ingested(def, environment, count);
+    },
+    rejected: (def, count) => {
+      metrics.rejected(def, count);
+    },
+    accepted: (principal, def, count, first) => {
+      recentBatches.push(principal.dashboardId, principal.environment, def.type, count, first);
+    },
+  };
+  const ingest = new IngestService(store, config.maxBatchRecords, observer);
   const jobQueue = new JobQueue(store.db, store.capabilities);
   const files = new FileIngestionService(store.db, ingest, jobQueue, {
     maxUploadBytes: config.maxUploadBytes,
@@ -103,6 +126,13 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     options.onTaskError,
   );
   return {
+    recentBatches,
+    rejects: new RejectLog(new RejectsRepository(store.db)),
+    dashboardAuth: new DashboardAuthService(
+      new DashboardAuthRepository(store.db),
+      tenancy,
+      config.adminToken,
+    ),
     files,
     jobQueue,
     storageConnections,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
-import { FILE_RECORD_TYPE_DEFS } from '../domain/records.js';
+import { FILE_RECORD_TYPE_DEFS, type Environment } from '../domain/records.js';
 import { formatTimestamp } from '../domain/timestamp.js';
 import { AppError } from '../errors.js';
 import type { IngestService } from '../ingest/ingest.service.js';
@@ -192,6 +192,34 @@ export class FileIngestionService implements JobHandler {
       created_at: formatTimestamp(row.created_at),
       finished_at: row.finished_at === null ? null : formatTimestamp(row.finished_at),
     };
+  }
+
+  /** A dashboard environment's CSV ingestions, newest first (for the web dashboard). */
+  async list(
+    dashboardId: string,
+    environment: Environment,
+    limit = 20,
+  ): Promise<(IngestionView & { kind: string; byte_size: number })[]> {
+    const rows = await this.db
+      .selectFrom('ingestions')
+      .selectAll()
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      ingestion_id: row.id,
+      kind: row.kind,
+      byte_size: row.byte_size,
+      status: row.status,
+      rows_accepted: row.rows_accepted,
+      rows_rejected: row.rows_rejected,
+      errors: JSON.parse(row.errors) as IngestionError[],
+      created_at: formatTimestamp(row.created_at),
+      finished_at: row.finished_at === null ? null : formatTimestamp(row.finished_at),
+    }));
   }
 
   /** The job: parse the stored CSV from where the last attempt stopped. */

@@ -413,6 +413,49 @@ export class QuestService {
     }));
   }
 
+  /** Games that have quests, with how many each has (the dashboard's quest overview). */
+  async games(): Promise<{ game_id: string; quests: number }[]> {
+    const rows = await this.db
+      .selectFrom('forge_quests')
+      .select((eb) => ['game_id', eb.fn.countAll<number | string>().as('quests')])
+      .groupBy('game_id')
+      .orderBy('game_id')
+      .execute();
+    return rows.map((r) => ({ game_id: r.game_id, quests: Number(r.quests) }));
+  }
+
+  /** Players who completed each quest of a game: one reward is granted per completion, exactly once. */
+  async completionCounts(gameId: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('forge_rewards as r')
+      .innerJoin('forge_quests as q', 'q.id', 'r.quest_id')
+      .select((eb) => ['r.quest_id', eb.fn.countAll<number | string>().as('completed')])
+      .where('q.game_id', '=', gameId)
+      .groupBy('r.quest_id')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.quest_id, Number(r.completed)]));
+  }
+
+  /** A game's latest rewards, newest first. */
+  async recentRewards(gameId: string, limit = 20): Promise<(RewardView & { player_id: string })[]> {
+    const rows = await this.db
+      .selectFrom('forge_rewards as r')
+      .innerJoin('forge_quests as q', 'q.id', 'r.quest_id')
+      .select(['r.player_id', 'r.quest_id', 'r.kind', 'r.amount', 'r.granted_at'])
+      .where('q.game_id', '=', gameId)
+      .orderBy('r.granted_at', 'desc')
+      .orderBy('r.player_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      player_id: r.player_id,
+      quest_id: r.quest_id,
+      kind: r.kind,
+      amount: r.amount,
+      granted_at: formatTimestamp(r.granted_at),
+    }));
+  }
+
   async rewards(playerId: string): Promise<RewardView[]> {
     const rows = await this.db
       .selectFrom('forge_rewards')

@@ -16,6 +16,8 @@ const MAX_IDEMPOTENCY_KEY = 255;
 export interface IngestObserver {
   ingested(def: RecordTypeDef, environment: string, count: number): void;
   rejected(def: RecordTypeDef, count: number): void;
+  /** An accepted batch with its first record (the dashboard's live tail). */
+  accepted?(principal: Principal, def: RecordTypeDef, count: number, first: unknown): void;
 }
 
 export interface IngestRequest {
@@ -112,6 +114,7 @@ export class IngestService {
       if (earlier) return earlier;
     }
     this.observer.ingested(def, principal.environment, rows.length);
+    this.observer.accepted?.(principal, def, rows.length, records[0]);
     return { ...result, replayed: false };
   }
 
@@ -178,6 +181,7 @@ export class IngestService {
     });
     const { written } = result;
     this.observer.ingested(def, principal.environment, written);
+    if (written > 0) this.observer.accepted?.(principal, def, written, request.records[rows[0]!.index]);
     return { written, duplicates: rows.length - written, rejected: errors };
   }
 

@@ -60,4 +60,30 @@ export class RecordsRepository {
       .orderBy('record_type')
       .execute();
   }
+
+  /** One environment's records per UTC day and type since a day, oldest first (the rollup, not events). */
+  dailyOf(dashboardId: string, environment: Environment, sinceDay: string) {
+    return this.db
+      .selectFrom('daily_counts')
+      .select(['day', 'record_type', 'count'])
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('day', '>=', sinceDay)
+      .orderBy('day')
+      .orderBy('record_type')
+      .execute();
+  }
+
+  /** All-time records per type of one environment, summed from the rollup. */
+  async totalsOf(dashboardId: string, environment: Environment): Promise<{ type: string; count: number }[]> {
+    const rows = await this.db
+      .selectFrom('daily_counts')
+      .select((eb) => ['record_type', eb.fn.sum<number | string>('count').as('count')])
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .groupBy('record_type')
+      .orderBy('record_type')
+      .execute();
+    return rows.map((r) => ({ type: r.record_type, count: Number(r.count) }));
+  }
 }

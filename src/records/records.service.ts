@@ -38,6 +38,29 @@ export class RecordsService {
     return rows.map((row) => toDocumentShape(type, row));
   }
 
+  /**
+   * Records received per UTC day and type over the last `days` days (every day present, zeros
+   * included), and all-time totals per type: read from the `daily_counts` rollup only.
+   */
+  async daily(
+    dashboardId: string,
+    environment: Environment,
+    days: number,
+  ): Promise<{ days: string[]; series: Record<string, number[]>; totals: Record<string, number> }> {
+    const dayList = Array.from({ length: days }, (_, i) => utcDay(this.now() - (days - 1 - i) * 86_400_000));
+    const index = new Map(dayList.map((d, i) => [d, i]));
+    const series: Record<string, number[]> = {};
+    for (const row of await this.repo.dailyOf(dashboardId, environment, dayList[0]!)) {
+      const at = index.get(row.day);
+      if (at === undefined) continue;
+      (series[row.record_type] ??= new Array<number>(days).fill(0))[at] = row.count;
+    }
+    const totals = Object.fromEntries(
+      (await this.repo.totalsOf(dashboardId, environment)).map((t) => [t.type, t.count]),
+    );
+    return { days: dayList, series, totals };
+  }
+
   async stats(dashboardId: string): Promise<DashboardStats> {
     const empty = () =>
       Object.fromEntries(ALL_RECORD_TYPES.map((t) => [t, 0])) as Record<AnyRecordType, number>;

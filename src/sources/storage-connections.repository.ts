@@ -6,6 +6,14 @@ import type {
   StorageFileTable,
 } from '../store/database.js';
 
+export interface ConnectionTotals {
+  files: number;
+  records: number;
+  rejected: number;
+}
+
+export const NO_FILES: ConnectionTotals = { files: 0, records: 0, rejected: 0 };
+
 /** Whether a file version was ingested before: the same ETag, another ETag of the key, or never. */
 export type FileVersion = 'ingested' | 'changed' | 'new';
 
@@ -54,16 +62,26 @@ export class StorageConnectionsRepository {
     });
   }
 
-  /** Files ingested by each connection (any version counted once per key). */
-  async filesIngested(connectionIds: readonly string[]): Promise<Map<string, number>> {
+  /** What each connection has ingested: files (each key once, whatever its versions) and rows. */
+  async totals(connectionIds: readonly string[]): Promise<Map<string, ConnectionTotals>> {
     if (connectionIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('storage_files')
-      .select(['connection_id', (eb) => eb.fn.count<string | number>('key').distinct().as('files')])
+      .select((eb) => [
+        'connection_id',
+        eb.fn.count<string | number>('key').distinct().as('files'),
+        eb.fn.sum<string | number>('records').as('records'),
+        eb.fn.sum<string | number>('rejected').as('rejected'),
+      ])
       .where('connection_id', 'in', connectionIds)
       .groupBy('connection_id')
       .execute();
-    return new Map(rows.map((r) => [r.connection_id, Number(r.files)]));
+    return new Map(
+      rows.map((r) => [
+        r.connection_id,
+        { files: Number(r.files), records: Number(r.records), rejected: Number(r.rejected) },
+      ]),
+    );
   }
 
   async fileVersion(connectionId: string, key: string, etag: string): Promise<FileVersion> {

@@ -18,7 +18,11 @@ import { importObjects, type ImportError, type ImportSummary } from './bucket-im
 import { openConnectionSource, checkConnectionInput, type Provider } from './connection-source.js';
 import { testSource, type ConnectionTest } from './connection-test.js';
 import { SourceError, unableToConnect } from './object-source.js';
-import type { StorageConnectionsRepository } from './storage-connections.repository.js';
+import {
+  NO_FILES,
+  type ConnectionTotals,
+  type StorageConnectionsRepository,
+} from './storage-connections.repository.js';
 
 export const STORAGE_SYNC_JOB = 'storage_sync';
 /** Errors kept with a connection's last sync (the sync's answer has up to 100). */
@@ -71,8 +75,10 @@ export interface ConnectionView {
   status: ConnectionStatus;
   last_sync_at: string | null;
   next_sync_at: string | null;
-  /** Files ingested by this connection since it was created. */
+  /** Files ingested by this connection since it was created (each key once), and their rows. */
   files_ingested: number;
+  records_ingested: number;
+  records_rejected: number;
   /** The last sync's counts and first errors; null before the first sync. */
   last_sync: LastSync | null;
 }
@@ -92,7 +98,7 @@ export class StorageConnectionService implements JobHandler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private view(row: StorageConnectionTable, filesIngested: number): ConnectionView {
+  private view(row: StorageConnectionTable, totals: ConnectionTotals = NO_FILES): ConnectionView {
     return {
       id: row.id,
       dashboard_id: row.dashboard_id,
@@ -109,7 +115,9 @@ export class StorageConnectionService implements JobHandler {
       status: row.status,
       last_sync_at: row.last_sync_at === null ? null : formatTimestamp(row.last_sync_at),
       next_sync_at: row.next_sync_at === null ? null : formatTimestamp(row.next_sync_at),
-      files_ingested: filesIngested,
+      files_ingested: totals.files,
+      records_ingested: totals.records,
+      records_rejected: totals.rejected,
       last_sync: row.last_sync === null ? null : (JSON.parse(row.last_sync) as LastSync),
     };
   }
@@ -138,19 +146,19 @@ export class StorageConnectionService implements JobHandler {
       last_sync: null,
     };
     await this.repo.insert(row);
-    return this.view(row, 0);
+    return this.view(row);
   }
 
   async get(dashboardId: string, id: string): Promise<ConnectionView> {
     const row = await this.row(dashboardId, id);
-    return this.view(row, (await this.repo.filesIngested([id])).get(id) ?? 0);
+    return this.view(row, (await this.repo.totals([id])).get(id));
   }
 
   async list(dashboardId: string): Promise<ConnectionView[]> {
     await this.tenancy.getDashboard(dashboardId);
     const rows = await this.repo.list(dashboardId);
-    const files = await this.repo.filesIngested(rows.map((r) => r.id));
-    return rows.map((row) => this.view(row, files.get(row.id) ?? 0));
+    const totals = await this.repo.totals(rows.map((r) => r.id));
+    return rows.map((row) => this.view(row, totals.get(row.id)));
   }
 
   /** Removes the connection; the records it ingested stay. */

@@ -367,7 +367,52 @@ export interface SurveyResponseTable {
   answered_at: number;
 }
 
+/** A person who signs in to one dashboard's web pages (operators use the admin token instead). */
+export interface DashboardMemberTable {
+  id: string;
+  dashboard_id: string;
+  /** Lower-cased; unique across dashboards, so an address names one account. */
+  email: string;
+  /** `scrypt$N$r$p$salt$hash` (see dashboard/password.ts). */
+  password_hash: string;
+  created_at: number;
+}
+/** A signed-in browser. The cookie holds the session id; only its SHA-256 is stored. */
+export interface DashboardSessionTable {
+  id_hash: string;
+  /** null: the operator (signed in with the admin token). */
+  member_id: string | null;
+  /** Operator sessions: the SHA-256 of the admin token they signed in with (a new token ends them). */
+  operator_token_hash: string | null;
+  /** The synchronizer token every form of this session must send back. */
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+/** Failed sign-ins per key (`ip:…`, `email:…`) in the current window. */
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  window_started_at: number;
+}
+/** A refused push (bounded per dashboard and environment): what the sender was told. */
+export interface IngestRejectTable {
+  id: Generated<number>;
+  dashboard_id: string;
+  environment: Environment;
+  record_type: string;
+  status: number;
+  message: string;
+  /** JSON array of the first field errors `{index, field, message}`. */
+  errors: string;
+  created_at: number;
+}
+
 export interface Database {
+  dashboard_members: DashboardMemberTable;
+  dashboard_sessions: DashboardSessionTable;
+  login_throttle: LoginThrottleTable;
+  ingest_rejects: IngestRejectTable;
   kpis: KpiTable;
   survey_answers: SurveyAnswerTable;
   jobs: JobTable;

@@ -86,7 +86,9 @@ const Connection = Type.Object({
   status: StringEnum(['never_synced', 'ok', 'errors', 'unreachable'] as const),
   last_sync_at: Nullable(Type.String()),
   next_sync_at: Nullable(Type.String()),
-  files_ingested: Type.Integer(),
+  files_ingested: Type.Integer({ description: 'Files ingested since the connection was created' }),
+  records_ingested: Type.Integer({ description: 'Rows stored from those files' }),
+  records_rejected: Type.Integer({ description: 'Rows of those files refused' }),
   last_sync: Nullable(Type.Object({ ...SyncCounts, started_at: Type.String(), finished_at: Type.String() })),
 });
 const TestResult = Type.Object({

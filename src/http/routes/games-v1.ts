@@ -4,15 +4,22 @@ import { GameActionSchema, GamePlayerSchema, RECORD_TYPE_DEFS } from '../../doma
 import type { IngestService } from '../../ingest/ingest.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import { principalOf, requireApiKey } from '../plugins/auth.js';
-import { ingestHandler, ingestSchema, type IngestRouteSpec } from './ingest-route.js';
+import type { RejectLog } from '../../ingest/reject-log.js';
+import { ingestHandler, ingestSchema, installRejectLog, type IngestRouteSpec } from './ingest-route.js';
 
 /**
  * The first-version API: POST /v1/games/:game/actions and /player-logins, with `player_id`.
  * `:game` must be the key's own dashboard, by id or slug.
  */
-export function gamesV1Routes(tenancy: TenancyService, ingest: IngestService, maxBatch: number) {
+export function gamesV1Routes(
+  tenancy: TenancyService,
+  ingest: IngestService,
+  maxBatch: number,
+  rejects?: RejectLog,
+) {
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', requireApiKey(tenancy));
+    if (rejects) installRejectLog(app, rejects);
     app.addHook('preHandler', async (request: FastifyRequest) => {
       await tenancy.checkGame(principalOf(request), (request.params as { game: string }).game);
     });
@@ -47,7 +54,7 @@ export function gamesV1Routes(tenancy: TenancyService, ingest: IngestService, ma
         ...ingestSchema(spec, 'first version', `Push ${spec.noun} (first version)`),
         params: Type.Object({ game: Type.String({ description: "The key's dashboard id or game slug" }) }),
       };
-      app.post(path, { schema }, ingestHandler(ingest, spec));
+      app.post(path, { schema, config: { recordType: spec.def.type } }, ingestHandler(ingest, spec));
     }
   };
 }

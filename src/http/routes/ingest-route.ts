@@ -1,12 +1,35 @@
 import type { TObject } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RecordTypeDef } from '../../domain/records.js';
 import { AppError } from '../../errors.js';
 import type { IngestRequest, IngestService } from '../../ingest/ingest.service.js';
+import type { RejectLog } from '../../ingest/reject-log.js';
 import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
 import { principalOf } from '../plugins/auth.js';
 import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The record type an ingest route takes (for the reject log). */
+    recordType?: string;
+  }
+}
+
+/**
+ * Records refused pushes of authenticated callers in the reject log (the dashboard shows them).
+ * It runs on the error path only and is not awaited, so neither accepted batches nor the
+ * refusal's answer wait for it.
+ */
+export function installRejectLog(app: FastifyInstance, rejects: RejectLog): void {
+  app.addHook('onError', async (request, _reply, error) => {
+    const type = request.routeOptions.config.recordType;
+    if (!request.principal || type === undefined) return;
+    rejects.record(request.principal, type, error).catch((cause: unknown) => {
+      request.log.warn({ err: cause }, 'could not record a refused push');
+    });
+  });
+}
 
 export interface IngestRouteSpec {
   def: RecordTypeDef;

@@ -8,6 +8,7 @@ import { sources } from './0005-sources.js';
 import { traits } from './0006-traits.js';
 import { sync } from './0007-sync.js';
 import { survey } from './0008-survey.js';
+import { dashboard } from './0010-dashboard.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0006-traits', traits],
   ['0007-sync', sync],
   ['0008-survey', survey],
+  ['0010-dashboard', dashboard],
 ];
 
 export class SchemaTooNewError extends Error {

@@ -1,0 +1,155 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config/config.js';
+import { AppError } from '../errors.js';
+import type { Services } from '../services.js';
+import { loadAssets } from './assets.js';
+import { html } from './html.js';
+import { page } from './layout.js';
+import { registerDashboardsPage } from './pages/dashboards.js';
+import { registerFilesPage } from './pages/files.js';
+import { registerForgeKeysPage } from './pages/forge-keys.js';
+import { registerIngestionPage } from './pages/ingestion.js';
+import { registerKeysPage } from './pages/keys.js';
+import { registerMembersPage } from './pages/members.js';
+import { registerQuestsPage } from './pages/quests.js';
+import { registerSignInPage } from './pages/sign-in.js';
+import { parseCookies, SESSION_COOKIE, sendPage, type DashboardDeps } from './request.js';
+
+export const DASHBOARD_PREFIX = '/dashboard';
+const FORM_LIMIT = 64 * 1024;
+
+/**
+ * Content-Security-Policy: only this server's own scripts, styles and data; no inline script,
+ * no framing. Chart.js draws on a canvas and sets styles through the DOM, which CSP allows.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+};
+
+function wantsJson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').includes('application/json');
+}
+
+/**
+ * The web dashboard under /dashboard: server-rendered pages over the same services as the API.
+ * Every route but sign-in and the assets needs a session; every POST needs the session's CSRF token.
+ */
+export function dashboardPlugin(services: Services, config: Config) {
+  return async (app: FastifyInstance) => {
+    const deps: DashboardDeps = { services, assets: loadAssets(), config };
+    app.decorateRequest('viewer', null);
+    // Pages are not part of the HTTP API's OpenAPI document.
+    app.addHook('onRoute', (route) => {
+      route.schema = { ...(route.schema ?? {}), hide: true };
+    });
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: FORM_LIMIT },
+      (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
+
+    app.addHook('onRequest', async (request, reply) => {
+      void reply.headers(SECURITY_HEADERS);
+      if (request.routeOptions.config.dashboardPublic) return;
+      void reply.header('cache-control', 'no-store');
+      request.viewer =
+        (await services.dashboardAuth.viewer(parseCookies(request.headers.cookie)[SESSION_COOKIE])) ?? null;
+      if (request.viewer) return;
+      if (wantsJson(request)) return reply.code(401).send({ message: 'sign in first' });
+      const path = request.url.split('?')[0] ?? '';
+      const next =
+        request.method === 'GET' && path.startsWith(`${DASHBOARD_PREFIX}/`)
+          ? `?next=${encodeURIComponent(request.url)}`
+          : '';
+      return reply.redirect(`${DASHBOARD_PREFIX}/sign-in${next}`, 303);
+    });
+
+    // The synchronizer token: every POST of a session carries the token its pages were given.
+    app.addHook('preHandler', async (request) => {
+      if (request.method !== 'POST' || request.routeOptions.config.dashboardPublic || !request.viewer) return;
+      const sent = (request.body as Record<string, unknown> | null)?._csrf;
+      if (!services.dashboardAuth.csrfMatches(request.viewer, typeof sent === 'string' ? sent : undefined)) {
+        throw new AppError(
+          'forbidden',
+          'this form has expired or did not come from this dashboard: reload the page and try again',
+        );
+      }
+    });
+
+    app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+      const status =
+        error instanceof AppError
+          ? error.status
+          : typeof error.statusCode === 'number'
+            ? error.statusCode
+            : 500;
+      const message =
+        status >= 500
+          ? `something went wrong on the server; quote request id ${request.id} to the operator`
+          : error instanceof AppError || error.code?.startsWith('FST_')
+            ? error.message
+            : (STATUS_CODES[status] ?? 'bad request').toLowerCase();
+      if (status >= 500) request.log.error({ err: error }, 'dashboard request failed');
+      if (wantsJson(request)) return reply.code(status).send({ message });
+      const title = STATUS_CODES[status] ?? 'Error';
+      return sendPage(
+        reply,
+        page(
+          { title, viewer: request.viewer, assets: deps.assets, error: message },
+          html`<p><a href="${DASHBOARD_PREFIX}">Back to the dashboard</a></p>`,
+        ),
+        status,
+      );
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendPage(
+        reply,
+        page(
+          {
+            title: 'Not found',
+            viewer: request.viewer,
+            assets: deps.assets,
+            error: `there is no page ${request.url.split('?')[0] ?? ''}`,
+          },
+          html`<p><a href="${DASHBOARD_PREFIX}">Back to the dashboard</a></p>`,
+        ),
+        404,
+      ),
+    );
+
+    app.get('/assets/:name', { config: { dashboardPublic: true } }, async (request, reply) => {
+      const asset = deps.assets.get((request.params as { name: string }).name);
+      if (!asset) throw new AppError('not_found', 'no such asset');
+      return reply
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .type(asset.type)
+        .send(asset.body);
+    });
+
+    app.get('/', async (request, reply) => {
+      const viewer = request.viewer!;
+      return reply.redirect(
+        viewer.kind === 'operator'
+          ? `${DASHBOARD_PREFIX}/dashboards`
+          : `${DASHBOARD_PREFIX}/d/${viewer.dashboardId}/ingestion`,
+        303,
+      );
+    });
+
+    registerSignInPage(app, deps);
+    registerDashboardsPage(app, deps);
+    registerKeysPage(app, deps);
+    registerIngestionPage(app, deps);
+    registerFilesPage(app, deps);
+    registerMembersPage(app, deps);
+    registerForgeKeysPage(app, deps);
+    registerQuestsPage(app, deps);
+  };
+}
