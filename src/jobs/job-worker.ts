@@ -25,6 +25,8 @@ export interface JobContext {
   save(value: unknown, also?: (trx: Transaction<Database>) => Promise<void>): Promise<void>;
   /** True once the worker is stopping: a handler gives the job back at its next step. */
   stopping(): boolean;
+  /** How long the job stays this worker's without a `save`: long steps save more often. */
+  readonly leaseMs: number;
 }
 
 export interface JobHandler {
@@ -92,6 +94,7 @@ export class JobWorker {
         }
       },
       stopping: () => this.stopRequested,
+      leaseMs: this.leaseMs,
     };
     try {
       await handler.run(job, ctx);

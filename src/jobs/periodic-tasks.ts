@@ -1,4 +1,4 @@
-/** A duty run every `everyMs` (the first run one interval after start). */
+/** A duty run at start, then every `everyMs`. */
 export interface PeriodicTask {
   name: string;
   everyMs: number;
@@ -20,6 +20,8 @@ export class PeriodicTasks {
 
   start(): void {
     if (this.timers.length > 0) return;
+    // A worker that starts catches up at once: a sync due while no worker ran is queued now.
+    void this.runAll();
     this.timers = this.tasks.map((task) => {
       const timer = setInterval(() => void this.runTask(task), task.everyMs);
       timer.unref();

@@ -29,8 +29,6 @@ export const STORAGE_SYNC_JOB = 'storage_sync';
 const STATUS_ERRORS = 20;
 /** Changed files named in a sync's answer. */
 const MAX_UPDATED_LISTED = 100;
-/** How often a sync job renews its lease (leases last minutes). */
-const HEARTBEAT_MS = 30_000;
 
 export interface CreateConnection {
   provider: Provider;
@@ -226,7 +224,7 @@ export class StorageConnectionService implements JobHandler {
     let status: ConnectionStatus;
     const source = await openConnectionSource(row, this.credentialsOf(row));
     // A long file must not outlive the job's lease: another worker would start the sync again.
-    const heartbeat = ctx && setInterval(() => void ctx.save(null).catch(() => undefined), HEARTBEAT_MS);
+    const heartbeat = ctx && setInterval(() => void ctx.save(null).catch(() => undefined), ctx.leaseMs / 3);
     try {
       const imported = await importObjects({
         source,

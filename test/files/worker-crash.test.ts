@@ -1,5 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+import { buildServices } from '../../src/services.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { CLI } from '../support/cli-process.js';
 import { ensureBuilt, serverEnv, startServer, type ServerProcess } from '../support/server-process.js';
@@ -108,5 +113,101 @@ describe.each(BACKENDS)('a worker killed mid-file on %s', (backend) => {
     const exited = new Promise<number | null>((r) => second.once('exit', r));
     second.kill('SIGTERM');
     expect(await exited).toBe(0);
+  }, 120_000);
+});
+
+/**
+ * The same for a scheduled bucket sync: the worker dies while reading a large file, the sync
+ * job is taken over, and the file's lines are stored exactly once.
+ */
+describe.each(BACKENDS)('a worker killed mid-sync on %s', (backend) => {
+  const LINES = 40_000;
+  let db: TestDatabase;
+  let dir: string;
+  const workers: ChildProcess[] = [];
+  const settings = () => ({
+    TRAITFORGE_DATA_DIR: db.dataDir,
+    ...(db.databaseUrl ? { TRAITFORGE_DATABASE_URL: db.databaseUrl } : {}),
+    TRAITFORGE_JOB_LEASE_MS: '1000',
+  });
+  const worker = () => {
+    const child = spawn(process.execPath, [CLI, 'worker'], { env: serverEnv(settings()), stdio: 'ignore' });
+    workers.push(child);
+    return child;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    dir = mkdtempSync(join(tmpdir(), 'traitforge-crash-sync-'));
+    mkdirSync(join(dir, 'actions', 'date=2024-01-01'), { recursive: true });
+    const lines: string[] = [];
+    for (let i = 0; i < LINES; i++) {
+      lines.push(
+        JSON.stringify({
+          timestamp: '2024-01-01 10:00:00',
+          user_id: `u${i % 997}`,
+          action_id: String(i),
+          action_name: 'tap',
+        }),
+      );
+    }
+    writeFileSync(join(dir, 'actions', 'date=2024-01-01', 'big.ndjson'), `${lines.join('\n')}\n`);
+  }, 60_000);
+  afterAll(async () => {
+    for (const child of workers) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  it('stores every line exactly once after the takeover', async () => {
+    const store = db.openStore();
+    try {
+      await store.migrate();
+      const services = buildServices(parseConfig({ dataDir: db.dataDir, logLevel: 'silent' }), store);
+      const dashboard = await services.tenancy.createDashboard('Sync crash game');
+      await services.storageConnections.create(dashboard.id, {
+        provider: 'local',
+        path: dir,
+        schedule_minutes: 60,
+      });
+      const actions = async () =>
+        Number(
+          (
+            await store.db
+              .selectFrom('actions')
+              .select((eb) => eb.fn.countAll<string | number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const until = async (done: (n: number) => boolean, what: string) => {
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const n = await actions();
+          if (done(n)) return n;
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${n} rows`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+
+      const first = worker();
+      await until((n) => n >= 2000, 'the first chunks');
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      expect(await actions()).toBeLessThan(LINES);
+
+      worker();
+      await until((n) => n >= LINES, 'the takeover');
+      // Finished: the file is recorded once, the connection is ok, and no line was stored twice.
+      const deadline = Date.now() + 30_000;
+      while ((await services.storageConnections.list(dashboard.id))[0]!.status !== 'ok') {
+        if (Date.now() > deadline) throw new Error('the sync did not finish');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await actions()).toBe(LINES);
+      const [connection] = await services.storageConnections.list(dashboard.id);
+      expect(connection).toMatchObject({ files_ingested: 1, records_ingested: LINES });
+    } finally {
+      await store.close();
+    }
   }, 120_000);
 });
