@@ -22,6 +22,45 @@ beforeAll(() => {
   ensureBuilt();
 }, 180_000);
 
+/** `traitforge worker` processes on a test database, with a 1 s lease so a takeover is quick. */
+function workerProcesses(db: () => TestDatabase) {
+  const children: ChildProcess[] = [];
+  const settings = () => ({
+    TRAITFORGE_DATA_DIR: db().dataDir,
+    ...(db().databaseUrl ? { TRAITFORGE_DATABASE_URL: db().databaseUrl } : {}),
+    TRAITFORGE_ADMIN_TOKEN: ADMIN_TOKEN,
+    TRAITFORGE_JOB_LEASE_MS: '1000',
+  });
+  return {
+    settings,
+    start(): ChildProcess {
+      const child = spawn(process.execPath, [CLI, 'worker'], { env: serverEnv(settings()), stdio: 'ignore' });
+      children.push(child);
+      return child;
+    },
+    /** Kills a worker outright: it gets no chance to give its job back. */
+    async crash(child: ChildProcess): Promise<void> {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    },
+    killAll(): void {
+      for (const child of children) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Polls `read` until `done` holds (90 s at most). */
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /**
  * The crash test of the durable jobs: a `traitforge worker` process is killed (SIGKILL) in the
  * middle of a CSV ingestion; a second worker takes the job over once the lease expires and
@@ -31,26 +70,15 @@ describe.each(BACKENDS)('a worker killed mid-file on %s', (backend) => {
   let db: TestDatabase;
   let server: ServerProcess;
   let url: string;
-  const workers: ChildProcess[] = [];
-  const settings = () => ({
-    TRAITFORGE_DATA_DIR: db.dataDir,
-    ...(db.databaseUrl ? { TRAITFORGE_DATABASE_URL: db.databaseUrl } : {}),
-    TRAITFORGE_ADMIN_TOKEN: ADMIN_TOKEN,
-    TRAITFORGE_JOB_LEASE_MS: '1000',
-  });
-  const worker = () => {
-    const child = spawn(process.execPath, [CLI, 'worker'], { env: serverEnv(settings()), stdio: 'ignore' });
-    workers.push(child);
-    return child;
-  };
+  const workers = workerProcesses(() => db);
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
-    server = startServer({ ...settings(), TRAITFORGE_PORT: '0', TRAITFORGE_WORKERS: 'false' });
+    server = startServer({ ...workers.settings(), TRAITFORGE_PORT: '0', TRAITFORGE_WORKERS: 'false' });
     url = await server.url();
   }, 60_000);
   afterAll(async () => {
-    for (const child of workers) child.kill('SIGKILL');
+    workers.killAll();
     server?.kill('SIGTERM');
     await server?.exited;
     await db?.drop();
@@ -77,28 +105,19 @@ describe.each(BACKENDS)('a worker killed mid-file on %s', (backend) => {
     const status = async () =>
       ((await (await fetch(`${url}/v1/ingestions/${id}`, { headers: key })).json()) as { data: Ingestion })
         .data;
-    const until = async (done: (s: Ingestion) => boolean, what: string, ms = 90_000) => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const s = await status();
-        if (done(s)) return s;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const until = (done: (s: Ingestion) => boolean, what: string) => waitFor(status, done, what);
 
     // No worker in the API process: the upload waits for one.
     expect((await status()).status).toBe('queued');
-    const first = worker();
+    const first = workers.start();
     const before = await until((s) => s.rows_accepted >= 2000, 'the first chunks');
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await workers.crash(first);
     const atKill = await status();
     expect(atKill.status).toBe('running');
     expect(atKill.rows_accepted).toBeGreaterThanOrEqual(before.rows_accepted);
     expect(atKill.rows_accepted).toBeLessThan(ROWS);
 
-    const second = worker();
+    const second = workers.start();
     const done = await until(
       (s) => s.status !== 'running' && s.status !== 'queued',
       'the takeover to finish',
@@ -124,17 +143,7 @@ describe.each(BACKENDS)('a worker killed mid-sync on %s', (backend) => {
   const LINES = 40_000;
   let db: TestDatabase;
   let dir: string;
-  const workers: ChildProcess[] = [];
-  const settings = () => ({
-    TRAITFORGE_DATA_DIR: db.dataDir,
-    ...(db.databaseUrl ? { TRAITFORGE_DATABASE_URL: db.databaseUrl } : {}),
-    TRAITFORGE_JOB_LEASE_MS: '1000',
-  });
-  const worker = () => {
-    const child = spawn(process.execPath, [CLI, 'worker'], { env: serverEnv(settings()), stdio: 'ignore' });
-    workers.push(child);
-    return child;
-  };
+  const workers = workerProcesses(() => db);
 
   beforeAll(async () => {
     db = await createTestDatabase(backend);
@@ -154,7 +163,7 @@ describe.each(BACKENDS)('a worker killed mid-sync on %s', (backend) => {
     writeFileSync(join(dir, 'actions', 'date=2024-01-01', 'big.ndjson'), `${lines.join('\n')}\n`);
   }, 60_000);
   afterAll(async () => {
-    for (const child of workers) child.kill('SIGKILL');
+    workers.killAll();
     rmSync(dir, { recursive: true, force: true });
     await db?.drop();
   });
@@ -179,23 +188,14 @@ describe.each(BACKENDS)('a worker killed mid-sync on %s', (backend) => {
               .executeTakeFirstOrThrow()
           ).n,
         );
-      const until = async (done: (n: number) => boolean, what: string) => {
-        const deadline = Date.now() + 90_000;
-        for (;;) {
-          const n = await actions();
-          if (done(n)) return n;
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${n} rows`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
+      const until = (done: (n: number) => boolean, what: string) => waitFor(actions, done, what);
 
-      const first = worker();
+      const first = workers.start();
       await until((n) => n >= 2000, 'the first chunks');
-      first.kill('SIGKILL');
-      await new Promise((r) => first.once('exit', r));
+      await workers.crash(first);
       expect(await actions()).toBeLessThan(LINES);
 
-      worker();
+      workers.start();
       await until((n) => n >= LINES, 'the takeover');
       // Finished: the file is recorded once, the connection is ok, and no line was stored twice.
       const deadline = Date.now() + 30_000;

@@ -1,26 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCALES } from '../../src/survey/item-bank.js';
 import { SURVEY_LAYOUT } from '../../src/survey/survey-layout.js';
 import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
 import { BACKENDS } from '../support/backends.js';
+import { launchChromium } from '../support/browser.js';
 import { ROOT } from '../support/server-process.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { answerFor, parsePage } from './survey-driver.js';
 
 const OUTPUT = join(ROOT, 'test-output');
 const PAGES = SURVEY_LAYOUT.pages.length;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 /** Scale i is answered so that its keyed value is 1 + i mod 5: its score is then 25 × (i mod 5). */
 const KEYED = new Map(SCALES.flatMap((s, i) => s.items.map((item) => [item.id, 1 + (i % 5)] as const)));
@@ -130,12 +122,7 @@ describe.each(BACKENDS)('the survey in a real browser on %s', (backend) => {
     t = await createTestApp(backend, { surveyMinMsPerItem: 1 });
     dash = await t.createDashboard('Browser game');
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    // launch() gives every run a fresh, temporary user-data directory.
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser.close();
