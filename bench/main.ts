@@ -77,6 +77,8 @@ one, files the bucket files one (issue 4); all three by default. --file-rows row
 (NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
+// The AWS SDK's notice about Node versions, once per phase process, is noise in a bench's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 class UsageError extends Error {}
 
