@@ -67,9 +67,8 @@ type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
-                     [--suite actions,forge] [--forge-records 10000] [--forge-warmup 2000]
-                     [--forge-players 2000] [--only actions,forge,files] [--file-rows 200000]
-                     [--files 8] [--file-gb 1]
+                     [--only actions,forge,files] [--forge-records 10000] [--forge-warmup 2000]
+                     [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
 --only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
