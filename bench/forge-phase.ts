@@ -19,8 +19,8 @@ import {
   type ForgeBatch,
   type ForgeWorkload,
 } from './support/forge-workload.js';
-import { cpuSince, sendToParent } from './support/process.js';
-import { RssSampler, runConcurrently } from './support/stats.js';
+import { phaseMain, sendToParent, serveUntilStopped, timeJobs, type PhaseAnswer } from './support/process.js';
+import { runConcurrently, type RssSampler } from './support/stats.js';
 
 const FORGE_GAME = { partner: 'Bench Partner', game: 'Bench Game', gameId: 'bench-game' } as const;
 /** Set so that grants write their webhook deliveries; no worker runs in the bench, so nothing is sent. */
@@ -36,18 +36,7 @@ export interface ForgePhaseSpec {
   apiKey?: string;
 }
 
-export type ForgePhaseMessage =
-  | { type: 'setup-done'; apiKey: string; ms: number }
-  | { type: 'ready'; port: number }
-  | {
-      type: 'done';
-      peakRssMb: number;
-      /** CPU time (user + system) this process spent in the timed section, ms. */
-      cpuMs: number;
-      latencies?: number[];
-      elapsedMs?: number;
-    }
-  | { type: 'failed'; error: string };
+export type ForgePhaseMessage = { type: 'setup-done'; apiKey: string; ms: number } | PhaseAnswer;
 
 const send = (message: ForgePhaseMessage) => sendToParent(message);
 const config = () => parseConfig({ logLevel: 'silent', port: 0, host: '127.0.0.1' });
@@ -80,30 +69,6 @@ async function setupPhase(spec: ForgePhaseSpec): Promise<void> {
   await send({ type: 'setup-done', apiKey: key, ms: performance.now() - started });
 }
 
-async function httpPhase(spec: ForgePhaseSpec, rss: RssSampler): Promise<void> {
-  const store = openBenchStore(spec.database);
-  await store.migrate();
-  const app = await buildApp(config(), store, { logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');
-  let cpuAtMark = process.cpuUsage();
-  const stopped = new Promise<void>((resolve) => {
-    process.on('message', (message: { type?: string }) => {
-      // The parent marks the end of its warmup: the timed section starts.
-      if (message.type === 'mark') cpuAtMark = process.cpuUsage();
-      if (message.type === 'stop') resolve();
-    });
-  });
-  await send({ type: 'ready', port: address.port });
-  await stopped;
-  const cpuMs = cpuSince(cpuAtMark);
-  const peakRssMb = rss.stop();
-  await app.close();
-  await store.close();
-  await send({ type: 'done', peakRssMb, cpuMs });
-}
-
 async function ceilingPhase(spec: ForgePhaseSpec, rss: RssSampler): Promise<void> {
   const { store, services } = await open(spec);
   const caller = await services.forgeKeys.authenticate(spec.apiKey);
@@ -117,31 +82,21 @@ async function ceilingPhase(spec: ForgePhaseSpec, rss: RssSampler): Promise<void
         : await services.forgeIngest.achievement(caller, batch.records);
     if (result.records_failed > 0) throw new Error(`records refused: ${JSON.stringify(result.errors[0])}`);
   };
-  await runConcurrently(warmup.length, spec.concurrency, (i) => write(warmup[i]!));
-  const cpuAtStart = process.cpuUsage();
-  const { latencies, elapsedMs } = await runConcurrently(timed.length, spec.concurrency, (i) =>
-    write(timed[i]!),
-  );
-  const cpuMs = cpuSince(cpuAtStart);
-  const peakRssMb = rss.stop();
-  await store.close();
-  await send({ type: 'done', peakRssMb, cpuMs, latencies, elapsedMs });
+  await timeJobs(store, rss, {
+    warmup: warmup.length,
+    timed: timed.length,
+    concurrency: spec.concurrency,
+    job: (i, warm) => write(warm ? warmup[i]! : timed[i]!),
+  });
 }
 
-async function main(): Promise<void> {
-  const rss = new RssSampler(50);
-  const spec = JSON.parse(process.argv[2] ?? '{}') as ForgePhaseSpec;
-  try {
-    if (spec.phase === 'setup') await setupPhase(spec);
-    else if (spec.phase === 'http') await httpPhase(spec, rss);
-    else await ceilingPhase(spec, rss);
-  } catch (error) {
-    await send({
-      type: 'failed',
-      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
-  }
-  process.disconnect();
-}
-
-void main();
+phaseMain<ForgePhaseSpec>({
+  setup: setupPhase,
+  http: async (spec, rss) => {
+    const store = openBenchStore(spec.database);
+    await store.migrate();
+    const app = await buildApp(config(), store, { logger: false });
+    await serveUntilStopped(app, store, rss);
+  },
+  ceiling: ceilingPhase,
+});

@@ -1,28 +1,47 @@
 /**
- * `npm run bench [-- --json] [--batches 200] [--concurrency 8] [--runs 1] [--backend sqlite,postgres]`
+ * `npm run bench [-- --json] [--batches 200] [--concurrency 8] [--runs 1] [--backend sqlite,postgres]
+ *   [--only actions,forge,files]`
  *
  * For each backend: the real server on a fresh database takes `batches` 1000-action
  * `/v1/actions` bodies from `concurrency` clients (events/s, p50/p99 latency, the server's
  * peak RSS); then, on another fresh database, the same batches go straight through
  * `store.writeBatch` with the same concurrency: the ceiling. Then the Forge suite (forge.ts):
  * `POST /player/playtime` records/s in batches of 100 and of 1000 with quests active, against
- * ForgeIngestService.playtime called directly. PostgreSQL runs when
+ * ForgeIngestService.playtime called directly. Then the files suite (files.ts): bulk NDJSON and CSV
+ * rows/s through the bucket channel from a local folder and from the S3 emulator against
+ * store.writeBatch of the same rows, and the importer's peak RSS on a 1 GB file. PostgreSQL runs when
  * TRAITFORGE_TEST_DATABASE_URL is set. Only 127.0.0.1 is contacted.
  */
 import type { Backend } from '../src/store/store.js';
 import {
+  FilesDataset,
+  filesJson,
+  filesTable,
+  runFilesBackend,
+  runRssCheck,
+  type FilesBackendFigures,
+  type FilesOptions,
+  type RssFigures,
+} from './files.js';
+import {
   forgeJson,
   forgeTable,
-  medianForgeFigures,
   runForgeBackend,
   type ForgeBackendFigures,
   type ForgeOptions,
 } from './forge.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
-import { createBenchDatabase, dropBenchDatabase } from './support/database.js';
-import { JsonPoster } from './support/client.js';
-import { startPhase } from './support/process.js';
-import { median, percentile, runConcurrently } from './support/stats.js';
+import { withBenchDatabase } from './support/database.js';
+import { httpDriver, reportDriver, startPhase } from './support/process.js';
+import {
+  compare,
+  comparisonJson,
+  comparisonRows,
+  medianByCase,
+  medianOf,
+  textTable,
+  type Comparison,
+} from './support/report.js';
 import { buildBody, type Workload } from './support/workload.js';
 
 interface Options {
@@ -38,47 +57,27 @@ interface Options {
   forgeRecords: number;
   forgeWarmup: number;
   forgePlayers: number;
+  fileRows: number;
+  files: number;
+  fileGb: number;
 }
 
-type Suite = 'actions' | 'forge';
-
-export interface BackendFigures {
-  http_events_per_s: number;
-  ceiling_events_per_s: number;
-  ratio: number;
-  p50_ms: number;
-  p99_ms: number;
-  peak_rss_mb: number;
-}
-
-interface PhaseFigures {
-  latencies: number[];
-  elapsedMs: number;
-  peakRssMb: number;
-  cpuMs: number;
-  /** The load generator's (this process's) CPU time, HTTP phase only. */
-  clientCpuMs?: number;
-}
-
-interface RunFigures extends BackendFigures {
-  /** Server (or store-only) process CPU time per 1000 events, ms: what the work costs. */
-  http_cpu_ms_per_1k: number;
-  ceiling_cpu_ms_per_1k: number;
-  client_cpu_ms_per_1k: number;
-  ceiling_p50_ms: number;
-  ceiling_p99_ms: number;
-  ceiling_peak_rss_mb: number;
-}
+const SUITES = ['actions', 'forge', 'files'] as const;
+type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
-                     [--suite actions,forge] [--forge-records 10000] [--forge-warmup 2000]
-                     [--forge-players 2000]
+                     [--only actions,forge,files] [--forge-records 10000] [--forge-warmup 2000]
+                     [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
---suite actions is the 12traits /v1/actions bench alone; --suite forge the Forge one alone.`;
+--only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
+one, files the bucket files one (issue 4); all three by default. --file-rows rows per format
+(NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
+// The AWS SDK's notice about Node versions, once per phase process, is noise in a bench's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 class UsageError extends Error {}
 
@@ -92,10 +91,13 @@ function parseOptions(argv: readonly string[]): Options {
     warmup: 10,
     runs: 1,
     backends: ADMIN_URL ? ['sqlite', 'postgres'] : ['sqlite'],
-    suites: ['actions', 'forge'],
+    suites: [...SUITES],
     forgeRecords: 10_000,
     forgeWarmup: 2_000,
     forgePlayers: 2_000,
+    fileRows: 200_000,
+    files: 8,
+    fileGb: 1,
   };
   const numeric = [
     'batches',
@@ -107,12 +109,15 @@ function parseOptions(argv: readonly string[]): Options {
     'forge-records',
     'forge-warmup',
     'forge-players',
+    'file-rows',
+    'files',
   ] as const;
   const numericKey = {
     'batch-size': 'batchSize',
     'forge-records': 'forgeRecords',
     'forge-warmup': 'forgeWarmup',
     'forge-players': 'forgePlayers',
+    'file-rows': 'fileRows',
   } as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -133,11 +138,15 @@ function parseOptions(argv: readonly string[]): Options {
       if (list.includes('postgres') && !ADMIN_URL)
         throw new UsageError('--backend postgres needs TRAITFORGE_TEST_DATABASE_URL');
       options.backends = list;
-    } else if (name === 'suite') {
+    } else if (name === 'suite' || name === 'only') {
       const list = value().split(',').filter(Boolean);
-      if (list.length === 0 || !list.every((s): s is Suite => s === 'actions' || s === 'forge'))
-        throw new UsageError(`--suite takes actions, forge or both, got "${list.join(',')}"`);
+      if (list.length === 0 || !list.every((s): s is Suite => (SUITES as readonly string[]).includes(s)))
+        throw new UsageError(`--${name} takes some of ${SUITES.join(', ')}, got "${list.join(',')}"`);
       options.suites = list;
+    } else if (name === 'file-gb') {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n < 0) throw new UsageError('--file-gb takes a size in GB, 0 to skip');
+      options.fileGb = n;
     } else if ((numeric as readonly string[]).includes(name)) {
       const n = Number(value());
       if (!Number.isInteger(n) || n < (name === 'warmup' || name === 'forge-warmup' ? 0 : 1))
@@ -157,128 +166,56 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 /** Starts one 12traits phase process. */
 const startActionsPhase = (spec: PhaseSpec) => startPhase<PhaseMessage>('phase.js', spec.phase, spec);
 
-async function httpPhase(spec: PhaseSpec, bodies: readonly Buffer[]): Promise<PhaseFigures> {
-  const phase = startActionsPhase(spec);
-  try {
-    const ready = await phase.next();
-    if (ready.type !== 'ready') throw new Error('the http phase did not start');
-    const client = new JsonPoster(ready.port, { authorization: `Bearer ${ready.apiKey}` }, spec.concurrency);
-    const post = async (index: number) => {
-      const { status, text } = await client.post('/v1/actions', bodies[index]!);
-      if (status !== 201) throw new Error(`POST /v1/actions → ${status}: ${text.slice(0, 300)}`);
-    };
-    const { batches } = spec.workload;
-    await runConcurrently(spec.warmup, spec.concurrency, (i) => post(batches + i));
-    phase.child.send({ type: 'mark' });
-    const clientCpu = process.cpuUsage();
-    const { latencies, elapsedMs } = await runConcurrently(batches, spec.concurrency, post);
-    const used = process.cpuUsage(clientCpu);
-    client.close();
-    phase.child.send({ type: 'stop' });
-    const done = await phase.next();
-    if (done.type !== 'done') throw new Error('the http phase did not report');
-    const clientCpuMs = (used.user + used.system) / 1000;
-    return { latencies, elapsedMs, peakRssMb: done.peakRssMb, cpuMs: done.cpuMs, clientCpuMs };
-  } finally {
-    await phase.finish();
-  }
-}
-
-async function ceilingPhase(spec: PhaseSpec): Promise<PhaseFigures> {
-  const phase = startActionsPhase(spec);
-  try {
-    const done = await phase.next();
-    if (done.type !== 'done' || !done.latencies || done.elapsedMs === undefined)
-      throw new Error('the ceiling phase did not report');
-    return {
-      latencies: done.latencies,
-      elapsedMs: done.elapsedMs,
-      peakRssMb: done.peakRssMb,
-      cpuMs: done.cpuMs,
-    };
-  } finally {
-    await phase.finish();
-  }
-}
-
-async function withDatabase<T>(
+async function runBackend(
   backend: Backend,
-  run: (spec: PhaseSpec['database']) => Promise<T>,
-): Promise<T> {
-  const database = await createBenchDatabase(backend, ADMIN_URL);
-  try {
-    return await run(database);
-  } finally {
-    await dropBenchDatabase(database, ADMIN_URL);
-  }
-}
-
-async function runBackend(backend: Backend, options: Options, workload: Workload, bodies: readonly Buffer[]) {
+  options: Options,
+  workload: Workload,
+  bodies: readonly Buffer[],
+): Promise<Comparison> {
   const base = { workload, concurrency: options.concurrency, warmup: options.warmup };
-  const events = workload.batches * workload.batchSize;
-  const http = await withDatabase(backend, (database) =>
-    httpPhase({ phase: 'http', database, ...base }, bodies),
-  );
-  const ceiling = await withDatabase(backend, (database) =>
-    ceilingPhase({ phase: 'ceiling', database, ...base }),
-  );
-  const httpRate = events / (http.elapsedMs / 1000);
-  const ceilingRate = events / (ceiling.elapsedMs / 1000);
-  const figures: RunFigures = {
-    http_events_per_s: Math.round(httpRate),
-    ceiling_events_per_s: Math.round(ceilingRate),
-    ratio: round(httpRate / ceilingRate, 3),
-    p50_ms: round(percentile(http.latencies, 50), 1),
-    p99_ms: round(percentile(http.latencies, 99), 1),
-    peak_rss_mb: round(http.peakRssMb, 1),
-    http_cpu_ms_per_1k: round(http.cpuMs / (events / 1000), 2),
-    ceiling_cpu_ms_per_1k: round(ceiling.cpuMs / (events / 1000), 2),
-    client_cpu_ms_per_1k: round((http.clientCpuMs ?? 0) / (events / 1000), 2),
-    ceiling_p50_ms: round(percentile(ceiling.latencies, 50), 1),
-    ceiling_p99_ms: round(percentile(ceiling.latencies, 99), 1),
-    ceiling_peak_rss_mb: round(ceiling.peakRssMb, 1),
+  const request = (body: Buffer) => ({ path: '/v1/actions', body });
+  const load = {
+    headers: (ready: { apiKey?: string }) => ({ authorization: `Bearer ${ready.apiKey!}` }),
+    concurrency: options.concurrency,
+    status: 201,
+    timed: bodies.slice(0, workload.batches).map(request),
+    warmup: bodies.slice(workload.batches).map(request),
   };
-  return figures;
+  const http = await withBenchDatabase(backend, ADMIN_URL, (database) =>
+    httpDriver(startActionsPhase({ phase: 'http', database, ...base }), load, 'http'),
+  );
+  const ceiling = await withBenchDatabase(backend, ADMIN_URL, (database) =>
+    reportDriver(startActionsPhase({ phase: 'ceiling', database, ...base }), 'ceiling'),
+  );
+  return compare(workload.batches * workload.batchSize, http, ceiling);
 }
 
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-/** Each figure's median over the runs (the ratio's too, run by run). */
-function medianFigures(runs: readonly RunFigures[]): RunFigures {
-  const keys = Object.keys(runs[0]!) as (keyof RunFigures)[];
-  return Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]))])) as unknown as RunFigures;
-}
-
-function table(results: Partial<Record<Backend, RunFigures>>, options: Options): string {
-  const rows: [string, (f: RunFigures) => string][] = [
-    ['HTTP events/s', (f) => f.http_events_per_s.toLocaleString('en-US')],
-    ['ceiling events/s (store only)', (f) => f.ceiling_events_per_s.toLocaleString('en-US')],
-    ['ratio HTTP / ceiling', (f) => f.ratio.toFixed(2)],
-    ['HTTP p50 latency ms', (f) => f.p50_ms.toFixed(1)],
-    ['HTTP p99 latency ms', (f) => f.p99_ms.toFixed(1)],
-    ['HTTP server peak RSS MB', (f) => f.peak_rss_mb.toFixed(1)],
-    ['HTTP server CPU ms / 1000 events', (f) => f.http_cpu_ms_per_1k.toFixed(1)],
-    ['ceiling CPU ms / 1000 events', (f) => f.ceiling_cpu_ms_per_1k.toFixed(1)],
-    ['load generator CPU ms / 1000 events', (f) => f.client_cpu_ms_per_1k.toFixed(1)],
-    ['ceiling p50 latency ms', (f) => f.ceiling_p50_ms.toFixed(1)],
-    ['ceiling p99 latency ms', (f) => f.ceiling_p99_ms.toFixed(1)],
-    ['ceiling peak RSS MB', (f) => f.ceiling_peak_rss_mb.toFixed(1)],
-  ];
-  const backends = options.backends.filter((b) => results[b]);
-  const head = ['', ...backends];
-  const body = rows.map(([label, cell]) => [label, ...backends.map((b) => cell(results[b]!))]);
-  const widths = head.map((_, c) => Math.max(...[head, ...body].map((r) => r[c]!.length)));
-  const line = (r: string[]) =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+function table(results: Partial<Record<Backend, Comparison>>, options: Options): string {
   const runs = options.runs > 1 ? `, medians of ${options.runs} runs` : '';
-  return [
+  return textTable(
     `${options.batches} batches × ${options.batchSize} actions, ${options.concurrency} concurrent clients, ${options.users.toLocaleString('en-US')} users${runs}`,
-    line(head),
-    ...body.map(line),
-  ].join('\n');
+    options.backends.filter((b) => results[b]).map((b) => ({ head: b, figures: results[b]! })),
+    comparisonRows('events', 'store'),
+  );
+}
+
+/** `runs` runs of `run` per backend, each figure the median over them. */
+async function perBackend<T extends object>(
+  options: Options,
+  label: string,
+  median: (runs: T[]) => T,
+  run: (backend: Backend) => Promise<T>,
+): Promise<Partial<Record<Backend, T>>> {
+  const results: Partial<Record<Backend, T>> = {};
+  for (const backend of options.backends) {
+    const runs: T[] = [];
+    for (let i = 1; i <= options.runs; i++) {
+      log(`${label}${backend}: run ${i} of ${options.runs}…`);
+      runs.push(await run(backend));
+    }
+    results[backend] = median(runs);
+  }
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -290,23 +227,20 @@ async function main(): Promise<void> {
     seed: 20240611,
     baseTime: Date.now(),
   };
-  const results: Partial<Record<Backend, RunFigures>> = {};
+  const seeded = { seed: workload.seed, baseTime: workload.baseTime };
+  const json: Record<string, unknown> = {};
+  const tables: string[] = [];
   if (options.suites.includes('actions')) {
     log(`building ${options.batches + options.warmup} request bodies…`);
     const bodies = Array.from({ length: options.batches + options.warmup }, (_, i) => buildBody(workload, i));
-    for (const backend of options.backends) {
-      const runs: RunFigures[] = [];
-      for (let run = 1; run <= options.runs; run++) {
-        log(`${backend}: run ${run} of ${options.runs}…`);
-        const figures = await runBackend(backend, options, workload, bodies);
-        log(`${backend}: ${JSON.stringify(figures)}`);
-        runs.push(figures);
-      }
-      results[backend] = medianFigures(runs);
-    }
-    process.stdout.write(`${table(results, options)}\n`);
+    const results = await perBackend(options, '', medianOf<Comparison>, async (backend) => {
+      const figures = await runBackend(backend, options, workload, bodies);
+      log(`${backend}: ${JSON.stringify(figures)}`);
+      return figures;
+    });
+    tables.push(table(results, options));
+    for (const [backend, f] of Object.entries(results)) json[backend] = comparisonJson('events', f);
   }
-  const forge: Partial<Record<Backend, ForgeBackendFigures>> = {};
   if (options.suites.includes('forge')) {
     const forgeOptions: ForgeOptions = {
       records: options.forgeRecords,
@@ -315,41 +249,38 @@ async function main(): Promise<void> {
       concurrency: options.concurrency,
       batchSizes: [100, 1000],
     };
-    const forgeWorkload = {
-      records: options.forgeRecords,
-      warmupRecords: options.forgeWarmup,
-      players: options.forgePlayers,
-      seed: workload.seed,
-      baseTime: workload.baseTime,
-    };
-    for (const backend of options.backends) {
-      const runs: ForgeBackendFigures[] = [];
-      for (let run = 1; run <= options.runs; run++) {
-        log(`forge ${backend}: run ${run} of ${options.runs}…`);
-        runs.push(await runForgeBackend(backend, forgeOptions, forgeWorkload, ADMIN_URL, log));
-      }
-      forge[backend] = medianForgeFigures(runs);
-    }
-    if (options.suites.includes('actions')) process.stdout.write('\n');
-    process.stdout.write(`${forgeTable(forge, options.backends, forgeOptions, options.runs)}\n`);
-  }
-  if (options.json) {
-    const json: Record<string, unknown> = Object.fromEntries(
-      Object.entries(results).map(([backend, f]) => [
-        backend,
-        {
-          http_events_per_s: f.http_events_per_s,
-          ceiling_events_per_s: f.ceiling_events_per_s,
-          ratio: f.ratio,
-          p50_ms: f.p50_ms,
-          p99_ms: f.p99_ms,
-          peak_rss_mb: f.peak_rss_mb,
-        } satisfies BackendFigures,
-      ]),
+    const forgeWorkload = { ...forgeOptions, ...seeded };
+    const forge: Partial<Record<Backend, ForgeBackendFigures>> = await perBackend(
+      options,
+      'forge ',
+      medianByCase,
+      (backend) => runForgeBackend(backend, forgeOptions, forgeWorkload, ADMIN_URL, log),
     );
-    if (options.suites.includes('forge')) json.forge = forgeJson(forge);
-    process.stdout.write(`${JSON.stringify(json)}\n`);
+    tables.push(forgeTable(forge, options.backends, forgeOptions, options.runs));
+    json.forge = forgeJson(forge);
   }
+  if (options.suites.includes('files')) {
+    const { fileRows: rows, files: fileCount, fileGb, users } = options;
+    const filesOptions: FilesOptions = { rows, files: fileCount, fileGb, users, ...seeded };
+    log(
+      `files: writing ${options.fileRows.toLocaleString('en-US')} rows per format and uploading them to fauxqs…`,
+    );
+    const dataset = await FilesDataset.create(filesOptions);
+    let files: Partial<Record<Backend, FilesBackendFigures>>;
+    try {
+      files = await perBackend(options, 'files ', medianByCase<FilesBackendFigures>, (backend) =>
+        runFilesBackend(backend, dataset, ADMIN_URL),
+      );
+    } finally {
+      await dataset.close();
+    }
+    const rss: RssFigures | undefined = options.fileGb > 0 ? await runRssCheck(filesOptions) : undefined;
+    const written = { rows: dataset.workload.batches * dataset.workload.batchSize, files: fileCount };
+    tables.push(filesTable(files, options.backends, written, options.runs, rss));
+    json.files = filesJson(files, rss);
+  }
+  process.stdout.write(`${tables.join('\n\n')}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
 }
 
 main().catch((error: unknown) => {

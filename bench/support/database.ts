@@ -6,6 +6,8 @@ import pg from 'pg';
 import type { Backend, Store } from '../../src/store/store.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { TenancyRepository } from '../../src/tenancy/tenancy.repository.js';
+import { TenancyService } from '../../src/tenancy/tenancy.service.js';
 
 /** Where a bench phase's fresh database lives: made by the parent, opened by the phase's process. */
 export interface BenchDatabase {
@@ -80,4 +82,30 @@ export function openBenchStore(database: BenchDatabase): Store {
   return database.backend === 'sqlite'
     ? SqliteStore.open(database.location)
     : PostgresStore.open(database.location);
+}
+
+/** Runs `run` on a fresh database (a copy of `template` when given), dropped afterwards. */
+export async function withBenchDatabase<T>(
+  backend: Backend,
+  adminUrl: string | undefined,
+  run: (database: BenchDatabase) => Promise<T>,
+  template?: BenchDatabase,
+): Promise<T> {
+  const database = await createBenchDatabase(backend, adminUrl, template);
+  try {
+    return await run(database);
+  } finally {
+    await dropBenchDatabase(database, adminUrl);
+  }
+}
+
+/** A fresh, migrated store with one dashboard (and its keys). */
+export async function prepareDashboard(
+  database: BenchDatabase,
+): Promise<{ store: Store; dashboardId: string; apiKey: string }> {
+  const store = openBenchStore(database);
+  await store.migrate();
+  const tenancy = new TenancyService(new TenancyRepository(store.db));
+  const dashboard = await tenancy.createDashboard('Bench game', 'bench');
+  return { store, dashboardId: dashboard.id, apiKey: dashboard.keys.production.key };
 }
