@@ -6,14 +6,14 @@ export type Assets = ReadonlyMap<string, Asset>;
 export type TopSection = 'dashboards' | 'forge-keys' | 'quests';
 
 /**
- * A dashboard's pages, in navigation order. Survey and personas pages join here after their
- * services land (between "files" and "members"): `{ tab: 'survey', label: 'Survey' }`,
- * `{ tab: 'personas', label: 'Personas' }`.
+ * A dashboard's pages, in navigation order. The personas page joins here after its service
+ * lands (between "survey" and "members"): `{ tab: 'personas', label: 'Personas' }`.
  */
 export const DASHBOARD_TABS = [
   { tab: 'ingestion', label: 'Ingestion', operatorOnly: false },
   { tab: 'keys', label: 'Keys', operatorOnly: false },
   { tab: 'files', label: 'Files', operatorOnly: false },
+  { tab: 'survey', label: 'Survey', operatorOnly: false },
   { tab: 'members', label: 'Members', operatorOnly: true },
 ] as const;
 export type DashboardTab = (typeof DASHBOARD_TABS)[number]['tab'];

@@ -14,6 +14,7 @@ import { registerKeysPage } from './pages/keys.js';
 import { registerMembersPage } from './pages/members.js';
 import { registerQuestsPage } from './pages/quests.js';
 import { registerSignInPage } from './pages/sign-in.js';
+import { registerSurveyPage } from './pages/survey.js';
 import { parseCookies, SESSION_COOKIE, sendPage, type DashboardDeps } from './request.js';
 
 export const DASHBOARD_PREFIX = '/dashboard';
@@ -148,6 +149,7 @@ export function dashboardPlugin(services: Services, config: Config) {
     registerKeysPage(app, deps);
     registerIngestionPage(app, deps);
     registerFilesPage(app, deps);
+    registerSurveyPage(app, deps);
     registerMembersPage(app, deps);
     registerForgeKeysPage(app, deps);
     registerQuestsPage(app, deps);

@@ -23,6 +23,14 @@ export interface ParticipantUpdate {
 }
 export type SurveyToken = Selectable<SurveyTokenTable>;
 
+/** A participant as the dashboard lists it. */
+export interface ParticipantSummary {
+  user_id: string;
+  status: SurveyStatus;
+  registered_at: number;
+  completed_at: number | null;
+}
+
 /** The survey's SQL. Knows no rules: the service decides, this reads and writes. */
 export class SurveyRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -223,6 +231,19 @@ export class SurveyRepository {
       .groupBy('status')
       .execute();
     return new Map(rows.map((r) => [r.status, r.count]));
+  }
+
+  /** The newest registrations of the scope, newest first (ties by user id), at most `limit`. */
+  recentParticipants(scope: SurveyScope, limit: number): Promise<ParticipantSummary[]> {
+    return this.db
+      .selectFrom('survey_participants')
+      .select(['user_id', 'status', 'registered_at', 'completed_at'])
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .orderBy('registered_at', 'desc')
+      .orderBy('user_id', 'asc')
+      .limit(limit)
+      .execute();
   }
 
   async dashboardCreatedAt(dashboardId: string): Promise<number | undefined> {

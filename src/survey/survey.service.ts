@@ -2,7 +2,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { missingItems, isAnswer, scoreAnswers } from './scoring.js';
 import { SURVEY_LAYOUT, type PageEntry, type SurveyLayout } from './survey-layout.js';
-import type { Participant, ParticipantUpdate, SurveyRepository, SurveyScope } from './survey.repository.js';
+import type {
+  Participant,
+  ParticipantSummary,
+  ParticipantUpdate,
+  SurveyRepository,
+  SurveyScope,
+} from './survey.repository.js';
 import type { TraitScores } from './trait-catalogue.js';
 
 export interface SurveyOptions {
@@ -34,6 +40,16 @@ export interface SurveyDetails {
   createdAt: number;
   modifiedAt: number;
   statistics: { Partial: number; Disqualified: number; Complete: number };
+}
+
+/** How many players of a scope are at each stage; `registered` is all of them. */
+export interface SurveyCounts {
+  registered: number;
+  /** Registered, not started (no page answered yet). */
+  requested: number;
+  partial: number;
+  disqualified: number;
+  complete: number;
 }
 
 /** What the survey link shows. */
@@ -158,6 +174,24 @@ export class SurveyService {
         Complete: counts.get('completed') ?? 0,
       },
     };
+  }
+
+  /** Players per stage, for the dashboard (one grouped count). */
+  async counts(scope: SurveyScope): Promise<SurveyCounts> {
+    const counts = await this.repo.statusCounts(scope);
+    const of = (status: Participant['status']) => counts.get(status) ?? 0;
+    return {
+      registered: [...counts.values()].reduce((sum, n) => sum + n, 0),
+      requested: of('requested'),
+      partial: of('partial'),
+      disqualified: of('disqualified'),
+      complete: of('completed'),
+    };
+  }
+
+  /** The newest registrations, newest first, at most `limit`. */
+  recentParticipants(scope: SurveyScope, limit: number): Promise<ParticipantSummary[]> {
+    return this.repo.recentParticipants(scope, limit);
   }
 
   /** The player behind a link, or why the link does not work. */

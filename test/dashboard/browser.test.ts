@@ -149,6 +149,23 @@ describe('dashboard in Chromium', () => {
     expect(status).toBe(403);
   });
 
+  it('makes a survey link from the Survey tab with the keyboard; the link opens the survey', async () => {
+    await Promise.all([page.waitForURL('**/survey'), page.click('nav.sub >> text=Survey')]);
+    expect(await page.textContent('main')).toContain('No production player registered for the survey yet.');
+    await page.focus('#user-id');
+    await page.keyboard.type('browser-player');
+    await Promise.all([page.waitForURL('**/survey/link?env=production'), page.keyboard.press('Enter')]);
+    expect(await page.textContent('[role=status]')).toContain('A survey link for player browser-player');
+    const link = await page.inputValue('#survey-link');
+    expect(link).toMatch(new RegExp(`^${base}/survey\\?playerid=[0-9a-f]{40}$`));
+    const copy = page.locator('button[data-copy="survey-link"]');
+    await copy.click();
+    await expect.poll(() => copy.textContent()).toBe('Copied');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(link);
+    await page.screenshot({ path: join(SHOTS, 'survey-link.png'), fullPage: true });
+    expect((await fetch(link)).status).toBe(200);
+  });
+
   it('revokes the key: the next push with it is refused with 401', async () => {
     await Promise.all([page.waitForURL('**/keys'), page.click('nav.sub >> text=Keys')]);
     const prefix = productionKey.slice(0, 14);

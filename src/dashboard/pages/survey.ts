@@ -1,0 +1,216 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Environment } from '../../domain/records.js';
+import type { SurveyStatus } from '../../store/database.js';
+import type { Registration } from '../../survey/survey.service.js';
+import type { DashboardSummary } from '../../tenancy/tenancy.service.js';
+import {
+  copyBlock,
+  copyField,
+  count,
+  emptyState,
+  environmentOf,
+  envSwitch,
+  table,
+  when,
+} from '../components.js';
+import { html, type Child } from '../html.js';
+import { csrfField, page } from '../layout.js';
+import { baseUrl, dashboardFor, formOf, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+
+/** Rows of the recent participants table. */
+export const RECENT_PARTICIPANTS = 50;
+/** As the API's `id` (POST /v1/assessment/user/register). */
+const MAX_USER_ID = 256;
+
+const STATUS_BADGES: Record<SurveyStatus, { label: string; style: string }> = {
+  requested: { label: 'requested', style: '' },
+  partial: { label: 'partial', style: '' },
+  disqualified: { label: 'disqualified', style: 'bad' },
+  completed: { label: 'complete', style: 'ok' },
+};
+
+/** Registering a player through the API, ready to paste. */
+export function registerCommand(base: string, key: string): string {
+  return `curl -X POST ${base}/v1/assessment/user/register \\\n  -H "Authorization: Bearer ${key}" \\\n  -H "Content-Type: application/json" \\\n  -d '{"id":"player-1"}'`;
+}
+
+/** A link just made: shown in this response only (the database keeps only the token's hash). */
+interface FreshLink {
+  userId: string;
+  registration: Registration;
+}
+
+interface Outcome {
+  fresh?: FreshLink;
+  error?: string;
+  /** The user id typed into the form, shown again after an error. */
+  typed?: string;
+}
+
+function revealed(request: FastifyRequest, environment: Environment, fresh: FreshLink): Child {
+  const url = `${baseUrl(request)}/survey?playerid=${fresh.registration.token}`;
+  const finished = fresh.registration.status !== 'requested';
+  return html`<section class="card" aria-labelledby="new-link-title">
+    <h2 id="new-link-title">Survey link for player <span class="mono">${fresh.userId}</span></h2>
+    <p>
+      <strong>Anyone with this link can answer as this player: send it to them only.</strong> It is shown only
+      here (Traitforge keeps only a hash of it); make another one any time.
+    </p>
+    ${copyField('survey-link', `Survey link (${environment})`, url)}
+    <p class="muted">
+      Works until ${when(fresh.registration.expiresAt)}. Earlier links of this player keep working until
+      theirs expire.
+    </p>
+    ${finished
+      ? html`<p>
+          This player already finished the survey (${fresh.registration.status}): the link shows the thank-you
+          page.
+        </p>`
+      : ''}
+  </section>`;
+}
+
+/** Survey: players per stage, the newest registrations, and a form that makes a player's link. */
+async function renderSurveyPage(
+  deps: DashboardDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  dashboard: DashboardSummary,
+  environment: Environment,
+  outcome: Outcome = {},
+  status = 200,
+) {
+  const viewer = viewerOf(request);
+  const path = `/dashboard/d/${dashboard.id}/survey`;
+  const scope = { dashboardId: dashboard.id, environment };
+  const [counts, participants] = await Promise.all([
+    deps.services.survey.counts(scope),
+    deps.services.survey.recentParticipants(scope, RECENT_PARTICIPANTS),
+  ]);
+  const keyHint = environment === 'production' ? '<your production key>' : '<your sandbox key>';
+  const stats: [string, number][] = [
+    ['Registered', counts.registered],
+    ['Requested (not started)', counts.requested],
+    ['Partial', counts.partial],
+    ['Disqualified', counts.disqualified],
+    ['Complete', counts.complete],
+  ];
+
+  return sendPage(
+    reply,
+    page(
+      {
+        title: 'Survey',
+        viewer,
+        assets: deps.assets,
+        dashboard: { id: dashboard.id, name: dashboard.name, tab: 'survey' },
+        notice: outcome.fresh
+          ? `A survey link for player ${outcome.fresh.userId} is ready below.`
+          : undefined,
+        error: outcome.error,
+      },
+      html`${envSwitch(path, environment)}
+        <div class="grid" id="survey-counts">
+          ${stats.map(([label, n]) => html`<div class="stat">${label}<b>${count(n)}</b></div>`)}
+        </div>
+        ${outcome.fresh ? revealed(request, environment, outcome.fresh) : ''}
+        <section class="card" aria-labelledby="link-title">
+          <h2 id="link-title">Survey link for a player</h2>
+          <p class="muted">
+            Registers the player in ${environment}, as <code>POST /v1/assessment/user/register</code> does,
+            and shows the link to send them. The player answers in the browser; no key is needed.
+          </p>
+          <form method="post" action="${path}/link?env=${environment}" class="row">
+            ${csrfField(viewer)}
+            <div>
+              <label for="user-id">Player's user id</label>
+              <input
+                type="text"
+                id="user-id"
+                name="user_id"
+                required
+                maxlength="${MAX_USER_ID}"
+                autocomplete="off"
+                spellcheck="false"
+                value="${outcome.typed ?? ''}"
+              />
+            </div>
+            <button type="submit">Make a link</button>
+          </form>
+        </section>
+        <section class="card" aria-labelledby="participants-title">
+          <h2 id="participants-title">Recent participants (${environment})</h2>
+          ${participants.length === 0
+            ? emptyState(
+                `No ${environment} player registered for the survey yet.`,
+                html`<p>
+                    Register players from your game with a ${environment} key (<a
+                      href="/dashboard/d/${dashboard.id}/keys"
+                      >create one</a
+                    >
+                    if you have none); the answer's <code>token</code> makes the link
+                    <code>${baseUrl(request)}/survey?playerid=&lt;token&gt;</code>. Or make a link for one
+                    player with the form above.
+                  </p>
+                  ${copyBlock(
+                    'register-command',
+                    'Register a player',
+                    registerCommand(baseUrl(request), keyHint),
+                  )}`,
+              )
+            : table(
+                counts.registered > participants.length
+                  ? `The ${participants.length} newest of ${count(counts.registered)} registrations`
+                  : `${participants.length} registration${participants.length === 1 ? '' : 's'}, newest first`,
+                ['User id', 'Status', 'Registered', 'Completed'],
+                participants.map((p) => {
+                  const badge = STATUS_BADGES[p.status];
+                  return html`<tr>
+                    <td class="mono">${p.user_id}</td>
+                    <td><span class="badge ${badge.style}">${badge.label}</span></td>
+                    <td class="when">${when(p.registered_at)}</td>
+                    <td class="when">${when(p.completed_at)}</td>
+                  </tr>`;
+                }),
+              )}
+        </section>`,
+    ),
+    status,
+  );
+}
+
+export function registerSurveyPage(app: FastifyInstance, deps: DashboardDeps): void {
+  app.get('/d/:id/survey', async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+    return renderSurveyPage(deps, request, reply, dashboard, environmentOf(request.query));
+  });
+
+  // The link is a credential: it is shown in this response only, never put in a URL or redirect.
+  app.post('/d/:id/survey/link', async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+    const environment = environmentOf(request.query);
+    const typed = formOf(request).user_id ?? '';
+    const userId = typed.trim();
+    if (userId.length === 0 || userId.length > MAX_USER_ID) {
+      return renderSurveyPage(
+        deps,
+        request,
+        reply,
+        dashboard,
+        environment,
+        {
+          error: `a user id is 1 to ${MAX_USER_ID} characters: the id your game uses for the player`,
+          typed: typed.slice(0, MAX_USER_ID),
+        },
+        400,
+      );
+    }
+    const registration = await deps.services.survey.register(
+      { dashboardId: dashboard.id, environment },
+      userId,
+    );
+    return renderSurveyPage(deps, request, reply, dashboard, environment, {
+      fresh: { userId, registration },
+    });
+  });
+}
