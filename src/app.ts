@@ -18,6 +18,8 @@ import { fileRoutes } from './http/routes/files.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
 import { adminSourceRoutes } from './http/routes/admin-sources.js';
 import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
+import { adminPersonaRoutes } from './http/routes/admin-personas.js';
+import { v1PersonaRoutes } from './http/routes/v1-personas.js';
 
 export interface AppOptions {
   /**
@@ -112,6 +114,12 @@ export async function buildApp(
   await app.register(adminSourceRoutes(services.storageConnections, config.adminToken), {
     prefix: '/admin/v1',
   });
+  await app.register(v1PersonaRoutes(services.tenancy, services.personas, services.userData));
+  await app.register(adminPersonaRoutes(services.segments, services.personas, config.adminToken), {
+    prefix: '/admin/v1',
+  });
+  // Debounced recomputes must not outlive the app (nor keep a closing store busy).
+  app.addHook('onClose', () => services.personas.stop());
   if (options.startWorkers) {
     app.addHook('onReady', async () => {
       services.webhooks.start();

@@ -19,6 +19,10 @@ import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
+import { ENVIRONMENTS } from './domain/records.js';
+import { PersonaService, type PersonaOptions } from './personas/persona.service.js';
+import { SegmentService } from './personas/segments.service.js';
+import { UserDataService } from './privacy/user-data.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -35,10 +39,14 @@ export interface Services {
   jobQueue: JobQueue;
   jobs: JobWorker;
   storageConnections: StorageConnectionService;
+  segments: SegmentService;
+  personas: PersonaService;
+  userData: UserDataService;
 }
 
 export interface ServiceOptions {
   jobWorker?: JobWorkerOptions;
+  personas?: PersonaOptions;
 }
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
@@ -53,7 +61,17 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     maxUploadBytes: config.maxUploadBytes,
   });
   const tenancy = new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key));
+  // Segments and personas refer to each other: a new segment schedules its personas' computation.
+  const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
+    for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
+  });
+  const personas = new PersonaService(store.db, tenancy, segments, options.personas);
   return {
+    segments,
+    personas,
+    userData: new UserDataService(store.db, (dashboardId, environment) => {
+      personas.scheduleRecompute(dashboardId, environment);
+    }),
     files,
     jobQueue,
     storageConnections: new StorageConnectionService(

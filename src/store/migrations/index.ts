@@ -6,6 +6,7 @@ import { channels } from './0003-channels.js';
 import { files } from './0004-files.js';
 import { sources } from './0005-sources.js';
 import { traits } from './0006-traits.js';
+import { personas } from './0009-personas.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0004-files', files],
   ['0005-sources', sources],
   ['0006-traits', traits],
+  ['0009-personas', personas],
 ];
 
 export class SchemaTooNewError extends Error {
