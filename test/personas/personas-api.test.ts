@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/personas/random.js';
+import { buildServices } from '../../src/services.js';
 import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
@@ -389,5 +390,20 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
     const both = await t.admin('POST', `/dashboards/${small.id}/personas/recompute`);
     expect(both.json<Recompute>().environments.map((e) => e.environment)).toEqual(['production', 'sandbox']);
     expect(both.json<Recompute>().environments[0]!.segments[0]!).toMatchObject({ k: 0, personas: [] });
+  });
+
+  it('scheduleRecompute (the survey completion hook) recomputes once, after a quiet period', async () => {
+    const services = buildServices(t.config, t.store, { personas: { debounceMs: 30 } });
+    const late = await t.createDashboard('Late surveys');
+    await insertTraitScores(t.store.db, late.id, 'production', surveyedPlayers(2, 15, 'l'));
+    for (let i = 0; i < 5; i++) services.personas.scheduleRecompute(late.id, 'production');
+    await services.personas.idle();
+    const ids = await t.call('GET', '/v1/segments/default/personas/all/user-ids', late.keys.production);
+    expect(ids.json<{ data: { ids: string[] } }>().data.ids).toHaveLength(30);
+    const run = await services.personas.lastRun(late.id, 'production', 'default');
+    expect(run).toMatchObject({ k: 2, surveyed: 30 });
+    await services.personas.stop();
+    services.personas.scheduleRecompute(late.id, 'production');
+    await services.personas.idle();
   });
 });
