@@ -12,6 +12,8 @@ import { migrateCommand } from './migrate.command.js';
 import { printLines } from './output.js';
 import { playerCommands } from './player.command.js';
 import { questCommands } from './quest.command.js';
+import { personaCommands } from './persona.command.js';
+import { segmentCommands } from './segment.command.js';
 import { statsCommand } from './stats.command.js';
 
 /** `traitforge <command>`: a thin shell over the services the HTTP API uses. */
@@ -24,6 +26,8 @@ const COMMANDS: readonly CommandSpec[] = [
   ...forgeKeyCommands,
   ...playerCommands,
   ...questCommands,
+  ...segmentCommands,
+  ...personaCommands,
 ];
 
 const EXIT_OK = 0;
