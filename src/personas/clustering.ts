@@ -14,6 +14,8 @@ export interface ClusteringOptions {
   fitSample: number;
   /** The silhouette is measured on at most this many of the fitted players. */
   silhouetteSample: number;
+  /** Lloyd steps per run at most (runs usually converge well before). */
+  maxIterations: number;
 }
 
 export const CLUSTERING_DEFAULTS: ClusteringOptions = {
@@ -22,8 +24,9 @@ export const CLUSTERING_DEFAULTS: ClusteringOptions = {
   maxK: 8,
   seeds: [11, 23, 37],
   minShare: 0.05,
-  fitSample: 10_000,
+  fitSample: 5_000,
   silhouetteSample: 2_000,
+  maxIterations: 50,
 };
 
 export interface Clustering {
@@ -38,6 +41,8 @@ export interface Clustering {
   /** Every k tried and its silhouette (null: refused by the minimum cluster share). */
   tried: { k: number; silhouette: number | null }[];
 }
+
+const SEEDING_SAMPLE = 1_000;
 
 /** Yields to the event loop between expensive steps, so a server keeps answering during a recompute. */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -66,32 +71,42 @@ export async function clusterPoints(
   const fitIndex = sampleIndices(n, options.fitSample, 7);
   const fitRows = Array.from(fitIndex, (i) => z(i));
   const m = fitRows.length;
+  const fit = new Float64Array(m * d);
+  fitRows.forEach((row, i) => {
+    fit.set(row, i * d);
+  });
   const silIndex = sampleIndices(m, options.silhouetteSample, 13);
+  // k-means++ seeding (ml-matrix distances to every point) costs more than the Lloyd steps: it
+  // picks its centres among a sub-sample.
+  const seedRows = Array.from(sampleIndices(m, SEEDING_SAMPLE, 17), (i) => fitRows[i]!);
   const distances = pairwiseDistances(silIndex, fitRows);
 
   const tried: Clustering['tried'] = [];
   let best: { k: number; centroids: number[][]; silhouette: number } | undefined;
   const maxK = Math.min(options.maxK, Math.floor(m / 2));
   for (let k = options.minK; k <= maxK; k++) {
-    let bestRun: { centroids: number[][]; labels: number[]; inertia: number } | undefined;
+    let bestRun: LloydResult | undefined;
     for (const seed of options.seeds) {
-      const run = kmeans(fitRows, k, { seed, initialization: 'kmeans++', maxIterations: 100 });
-      const inertia = inertiaOf(fitRows, run.clusters, run.centroids);
-      if (!bestRun || inertia < bestRun.inertia)
-        bestRun = { centroids: run.centroids, labels: run.clusters, inertia };
+      // ml-kmeans seeds the centres (k-means++, greedy with local trials) and takes a first
+      // step; the Lloyd steps then run over the whole fit sample on a flat typed array, ~10×
+      // faster than ml-kmeans' nested arrays (35 ms per step at 10,000 players × 66 traits).
+      const start = kmeans(seedRows, k, { seed, initialization: 'kmeans++', maxIterations: 1 });
+      const run = lloyd(fit, m, d, start.centroids, options.maxIterations);
+      if (!bestRun || run.inertia < bestRun.inertia) bestRun = run;
       await breathe();
     }
+    const run = bestRun!;
     const sizes = new Array<number>(k).fill(0);
-    for (const label of bestRun!.labels) sizes[label]!++;
+    for (const label of run.labels) sizes[label]!++;
     if (Math.min(...sizes) < Math.max(2, options.minShare * m)) {
       tried.push({ k, silhouette: null });
       continue;
     }
-    const labels = Array.from(silIndex, (i) => bestRun!.labels[i]!);
+    const labels = Array.from(silIndex, (i) => run.labels[i]!);
     const silhouette = meanSilhouette(distances, labels, k);
     tried.push({ k, silhouette });
     // Ties keep the smaller k: the simpler description of the players.
-    if (!best || silhouette > best.silhouette + 1e-9) best = { k, centroids: bestRun!.centroids, silhouette };
+    if (!best || silhouette > best.silhouette + 1e-9) best = { k, centroids: run.centroids, silhouette };
   }
   if (!best) return { ...single(data, n, d), tried };
 
@@ -162,20 +177,65 @@ function nearest(centroids: readonly number[][], point: ArrayLike<number>): numb
   return best;
 }
 
-function inertiaOf(
-  rows: readonly number[][],
-  labels: readonly number[],
-  centroids: readonly number[][],
-): number {
-  let total = 0;
-  rows.forEach((row, i) => {
-    const centroid = centroids[labels[i]!]!;
-    for (let j = 0; j < row.length; j++) {
-      const x = row[j]! - centroid[j]!;
-      total += x * x;
-    }
+interface LloydResult {
+  labels: Int32Array;
+  centroids: number[][];
+  inertia: number;
+}
+
+/** Lloyd's k-means steps from the given centres until at most 0.1% of the players change cluster. */
+function lloyd(
+  data: Float64Array,
+  n: number,
+  d: number,
+  start: readonly number[][],
+  maxIterations: number,
+): LloydResult {
+  const k = start.length;
+  const centres = new Float64Array(k * d);
+  start.forEach((c, i) => {
+    centres.set(c, i * d);
   });
-  return total;
+  const labels = new Int32Array(n).fill(-1);
+  const sums = new Float64Array(k * d);
+  const counts = new Int32Array(k);
+  let inertia = 0;
+  for (let iteration = 0; iteration < maxIterations; iteration++) {
+    let changed = 0;
+    inertia = 0;
+    for (let i = 0; i < n; i++) {
+      let bestC = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < k; c++) {
+        let dist = 0;
+        for (let j = 0; j < d; j++) {
+          const x = data[i * d + j]! - centres[c * d + j]!;
+          dist += x * x;
+        }
+        if (dist < bestD) {
+          bestD = dist;
+          bestC = c;
+        }
+      }
+      if (labels[i] !== bestC) changed++;
+      labels[i] = bestC;
+      inertia += bestD;
+    }
+    // Converged: (almost) nobody moves. The last few boundary players do not change the personas.
+    if (changed <= n * 0.001) break;
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]!;
+      counts[c]!++;
+      for (let j = 0; j < d; j++) sums[c * d + j]! += data[i * d + j]!;
+    }
+    // An emptied cluster keeps its centre.
+    for (let c = 0; c < k; c++)
+      if (counts[c]! > 0) for (let j = 0; j < d; j++) centres[c * d + j] = sums[c * d + j]! / counts[c]!;
+  }
+  const centroids = Array.from({ length: k }, (_, c) => Array.from(centres.subarray(c * d, c * d + d)));
+  return { labels, centroids, inertia };
 }
 
 /** Euclidean distances between the sampled rows, computed once and reused for every k. */
