@@ -406,4 +406,19 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
     services.personas.scheduleRecompute(late.id, 'production');
     await services.personas.idle();
   });
+
+  it('the endpoints are in the OpenAPI document', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const paths = Object.keys(res.json<{ paths: Row }>().paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/v1/segments/{segment_id}/personas/{persona}/traits',
+        '/v1/segments/{segment_id}/personas/{persona}/user-ids',
+        '/v1/userData',
+        '/admin/v1/dashboards/{id}/segments',
+        '/admin/v1/dashboards/{id}/personas/recompute',
+      ]),
+    );
+  });
 });
