@@ -79,7 +79,7 @@ interface BenchDb {
   drop(): Promise<void>;
 }
 
-async function freshDatabase(backend: Backend): Promise<BenchDb> {
+export async function freshDatabase(backend: Backend): Promise<BenchDb> {
   const dataDir = mkdtempSync(join(tmpdir(), 'traitforge-persona-bench-'));
   if (backend === 'sqlite') {
     const store = SqliteStore.open(join(dataDir, 'traitforge.sqlite'));
@@ -144,7 +144,7 @@ async function bulkInsert(
 }
 
 /** N surveyed and N/10 unsurveyed players with profiles, logins and some purchases. */
-async function load(db: Kysely<Database>, dashboardId: string, surveyed: number): Promise<number> {
+export async function load(db: Kysely<Database>, dashboardId: string, surveyed: number): Promise<number> {
   const random = seededRandom(42);
   const players = surveyed + Math.floor(surveyed / 10);
   const userId = (i: number) => `player-${String(i).padStart(8, '0')}`;

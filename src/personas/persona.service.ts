@@ -145,6 +145,8 @@ export class PersonaService {
   }
 
   private async recomputeScope(dashboardId: string, environment: Environment): Promise<SegmentSummary[]> {
+    // Before any read: a deletion from here on is caught when the results are written.
+    const startedAt = Date.now();
     const segments = await this.segments.all(dashboardId);
     const surveyed = await this.repo.surveyed(dashboardId, environment);
     const features = await behaviourFeatures(this.db, dashboardId, environment);
@@ -155,7 +157,7 @@ export class PersonaService {
           ? [...new Set([...features.keys(), ...surveyed.userIds])]
           : await segmentUserIds(this.db, dashboardId, environment, segment.filter);
       summaries.push(
-        await this.computeSegment(dashboardId, environment, segment, members, surveyed, features),
+        await this.computeSegment(dashboardId, environment, segment, members, surveyed, features, startedAt),
       );
     }
     return summaries;
@@ -168,6 +170,7 @@ export class PersonaService {
     members: readonly string[],
     all: SurveyedPlayers,
     features: ReadonlyMap<string, readonly number[]>,
+    startedAt: number,
   ): Promise<SegmentSummary> {
     const d = TRAIT_DIMENSIONS;
     const memberSet = new Set(members);
@@ -275,6 +278,7 @@ export class PersonaService {
       members: members_,
       summary,
       lastNumber,
+      startedAt,
     });
     return summary;
   }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
 import type { Database, PersonaSource } from '../store/database.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
@@ -23,6 +23,8 @@ export interface PersonaWrite {
   members: { userId: string; persona: number; source: PersonaSource }[];
   summary: unknown;
   lastNumber: number;
+  /** When the recompute began reading: a deletion since then is checked for. */
+  startedAt: number;
 }
 
 const PAGE = 20_000;
@@ -154,37 +156,24 @@ export class PersonaRepository {
           )
           .execute();
       }
-      // A player deleted while this recompute ran (DELETE /v1/userData) must not come back.
-      await trx
-        .deleteFrom('persona_members as m')
-        .where('m.dashboard_id', '=', dashboardId)
-        .where('m.environment', '=', environment)
-        .where('m.segment_id', '=', segmentId)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('players as p')
-                .select('p.id')
-                .whereRef('p.dashboard_id', '=', 'm.dashboard_id')
-                .whereRef('p.environment', '=', 'm.environment')
-                .whereRef('p.user_id', '=', 'm.user_id'),
-            ),
-          ),
-        )
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('trait_scores as t')
-                .select('t.user_id')
-                .whereRef('t.dashboard_id', '=', 'm.dashboard_id')
-                .whereRef('t.environment', '=', 'm.environment')
-                .whereRef('t.user_id', '=', 'm.user_id'),
-            ),
-          ),
-        )
-        .execute();
+      // A player deleted (DELETE /v1/userData) after this recompute read its data must not come
+      // back. Deletions leave a per-scope time: only then are the written members checked, with
+      // set operations (no join order for a planner to get wrong on tables not yet analysed).
+      const deletion = await trx
+        .selectFrom('user_data_deletions')
+        .select('deleted_at')
+        .where('dashboard_id', '=', dashboardId)
+        .where('environment', '=', environment)
+        .executeTakeFirst();
+      if (deletion && deletion.deleted_at >= write.startedAt) {
+        await sql`delete from persona_members where dashboard_id = ${dashboardId} and environment = ${environment}
+          and segment_id = ${segmentId} and user_id in (
+            select user_id from persona_members where dashboard_id = ${dashboardId} and environment = ${environment} and segment_id = ${segmentId}
+            except select user_id from players where dashboard_id = ${dashboardId} and environment = ${environment}
+            except select user_id from trait_scores where dashboard_id = ${dashboardId} and environment = ${environment})`.execute(
+          trx,
+        );
+      }
       const run = {
         summary: JSON.stringify(write.summary),
         last_number: write.lastNumber,

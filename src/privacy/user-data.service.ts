@@ -36,6 +36,14 @@ export class UserDataService {
         const result = await sql`delete from ${sql.table(table)} where ${where}`.execute(trx);
         total += Number(result.numAffectedRows ?? 0);
       }
+      if (total > 0) {
+        const now = Date.now();
+        await trx
+          .insertInto('user_data_deletions')
+          .values({ dashboard_id: dashboardId, environment, deleted_at: now })
+          .onConflict((oc) => oc.columns(['dashboard_id', 'environment']).doUpdateSet({ deleted_at: now }))
+          .execute();
+      }
       return total;
     });
     if (deleted > 0) this.onDeleted(dashboardId, environment);

@@ -355,7 +355,15 @@ export interface PersonaMemberTable {
   source: PersonaSource;
 }
 
+/** The last time a player's data was deleted in a scope (see privacy/). */
+export interface UserDataDeletionTable {
+  dashboard_id: string;
+  environment: Environment;
+  deleted_at: number;
+}
+
 export interface Database {
+  user_data_deletions: UserDataDeletionTable;
   segments: SegmentTable;
   persona_runs: PersonaRunTable;
   personas: PersonaTable;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_RECORD_TYPE_DEFS } from '../../src/domain/records.js';
 import { Metrics } from '../../src/http/plugins/metrics.js';
 import { IngestService } from '../../src/ingest/ingest.service.js';
+import { PersonaRepository } from '../../src/personas/personas.repository.js';
 import { NOT_PLAYER_DATA, PLAYER_DATA_TABLES } from '../../src/privacy/player-data-tables.js';
 import type { Backend } from '../../src/store/store.js';
 import { BACKENDS } from '../support/backends.js';
@@ -264,6 +265,37 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
     const ids = await t.call('GET', '/v1/segments/default/personas/all/user-ids', dash.keys.production);
     expect(ids.json<{ data: { ids: string[] } }>().data.ids).not.toContain('victim');
     expect(ids.json<{ data: { ids: string[] } }>().data.ids).toContain('bystander');
+  });
+
+  it('a recompute that read the data before a deletion does not write the player back', async () => {
+    const repo = new PersonaRepository(t.store.db);
+    const member = (userId: string) => ({ userId, persona: 1, source: 'predicted' as const });
+    const write = (startedAt: number) => ({
+      personas: [],
+      members: [member('victim'), member('bystander')],
+      summary: {},
+      lastNumber: 1,
+      startedAt,
+    });
+    const ids = async () =>
+      (
+        await t.store.db
+          .selectFrom('persona_members')
+          .select('user_id')
+          .where('dashboard_id', '=', dash.id)
+          .where('environment', '=', 'production')
+          .where('segment_id', '=', 'race')
+          .orderBy('user_id')
+          .execute()
+      ).map((r) => r.user_id);
+    // Started before the deletion: the deleted player is dropped, the others stay.
+    await repo.replace(dash.id, 'production', 'race', write(0));
+    expect(await ids()).toEqual(['bystander']);
+    // Started after it: nothing to check (the data read no longer held the player).
+    await repo.replace(dash.id, 'production', 'race', write(Date.now() + 60_000));
+    expect(await ids()).toEqual(['bystander', 'victim']);
+    await t.store.db.deleteFrom('persona_members').where('segment_id', '=', 'race').execute();
+    await t.store.db.deleteFrom('persona_runs').where('segment_id', '=', 'race').execute();
   });
 
   it('400 without an id, 401 without a key', async () => {

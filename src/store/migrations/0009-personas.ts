@@ -67,6 +67,16 @@ export const personas: Migration = {
       .columns(['dashboard_id', 'environment', 'user_id'])
       .execute();
 
+    // When a player's data was last deleted in a scope (no user id: only that it happened), so a
+    // recompute that read the data before a deletion knows to drop the player from what it writes.
+    await db.schema
+      .createTable('user_data_deletions')
+      .addColumn('dashboard_id', 'text', (c) => c.notNull())
+      .addColumn('environment', 'text', (c) => c.notNull())
+      .addColumn('deleted_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('user_data_deletions_pk', ['dashboard_id', 'environment'])
+      .execute();
+
     await db.schema.alterTable('ingest_dedupe').addColumn('user_id', 'text').execute();
     await db.schema
       .createIndex('ingest_dedupe_user')
