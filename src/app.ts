@@ -21,6 +21,8 @@ import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
 import { assessmentRoutes } from './http/routes/assessment.js';
 import { surveyPageRoutes } from './http/routes/survey-page.js';
 import { DASHBOARD_PREFIX, dashboardPlugin } from './dashboard/plugin.js';
+import { adminPersonaRoutes } from './http/routes/admin-personas.js';
+import { v1PersonaRoutes } from './http/routes/v1-personas.js';
 
 export interface AppOptions {
   /**
@@ -131,6 +133,12 @@ export async function buildApp(
     },
   );
   await app.register(dashboardPlugin(services, config), { prefix: DASHBOARD_PREFIX });
+  await app.register(v1PersonaRoutes(services.tenancy, services.personas, services.userData));
+  await app.register(adminPersonaRoutes(services.segments, services.personas, config.adminToken), {
+    prefix: '/admin/v1',
+  });
+  // Debounced recomputes must not outlive the app (nor keep a closing store busy).
+  app.addHook('onClose', () => services.personas.stop());
   if (options.startWorkers && config.workers) {
     app.addHook('onReady', async () => {
       services.workers.start();

@@ -23,13 +23,17 @@ import type { Store } from './store/store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { SurveyRepository } from './survey/survey.repository.js';
-import { SurveyService, type SurveyOptions } from './survey/survey.service.js';
+import { SurveyService } from './survey/survey.service.js';
 import { DashboardAuthRepository } from './dashboard/dashboard-auth.repository.js';
 import { DashboardAuthService } from './dashboard/dashboard-auth.service.js';
 import { RecentBatches } from './ingest/recent-batches.js';
 import { RejectLog } from './ingest/reject-log.js';
 import { RejectsRepository } from './ingest/rejects.repository.js';
 import type { IngestObserver } from './ingest/ingest.service.js';
+import { ENVIRONMENTS } from './domain/records.js';
+import { PersonaService, type PersonaOptions } from './personas/persona.service.js';
+import { SegmentService } from './personas/segments.service.js';
+import { UserDataService } from './privacy/user-data.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -55,6 +59,9 @@ export interface Services {
   /** Refused pushes, bounded per dashboard and environment. */
   rejects: RejectLog;
   dashboardAuth: DashboardAuthService;
+  segments: SegmentService;
+  personas: PersonaService;
+  userData: UserDataService;
 }
 
 /** Every background worker of a process, started and stopped together. */
@@ -67,8 +74,7 @@ export interface ServiceOptions {
   jobWorker?: JobWorkerOptions;
   /** Told when a periodic task fails (the server logs it). */
   onTaskError?: (task: string, error: unknown) => void;
-  /** Told when a player completes the survey (personas recompute from it). */
-  onSurveyCompleted?: SurveyOptions['onCompleted'];
+  personas?: PersonaOptions;
 }
 
 /** Due scheduled syncs are queued this often; abandoned upload pieces swept this often. */
@@ -125,6 +131,11 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     ],
     options.onTaskError,
   );
+  // Segments and personas refer to each other: a new segment schedules its personas' computation.
+  const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
+    for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
+  });
+  const personas = new PersonaService(store.db, tenancy, segments, options.personas);
   return {
     recentBatches,
     rejects: new RejectLog(new RejectsRepository(store.db)),
@@ -133,6 +144,11 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       tenancy,
       config.adminToken,
     ),
+    segments,
+    personas,
+    userData: new UserDataService(store.db, (dashboardId, environment) => {
+      personas.scheduleRecompute(dashboardId, environment);
+    }),
     files,
     jobQueue,
     storageConnections,
@@ -160,7 +176,10 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     },
     survey: new SurveyService(new SurveyRepository(store.db), {
       minMsPerItem: config.surveyMinMsPerItem,
-      onCompleted: options.onSurveyCompleted,
+      // A completion changes the personas: recomputed once completions pause (debounced).
+      onCompleted: (dashboardId, environment) => {
+        personas.scheduleRecompute(dashboardId, environment);
+      },
     }),
   };
 }

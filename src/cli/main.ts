@@ -14,6 +14,8 @@ import { printLines } from './output.js';
 import { playerCommands } from './player.command.js';
 import { questCommands } from './quest.command.js';
 import { settingsCommands } from './settings.command.js';
+import { personaCommands } from './persona.command.js';
+import { segmentCommands } from './segment.command.js';
 import { statsCommand } from './stats.command.js';
 import { workerCommand } from './worker.command.js';
 
@@ -30,6 +32,8 @@ const COMMANDS: readonly CommandSpec[] = [
   ...forgeKeyCommands,
   ...playerCommands,
   ...questCommands,
+  ...segmentCommands,
+  ...personaCommands,
 ];
 
 const EXIT_OK = 0;

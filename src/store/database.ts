@@ -216,6 +216,8 @@ export interface IngestDedupeTable {
   source: string;
   key: string;
   created_at: number;
+  /** The player whose record carried the key (null for keys recorded before 0009-personas). */
+  user_id: string | null;
 }
 
 export interface KpiTable extends EventColumns {
@@ -408,11 +410,64 @@ export interface IngestRejectTable {
   created_at: number;
 }
 
+/** A custom segment: `filter` is JSON (see personas/segment-filter.ts). */
+export interface SegmentTable {
+  id: string;
+  dashboard_id: string;
+  name: string;
+  filter: string;
+  created_at: number;
+}
+/** The last persona recompute of a segment in one environment. */
+export interface PersonaRunTable {
+  dashboard_id: string;
+  environment: Environment;
+  segment_id: string;
+  /** JSON: the recompute's summary (k, sizes, accuracy), as the admin API answers it. */
+  summary: string;
+  /** The highest persona number ever given in this segment: new clusters get the next ones. */
+  last_number: number;
+  computed_at: number;
+}
+export interface PersonaTable {
+  dashboard_id: string;
+  environment: Environment;
+  segment_id: string;
+  persona: number;
+  /** JSON array: the centroid in trait units (0–100), over TRAIT_VECTOR order. */
+  centroid: string;
+  /** JSON {category: {trait: mean}} over the persona's surveyed members. */
+  trait_means: string;
+  surveyed: number;
+  predicted: number;
+}
+export type PersonaSource = 'surveyed' | 'predicted';
+export interface PersonaMemberTable {
+  dashboard_id: string;
+  environment: Environment;
+  segment_id: string;
+  user_id: string;
+  persona: number;
+  source: PersonaSource;
+}
+
+/** The last time a player's data was deleted in a scope (see privacy/). */
+export interface UserDataDeletionTable {
+  dashboard_id: string;
+  environment: Environment;
+  deleted_at: number;
+}
+
 export interface Database {
   dashboard_members: DashboardMemberTable;
   dashboard_sessions: DashboardSessionTable;
   login_throttle: LoginThrottleTable;
   ingest_rejects: IngestRejectTable;
+  user_data_deletions: UserDataDeletionTable;
+  segments: SegmentTable;
+  persona_runs: PersonaRunTable;
+  personas: PersonaTable;
+  persona_members: PersonaMemberTable;
   kpis: KpiTable;
   survey_answers: SurveyAnswerTable;
   jobs: JobTable;

@@ -81,6 +81,18 @@ export function dedupeKeys(batch: WriteBatch): string[] {
   return [...new Set((batch.dedupe?.keys ?? []).filter((k): k is string => k !== null))];
 }
 
+/**
+ * The player each dedupe key belongs to (the first row carrying it), recorded with the key so
+ * that deleting a player's data also removes the keys their events left.
+ */
+export function dedupeOwners(batch: WriteBatch): Map<string, string | null> {
+  const owners = new Map<string, string | null>();
+  batch.dedupe?.keys.forEach((key, i) => {
+    if (key !== null && !owners.has(key)) owners.set(key, batch.rows[i]?.userId ?? null);
+  });
+  return owners;
+}
+
 /** Items upsert by item_id: within one batch the last occurrence wins. */
 export function lastItemPerId(rows: readonly NormalizedRow[]): NormalizedRow[] {
   const byId = new Map<string, NormalizedRow>();

@@ -6,9 +6,10 @@ import { channels } from './0003-channels.js';
 import { files } from './0004-files.js';
 import { sources } from './0005-sources.js';
 import { traits } from './0006-traits.js';
-import { sync } from './0007-sync.js';
-import { survey } from './0008-survey.js';
 import { dashboard } from './0010-dashboard.js';
+import { personas } from './0009-personas.js';
+import { survey } from './0008-survey.js';
+import { sync } from './0007-sync.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0006-traits', traits],
   ['0007-sync', sync],
   ['0008-survey', survey],
+  ['0009-personas', personas],
   ['0010-dashboard', dashboard],
 ];
 

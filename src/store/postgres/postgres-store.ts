@@ -19,6 +19,7 @@ import {
   profileRounds,
   keepNewRows,
   dedupeKeys,
+  dedupeOwners,
   PROFILE_COLUMNS,
   scopeKey,
   usersByScope,
@@ -232,12 +233,21 @@ export class PostgresStore implements Store {
 
   /** Records the batch's dedupe keys; returns those recorded now (not stored before). */
   private async recordDedupeKeys(client: pg.PoolClient, batch: WriteBatch): Promise<Set<string>> {
-    const keys = dedupeKeys(batch);
+    const keys = dedupeKeys(batch).sort(compareText);
     if (keys.length === 0) return new Set();
+    const owners = dedupeOwners(batch);
     const inserted = await client.query<{ key: string }>(
-      `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at)
-       SELECT $1, $2, $3, k, $5 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING RETURNING key`,
-      [batch.dashboardId, batch.environment, batch.dedupe!.source, keys.sort(compareText), batch.receivedAt],
+      `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at, user_id)
+       SELECT $1, $2, $3, k, $5, u FROM unnest($4::text[], $6::text[]) AS t(k, u)
+       ON CONFLICT DO NOTHING RETURNING key`,
+      [
+        batch.dashboardId,
+        batch.environment,
+        batch.dedupe!.source,
+        keys,
+        batch.receivedAt,
+        keys.map((k) => owners.get(k) ?? null),
+      ],
     );
     return new Set(inserted.rows.map((r) => r.key));
   }

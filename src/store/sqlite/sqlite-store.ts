@@ -16,6 +16,7 @@ import {
   profileRounds,
   keepNewRows,
   dedupeKeys,
+  dedupeOwners,
   PROFILE_COLUMNS,
 } from '../write-plan.js';
 
@@ -219,10 +220,11 @@ export class SqliteStore implements Store {
   /** Records the batch's dedupe keys; returns those recorded now (not stored before). */
   private recordDedupeKeys(batch: WriteBatch): Set<string> {
     const record = this.statement(
-      `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
+      `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at, user_id)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     const recorded = new Set<string>();
+    const owners = dedupeOwners(batch);
     for (const key of dedupeKeys(batch)) {
       const inserted = record.run(
         batch.dashboardId,
@@ -230,6 +232,7 @@ export class SqliteStore implements Store {
         batch.dedupe!.source,
         key,
         batch.receivedAt,
+        owners.get(key) ?? null,
       );
       if (inserted.changes > 0) recorded.add(key);
     }

@@ -1,0 +1,131 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ENVIRONMENTS } from '../../domain/records.js';
+import type { PersonaService } from '../../personas/persona.service.js';
+import { SegmentFilterSchema } from '../../personas/segment-filter.js';
+import type { SegmentService } from '../../personas/segments.service.js';
+import { ErrorEnvelopeSchema } from '../envelope.js';
+import { requireAdmin } from '../plugins/auth.js';
+import { StringEnum } from '../schemas.js';
+
+const admin = { tags: ['admin: personas'], security: [{ adminToken: [] }] };
+const errors = {
+  400: ErrorEnvelopeSchema,
+  401: ErrorEnvelopeSchema,
+  403: ErrorEnvelopeSchema,
+  404: ErrorEnvelopeSchema,
+};
+const DashboardParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const SegmentParams = Type.Object({
+  id: Type.String({ maxLength: 100 }),
+  sid: Type.String({ maxLength: 100 }),
+});
+const PlayerParams = Type.Object({
+  id: Type.String({ maxLength: 100 }),
+  user_id: Type.String({ minLength: 1, maxLength: 256 }),
+});
+const EnvironmentQuery = Type.Object(
+  { environment: Type.Optional(StringEnum(ENVIRONMENTS, { description: 'production or sandbox' })) },
+  { additionalProperties: false },
+);
+const SegmentSchema = Type.Object({ id: Type.String(), name: Type.String(), filter: SegmentFilterSchema });
+const CreateSegment = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200 }), filter: Type.Optional(SegmentFilterSchema) },
+  { additionalProperties: false, examples: [{ name: 'US payers', filter: { country: 'US', payer: true } }] },
+);
+
+/** Segments and personas for the operator, under /admin/v1/dashboards/:id. */
+export function adminPersonaRoutes(
+  segments: SegmentService,
+  personas: PersonaService,
+  adminToken: string | undefined,
+) {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRequest', requireAdmin(adminToken));
+
+    app.post(
+      '/dashboards/:id/segments',
+      {
+        schema: {
+          ...admin,
+          summary:
+            'Create a segment: a name and a filter over the players (its personas are computed soon after)',
+          params: DashboardParams,
+          body: CreateSegment,
+          response: { 201: SegmentSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        const body = request.body as Static<typeof CreateSegment>;
+        return reply.code(201).send(await segments.create(id, body.name, body.filter ?? {}));
+      },
+    );
+
+    app.get(
+      '/dashboards/:id/segments',
+      {
+        schema: {
+          ...admin,
+          summary: 'The segments: default first, then the custom ones',
+          params: DashboardParams,
+          response: { 200: Type.Array(SegmentSchema), ...errors },
+        },
+      },
+      (request) => segments.list((request.params as Static<typeof DashboardParams>).id),
+    );
+
+    app.delete(
+      '/dashboards/:id/segments/:sid',
+      {
+        schema: {
+          ...admin,
+          summary: 'Delete a segment with its personas',
+          params: SegmentParams,
+          response: { 200: Type.Object({ id: Type.String(), deleted: Type.Literal(true) }), ...errors },
+        },
+      },
+      async (request) => {
+        const { id, sid } = request.params as Static<typeof SegmentParams>;
+        await segments.delete(id, sid);
+        return { id: sid, deleted: true as const };
+      },
+    );
+
+    app.get(
+      '/dashboards/:id/players/:user_id/traits',
+      {
+        schema: {
+          ...admin,
+          summary: "A player's trait scores (if surveyed) and persona in each segment, surveyed or predicted",
+          params: PlayerParams,
+          querystring: EnvironmentQuery,
+          response: errors,
+        },
+      },
+      async (request) => {
+        const { id, user_id } = request.params as Static<typeof PlayerParams>;
+        const { environment } = request.query as Static<typeof EnvironmentQuery>;
+        return personas.playerTraits(id, environment ?? 'production', user_id);
+      },
+    );
+
+    app.post(
+      '/dashboards/:id/personas/recompute',
+      {
+        schema: {
+          ...admin,
+          summary: 'Recompute the personas of every segment now (one environment, or both)',
+          params: DashboardParams,
+          querystring: EnvironmentQuery,
+          response: errors,
+        },
+      },
+      async (request) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        const { environment } = request.query as Static<typeof EnvironmentQuery>;
+        return personas.recompute(id, environment);
+      },
+    );
+  };
+}

@@ -1,0 +1,162 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors.js';
+import { DEFAULT_IDS_LIMIT, MAX_IDS_LIMIT, type PersonaService } from '../../personas/persona.service.js';
+import type { UserDataService } from '../../privacy/user-data.service.js';
+import { TRAIT_CATEGORIES } from '../../survey/trait-catalogue.js';
+import type { TenancyService } from '../../tenancy/tenancy.service.js';
+import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
+import { principalOf, requireApiKey } from '../plugins/auth.js';
+
+const tags = ['12traits personas'];
+const errors = {
+  400: ErrorEnvelopeSchema,
+  401: ErrorEnvelopeSchema,
+  403: ErrorEnvelopeSchema,
+  404: ErrorEnvelopeSchema,
+};
+const PersonaParams = Type.Object({
+  segment_id: Type.String({ minLength: 1, maxLength: 100, description: 'A segment id, or default' }),
+  persona: Type.String({ maxLength: 20, description: 'A persona index from 1, or all' }),
+});
+const IdsQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_IDS_LIMIT,
+        description: `Ids per answer (default ${DEFAULT_IDS_LIMIT}); when more remain, the X-Next-After header holds the cursor`,
+      }),
+    ),
+    after: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'Only ids after this one (user id order): the cursor',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const TraitsData = Type.Object(
+  Object.fromEntries(
+    Object.entries(TRAIT_CATEGORIES).map(([category, traits]) => [
+      category,
+      Type.Object(Object.fromEntries(traits.map((trait) => [trait, Type.Number()]))),
+    ]),
+  ),
+);
+const DeleteBody = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 256, description: 'The user id' }) },
+  { additionalProperties: true },
+);
+
+/** "3" → 3, "all" → all; anything else is the caller's mistake. */
+function personaOf(text: string): number | 'all' {
+  if (text === 'all') return 'all';
+  if (!/^[1-9]\d{0,8}$/.test(text))
+    throw new AppError('bad_request', `persona must be a persona index from 1, or all; got "${text}"`);
+  return Number(text);
+}
+
+/** Personas of segments and the deletion of a player's data, with the 12traits key. */
+export function v1PersonaRoutes(
+  tenancy: TenancyService,
+  personas: PersonaService,
+  userData: UserDataService,
+) {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRequest', requireApiKey(tenancy));
+
+    app.get(
+      '/v1/segments/:segment_id/personas/:persona/user-ids',
+      {
+        schema: {
+          tags,
+          summary: 'Get Segment / Persona User IDs',
+          params: PersonaParams,
+          querystring: IdsQuery,
+          response: {
+            200: EnvelopeSchema(Type.Object({ ids: Type.Array(Type.String()) }), {
+              code: 200,
+              message: '',
+              data: { ids: ['1001', '1002'] },
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { dashboardId, environment } = principalOf(request);
+        const params = request.params as Static<typeof PersonaParams>;
+        const query = request.query as Static<typeof IdsQuery>;
+        const page = await personas.userIds(
+          dashboardId,
+          environment,
+          params.segment_id,
+          personaOf(params.persona),
+          query,
+        );
+        if (page.next !== undefined) void reply.header('x-next-after', page.next);
+        return envelope(200, '', { ids: page.ids });
+      },
+    );
+
+    app.get(
+      '/v1/segments/:segment_id/personas/:persona/traits',
+      {
+        schema: {
+          tags,
+          summary: 'Get Segment / Persona Traits',
+          description: 'Mean trait scores (0–100) of the persona’s surveyed members, by category.',
+          params: PersonaParams,
+          response: { 200: EnvelopeSchema(TraitsData), ...errors },
+        },
+      },
+      async (request) => {
+        const { dashboardId, environment } = principalOf(request);
+        const params = request.params as Static<typeof PersonaParams>;
+        const data = await personas.traits(
+          dashboardId,
+          environment,
+          params.segment_id,
+          personaOf(params.persona),
+        );
+        return envelope(200, '', data);
+      },
+    );
+
+    app.delete(
+      '/v1/userData',
+      {
+        schema: {
+          tags,
+          summary: 'Remove User Data',
+          description:
+            'Deletes every record of the user in the key’s dashboard and environment, permanently.',
+          body: DeleteBody,
+          response: {
+            200: EnvelopeSchema(Type.Object({ deleted: Type.Integer() }), {
+              code: 200,
+              message: 'user data has been deleted',
+              data: { deleted: 42 },
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const { dashboardId, environment } = principalOf(request);
+        const { id } = request.body as Static<typeof DeleteBody>;
+        const deleted = await userData.deletePlayer(dashboardId, environment, id);
+        return envelope(
+          200,
+          deleted === 0 ? 'no data of this user was stored' : 'user data has been deleted',
+          {
+            deleted,
+          },
+        );
+      },
+    );
+  };
+}

@@ -1,0 +1,396 @@
+import type { Kysely } from 'kysely';
+import { ENVIRONMENTS, type Environment } from '../domain/records.js';
+import { formatTimestamp } from '../domain/timestamp.js';
+import { AppError } from '../errors.js';
+import type { Database } from '../store/database.js';
+import type { TraitScores } from '../survey/trait-catalogue.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
+import { behaviourFeatures, FEATURE_NAMES, NO_BEHAVIOUR } from './behaviour-features.js';
+import { CLUSTERING_DEFAULTS, clusterPoints, type ClusteringOptions } from './clustering.js';
+import { numberPersonas } from './numbering.js';
+import { PersonaRepository, type PersonaWrite, type SurveyedPlayers } from './personas.repository.js';
+import { predictPersona, trainPredictor } from './predictor.js';
+import { hashText } from './random.js';
+import { segmentUserIds } from './segment-filter.js';
+import { DEFAULT_SEGMENT, type Segment, type SegmentService } from './segments.service.js';
+import { TRAIT_DIMENSIONS, traitScoresOf } from './trait-vector.js';
+
+export interface PersonaOptions {
+  /** Completions and deletions within this window share one recompute. */
+  debounceMs?: number;
+  clustering?: ClusteringOptions;
+}
+
+export interface PredictionSummary {
+  model: 'multinomial logistic regression';
+  features: readonly string[];
+  trained_on: number;
+  held_out: number;
+  /** Share of held-out surveyed players whose persona the model predicts right; null without a held-out set. */
+  accuracy: number | null;
+  /** The same share for always answering the most common persona of the training set. */
+  baseline: number | null;
+}
+
+export interface SegmentSummary {
+  segment_id: string;
+  name: string;
+  players: number;
+  surveyed: number;
+  predicted: number;
+  k: number;
+  silhouette: number | null;
+  personas: { persona: number; size: number; surveyed: number; predicted: number }[];
+  prediction: PredictionSummary | null;
+  computed_at: string;
+}
+
+export interface RecomputeResult {
+  dashboard_id: string;
+  environments: { environment: Environment; segments: SegmentSummary[] }[];
+}
+
+/** One in five surveyed players (by a hash of the user id) is held out to measure the predictor. */
+const HOLD_OUT_MODULUS = 5;
+/** The predictor needs at least this many training players; fewer and no persona is predicted. */
+const MIN_TRAINING = 10;
+/** The user-ids endpoint answers at most this many ids per call by default, and at most MAX_IDS. */
+export const DEFAULT_IDS_LIMIT = 100_000;
+export const MAX_IDS_LIMIT = 1_000_000;
+
+const round = (x: number | null, digits = 4) =>
+  x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * Personas: per segment, the surveyed players' trait vectors clustered (see clustering.ts),
+ * numbered stably across recomputes (numbering.ts), and every other member's persona predicted
+ * from behaviour (predictor.ts). Recomputed on demand and, debounced, after survey completions
+ * and data deletions.
+ */
+export class PersonaService {
+  private readonly repo: PersonaRepository;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<unknown>>();
+  private readonly debounceMs: number;
+  private readonly clustering: ClusteringOptions;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly tenancy: TenancyService,
+    private readonly segments: SegmentService,
+    options: PersonaOptions = {},
+  ) {
+    this.repo = new PersonaRepository(db);
+    this.debounceMs = options.debounceMs ?? 5_000;
+    this.clustering = options.clustering ?? CLUSTERING_DEFAULTS;
+  }
+
+  /**
+   * Recompute the scope's personas soon: calls within `debounceMs` share one recompute, and a
+   * call during a recompute schedules one more after it. The survey calls this on completion.
+   */
+  scheduleRecompute(dashboardId: string, environment: Environment): void {
+    if (this.stopped) return;
+    const key = `${dashboardId}\u0000${environment}`;
+    clearTimeout(this.timers.get(key));
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      void this.serialized(key, () => this.recomputeScope(dashboardId, environment)).catch(() => undefined);
+    }, this.debounceMs);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** Resolves when no recompute is scheduled or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.timers.size > 0 || this.running.size > 0) {
+      await Promise.allSettled([...this.running.values()]);
+      if (this.timers.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** No more scheduled recomputes; waits for the running ones. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Recomputes now: one environment, or both. */
+  async recompute(dashboardId: string, environment?: Environment): Promise<RecomputeResult> {
+    await this.tenancy.getDashboard(dashboardId);
+    const environments = environment ? [environment] : [...ENVIRONMENTS];
+    const results: RecomputeResult['environments'] = [];
+    for (const env of environments) {
+      const segments = await this.serialized(`${dashboardId}\u0000${env}`, () =>
+        this.recomputeScope(dashboardId, env),
+      );
+      results.push({ environment: env, segments });
+    }
+    return { dashboard_id: dashboardId, environments: results };
+  }
+
+  /** One recompute per scope at a time in this process: the next waits for the previous. */
+  private async serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.running.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.running.set(key, next);
+    try {
+      return await next;
+    } finally {
+      if (this.running.get(key) === next) this.running.delete(key);
+    }
+  }
+
+  private async recomputeScope(dashboardId: string, environment: Environment): Promise<SegmentSummary[]> {
+    // Before any read: a deletion from here on is caught when the results are written.
+    const startedAt = Date.now();
+    const segments = await this.segments.all(dashboardId);
+    const surveyed = await this.repo.surveyed(dashboardId, environment);
+    const features = await behaviourFeatures(this.db, dashboardId, environment);
+    const summaries: SegmentSummary[] = [];
+    for (const segment of segments) {
+      const members =
+        segment.id === DEFAULT_SEGMENT.id
+          ? [...new Set([...features.keys(), ...surveyed.userIds])]
+          : await segmentUserIds(this.db, dashboardId, environment, segment.filter);
+      summaries.push(
+        await this.computeSegment(dashboardId, environment, segment, members, surveyed, features, startedAt),
+      );
+    }
+    return summaries;
+  }
+
+  private async computeSegment(
+    dashboardId: string,
+    environment: Environment,
+    segment: Segment,
+    members: readonly string[],
+    all: SurveyedPlayers,
+    features: ReadonlyMap<string, readonly number[]>,
+    startedAt: number,
+  ): Promise<SegmentSummary> {
+    const d = TRAIT_DIMENSIONS;
+    const memberSet = new Set(members);
+    const rows: number[] = [];
+    all.userIds.forEach((userId, i) => {
+      if (memberSet.has(userId)) rows.push(i);
+    });
+    let vectors = all.vectors;
+    if (rows.length !== all.userIds.length) {
+      vectors = new Float32Array(rows.length * d);
+      rows.forEach((row, i) => {
+        vectors.set(all.vectors.subarray(row * d, row * d + d), i * d);
+      });
+    }
+    const surveyedIds = rows.map((row) => all.userIds[row]!);
+    const clustering = await clusterPoints(vectors, rows.length, d, this.clustering);
+
+    const previous = await this.repo.personas(dashboardId, environment, segment.id);
+    const run = await this.repo.run(dashboardId, environment, segment.id);
+    const { numbers, lastNumber } = numberPersonas(
+      clustering.centroids,
+      clustering.sizes,
+      previous,
+      run?.lastNumber ?? 0,
+    );
+    const personaOf = (label: number) => numbers[label]!;
+
+    const members_: PersonaWrite['members'] = surveyedIds.map((userId, i) => ({
+      userId,
+      persona: personaOf(clustering.labels[i]!),
+      source: 'surveyed' as const,
+    }));
+    const featuresOf = (userId: string) => features.get(userId) ?? NO_BEHAVIOUR;
+
+    // Held out by a hash of the user id: the same players at every recompute.
+    const train: number[] = [];
+    const test: number[] = [];
+    surveyedIds.forEach((userId, i) => (hashText(userId) % HOLD_OUT_MODULUS === 0 ? test : train).push(i));
+    let prediction: PredictionSummary | null = null;
+    const surveyedSet = new Set(surveyedIds);
+    const unsurveyed = members.filter((userId) => !surveyedSet.has(userId));
+    if (clustering.k >= 1 && train.length >= MIN_TRAINING) {
+      const predictor = trainPredictor(
+        train.map((i) => featuresOf(surveyedIds[i]!)),
+        train.map((i) => personaOf(clustering.labels[i]!)),
+      );
+      const counts = new Map<number, number>();
+      for (const i of train)
+        counts.set(personaOf(clustering.labels[i]!), (counts.get(personaOf(clustering.labels[i]!)) ?? 0) + 1);
+      const majority = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+      let right = 0;
+      let baseline = 0;
+      for (const i of test) {
+        const truth = personaOf(clustering.labels[i]!);
+        if (predictPersona(predictor, featuresOf(surveyedIds[i]!)) === truth) right++;
+        if (majority === truth) baseline++;
+      }
+      prediction = {
+        model: 'multinomial logistic regression',
+        features: FEATURE_NAMES,
+        trained_on: train.length,
+        held_out: test.length,
+        accuracy: test.length > 0 ? round(right / test.length) : null,
+        baseline: test.length > 0 ? round(baseline / test.length) : null,
+      };
+      for (const userId of unsurveyed)
+        members_.push({
+          userId,
+          persona: predictPersona(predictor, featuresOf(userId)),
+          source: 'predicted',
+        });
+    }
+
+    const predictedCounts = new Map<number, number>();
+    for (const m of members_)
+      if (m.source === 'predicted') predictedCounts.set(m.persona, (predictedCounts.get(m.persona) ?? 0) + 1);
+    const personas = clustering.centroids
+      .map((centroid, label) => ({
+        persona: personaOf(label),
+        centroid,
+        traitMeans: traitScoresOf(centroid),
+        surveyed: clustering.sizes[label]!,
+        predicted: predictedCounts.get(personaOf(label)) ?? 0,
+      }))
+      .sort((a, b) => a.persona - b.persona);
+    const summary: SegmentSummary = {
+      segment_id: segment.id,
+      name: segment.name,
+      players: members.length,
+      surveyed: surveyedIds.length,
+      predicted: members_.length - surveyedIds.length,
+      k: clustering.k,
+      silhouette: round(clustering.silhouette),
+      personas: personas.map((p) => ({
+        persona: p.persona,
+        size: p.surveyed + p.predicted,
+        surveyed: p.surveyed,
+        predicted: p.predicted,
+      })),
+      prediction,
+      computed_at: formatTimestamp(Date.now()),
+    };
+    await this.repo.replace(dashboardId, environment, segment.id, {
+      personas,
+      members: members_,
+      summary,
+      lastNumber,
+      startedAt,
+    });
+    return summary;
+  }
+
+  private async personasOf(dashboardId: string, environment: Environment, segmentId: string) {
+    const segment = await this.segments.get(dashboardId, segmentId);
+    const personas = await this.repo.personas(dashboardId, environment, segment.id);
+    return { segment, personas };
+  }
+
+  private missing(
+    segment: Segment,
+    environment: Environment,
+    persona: number | 'all',
+    known: number[],
+  ): AppError {
+    if (known.length === 0)
+      return new AppError(
+        'not_found',
+        `segment ${segment.id} has no personas yet in ${environment}: they are computed once players have completed the survey`,
+      );
+    return new AppError(
+      'not_found',
+      `segment ${segment.id} has no persona ${persona} in ${environment} (personas: ${known.join(', ')})`,
+    );
+  }
+
+  /** A persona's (or every persona's) member ids, surveyed and predicted, in user id order. */
+  async userIds(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    persona: number | 'all',
+    page: { limit?: number; after?: string } = {},
+  ): Promise<{ ids: string[]; next: string | undefined }> {
+    const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
+    const known = personas.map((p) => p.persona);
+    if (known.length === 0 || (persona !== 'all' && !known.includes(persona)))
+      throw this.missing(segment, environment, persona, known);
+    const limit = Math.min(page.limit ?? DEFAULT_IDS_LIMIT, MAX_IDS_LIMIT);
+    const ids = await this.repo.memberIds(
+      dashboardId,
+      environment,
+      segment.id,
+      persona === 'all' ? undefined : persona,
+      limit + 1,
+      page.after,
+    );
+    const more = ids.length > limit;
+    if (more) ids.pop();
+    return { ids, next: more ? ids[ids.length - 1] : undefined };
+  }
+
+  /** Mean trait scores of a persona's surveyed members; `all`: of the segment's surveyed members. */
+  async traits(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    persona: number | 'all',
+  ): Promise<TraitScores> {
+    const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
+    const known = personas.map((p) => p.persona);
+    const chosen = persona === 'all' ? personas : personas.filter((p) => p.persona === persona);
+    if (chosen.length === 0) throw this.missing(segment, environment, persona, known);
+    if (chosen.length === 1) return chosen[0]!.traitMeans;
+    // Weighted by surveyed members: the mean over all of them.
+    const total = chosen.reduce((sum, p) => sum + p.surveyed, 0);
+    const vector = new Array<number>(TRAIT_DIMENSIONS).fill(0);
+    for (const p of chosen)
+      p.centroid.forEach((x, j) => (vector[j]! += (x * p.surveyed) / Math.max(1, total)));
+    return traitScoresOf(vector);
+  }
+
+  /** A player's scores (when surveyed) and persona in every segment they belong to. */
+  async playerTraits(dashboardId: string, environment: Environment, userId: string) {
+    await this.tenancy.getDashboard(dashboardId);
+    const [scores, memberships, exists, segments] = await Promise.all([
+      this.repo.scores(dashboardId, environment, userId),
+      this.repo.memberships(dashboardId, environment, userId),
+      this.repo.playerExists(dashboardId, environment, userId),
+      this.segments.all(dashboardId),
+    ]);
+    if (!scores && !exists && memberships.length === 0)
+      throw new AppError('not_found', `dashboard ${dashboardId} has no player ${userId} in ${environment}`);
+    const names = new Map(segments.map((s) => [s.id, s.name]));
+    return {
+      user_id: userId,
+      environment,
+      surveyed: scores !== undefined,
+      completed_at: scores ? formatTimestamp(scores.completed_at) : null,
+      scores: scores ? (JSON.parse(scores.scores) as TraitScores) : null,
+      personas: memberships
+        .map((m) => ({
+          segment_id: m.segment_id,
+          segment_name: names.get(m.segment_id) ?? m.segment_id,
+          persona: m.persona,
+          source: m.source,
+        }))
+        .sort((a, b) =>
+          a.segment_id === 'default'
+            ? -1
+            : b.segment_id === 'default'
+              ? 1
+              : a.segment_id < b.segment_id
+                ? -1
+                : 1,
+        ),
+    };
+  }
+
+  /** The last recompute's summary of each segment (null for a segment never computed). */
+  async lastRun(dashboardId: string, environment: Environment, segmentId: string): Promise<unknown> {
+    return (await this.repo.run(dashboardId, environment, segmentId))?.summary ?? null;
+  }
+}

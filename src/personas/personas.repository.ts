@@ -1,0 +1,241 @@
+import { sql, type Kysely } from 'kysely';
+import type { Environment } from '../domain/records.js';
+import type { Database, PersonaSource } from '../store/database.js';
+import type { TraitScores } from '../survey/trait-catalogue.js';
+import { TRAIT_DIMENSIONS, writeTraitVector } from './trait-vector.js';
+
+export interface SurveyedPlayers {
+  userIds: string[];
+  /** Row-major trait vectors, TRAIT_VECTOR order. */
+  vectors: Float32Array;
+}
+
+export interface StoredPersona {
+  persona: number;
+  centroid: number[];
+  traitMeans: TraitScores;
+  surveyed: number;
+  predicted: number;
+}
+
+export interface PersonaWrite {
+  personas: StoredPersona[];
+  members: { userId: string; persona: number; source: PersonaSource }[];
+  summary: unknown;
+  lastNumber: number;
+  /** When the recompute began reading: a deletion since then is checked for. */
+  startedAt: number;
+}
+
+const PAGE = 20_000;
+/** Rows per multi-row INSERT: 6 parameters each stays under both backends' parameter limits. */
+const INSERT_CHUNK = 5_000;
+
+/** The SQL of personas: surveyed players' scores in, personas and memberships out. */
+export class PersonaRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Every surveyed player of the scope, read in pages by user id (flat memory per page). */
+  async surveyed(dashboardId: string, environment: Environment): Promise<SurveyedPlayers> {
+    const { n } = await this.db
+      .selectFrom('trait_scores')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .executeTakeFirstOrThrow();
+    const capacity = n;
+    let vectors = new Float32Array(capacity * TRAIT_DIMENSIONS);
+    const userIds: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      let query = this.db
+        .selectFrom('trait_scores')
+        .select(['user_id', 'scores'])
+        .where('dashboard_id', '=', dashboardId)
+        .where('environment', '=', environment);
+      if (after !== undefined) query = query.where('user_id', '>', after);
+      const rows = await query.orderBy('user_id').limit(PAGE).execute();
+      for (const row of rows) {
+        if (userIds.length === vectors.length / TRAIT_DIMENSIONS) {
+          // Scores that arrived after the count: grow.
+          const grown = new Float32Array(Math.max(16, userIds.length * 2) * TRAIT_DIMENSIONS);
+          grown.set(vectors);
+          vectors = grown;
+        }
+        writeTraitVector(JSON.parse(row.scores), vectors, userIds.length * TRAIT_DIMENSIONS);
+        userIds.push(row.user_id);
+      }
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1]!.user_id;
+    }
+    return { userIds, vectors: vectors.subarray(0, userIds.length * TRAIT_DIMENSIONS) };
+  }
+
+  async allUserIds(dashboardId: string, environment: Environment): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('players')
+      .select('user_id')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  async personas(dashboardId: string, environment: Environment, segmentId: string): Promise<StoredPersona[]> {
+    const rows = await this.db
+      .selectFrom('personas')
+      .selectAll()
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('segment_id', '=', segmentId)
+      .orderBy('persona')
+      .execute();
+    return rows.map((r) => ({
+      persona: r.persona,
+      centroid: JSON.parse(r.centroid) as number[],
+      traitMeans: JSON.parse(r.trait_means) as TraitScores,
+      surveyed: r.surveyed,
+      predicted: r.predicted,
+    }));
+  }
+
+  async run(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+  ): Promise<{ lastNumber: number; summary: unknown } | undefined> {
+    const row = await this.db
+      .selectFrom('persona_runs')
+      .select(['last_number', 'summary'])
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('segment_id', '=', segmentId)
+      .executeTakeFirst();
+    return row && { lastNumber: row.last_number, summary: JSON.parse(row.summary) as unknown };
+  }
+
+  /** Replaces a segment's personas and memberships in one transaction. */
+  async replace(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    write: PersonaWrite,
+  ): Promise<void> {
+    const scope = { dashboard_id: dashboardId, environment, segment_id: segmentId };
+    await this.db.transaction().execute(async (trx) => {
+      for (const table of ['personas', 'persona_members'] as const) {
+        await trx
+          .deleteFrom(table)
+          .where('dashboard_id', '=', dashboardId)
+          .where('environment', '=', environment)
+          .where('segment_id', '=', segmentId)
+          .execute();
+      }
+      if (write.personas.length > 0) {
+        await trx
+          .insertInto('personas')
+          .values(
+            write.personas.map((p) => ({
+              ...scope,
+              persona: p.persona,
+              centroid: JSON.stringify(p.centroid.map((x) => Math.round(x * 1e4) / 1e4)),
+              trait_means: JSON.stringify(p.traitMeans),
+              surveyed: p.surveyed,
+              predicted: p.predicted,
+            })),
+          )
+          .execute();
+      }
+      for (let i = 0; i < write.members.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto('persona_members')
+          .values(
+            write.members
+              .slice(i, i + INSERT_CHUNK)
+              .map((m) => ({ ...scope, user_id: m.userId, persona: m.persona, source: m.source })),
+          )
+          .execute();
+      }
+      // A player deleted (DELETE /v1/userData) after this recompute read its data must not come
+      // back. Deletions leave a per-scope time: only then are the written members checked, with
+      // set operations (no join order for a planner to get wrong on tables not yet analysed).
+      const deletion = await trx
+        .selectFrom('user_data_deletions')
+        .select('deleted_at')
+        .where('dashboard_id', '=', dashboardId)
+        .where('environment', '=', environment)
+        .executeTakeFirst();
+      if (deletion && deletion.deleted_at >= write.startedAt) {
+        await sql`delete from persona_members where dashboard_id = ${dashboardId} and environment = ${environment}
+          and segment_id = ${segmentId} and user_id in (
+            select user_id from persona_members where dashboard_id = ${dashboardId} and environment = ${environment} and segment_id = ${segmentId}
+            except select user_id from players where dashboard_id = ${dashboardId} and environment = ${environment}
+            except select user_id from trait_scores where dashboard_id = ${dashboardId} and environment = ${environment})`.execute(
+          trx,
+        );
+      }
+      const run = {
+        summary: JSON.stringify(write.summary),
+        last_number: write.lastNumber,
+        computed_at: Date.now(),
+      };
+      await trx
+        .insertInto('persona_runs')
+        .values({ ...scope, ...run })
+        .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet(run))
+        .execute();
+    });
+  }
+
+  /** One page of a persona's (or, persona undefined, a segment's) member ids in user id order. */
+  async memberIds(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    persona: number | undefined,
+    limit: number,
+    after: string | undefined,
+  ): Promise<string[]> {
+    let query = this.db
+      .selectFrom('persona_members')
+      .select('user_id')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('segment_id', '=', segmentId);
+    if (persona !== undefined) query = query.where('persona', '=', persona);
+    if (after !== undefined) query = query.where('user_id', '>', after);
+    const rows = await query.orderBy('user_id').limit(limit).execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  async memberships(dashboardId: string, environment: Environment, userId: string) {
+    return this.db
+      .selectFrom('persona_members')
+      .select(['segment_id', 'persona', 'source'])
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('user_id', '=', userId)
+      .execute();
+  }
+
+  async scores(dashboardId: string, environment: Environment, userId: string) {
+    return this.db
+      .selectFrom('trait_scores')
+      .select(['scores', 'completed_at'])
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+  }
+
+  async playerExists(dashboardId: string, environment: Environment, userId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('players')
+      .select('id')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+}

@@ -1,0 +1,123 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { sql, type Kysely, type SqlBool, type Expression } from 'kysely';
+import { parseDate, parseTimestamp } from '../domain/timestamp.js';
+import { AppError } from '../errors.js';
+import type { Database } from '../store/database.js';
+
+const Values = (description: string) =>
+  Type.Optional(
+    Type.Union(
+      [
+        Type.String({ minLength: 1, maxLength: 64 }),
+        Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200 }),
+      ],
+      { description },
+    ),
+  );
+const Since = (description: string) =>
+  Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Number()], { description }));
+
+/** A custom segment's filter: every given condition must hold (AND); an empty filter is every player. */
+export const SegmentFilterSchema = Type.Object(
+  {
+    country: Values('ISO country code(s) of the login profile, any case'),
+    platform: Values('Platform(s) of the login profile, any case'),
+    language: Values('Language tag(s): "en" also matches "en-US"'),
+    level_min: Type.Optional(Type.Integer({ minimum: 0, description: 'Profile level at least' })),
+    level_max: Type.Optional(Type.Integer({ minimum: 0, description: 'Profile level at most' })),
+    payer: Type.Optional(
+      Type.Boolean({ description: 'Has (true) or has not (false) made a real-money purchase' }),
+    ),
+    spend_min: Type.Optional(
+      Type.Number({ minimum: 0, description: 'Real-money spend (sum of prices) at least' }),
+    ),
+    spend_max: Type.Optional(Type.Number({ minimum: 0, description: 'Real-money spend at most' })),
+    active_since: Since('Last login at or after this time (timestamp or YYYY-MM-DD)'),
+    registered_since: Since('register_date (else first seen) on or after this date'),
+  },
+  { additionalProperties: false, examples: [{ country: ['US', 'CA'], payer: true, level_min: 10 }] },
+);
+export type SegmentFilter = Static<typeof SegmentFilterSchema>;
+
+const list = (value: string | string[] | undefined): string[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value];
+
+function since(name: string, value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseTimestamp(value);
+  if (ms === undefined)
+    throw new AppError(
+      'bad_request',
+      `filter.${name} must be a timestamp: "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS", ISO 8601 or epoch seconds`,
+    );
+  return ms;
+}
+
+/** The filter's mistakes a schema cannot see (bounds in the wrong order, unreadable dates). */
+export function checkFilter(filter: SegmentFilter): void {
+  if (filter.level_min !== undefined && filter.level_max !== undefined && filter.level_min > filter.level_max)
+    throw new AppError('bad_request', 'filter.level_min must not be greater than filter.level_max');
+  if (filter.spend_min !== undefined && filter.spend_max !== undefined && filter.spend_min > filter.spend_max)
+    throw new AppError('bad_request', 'filter.spend_min must not be greater than filter.spend_max');
+  since('active_since', filter.active_since);
+  since('registered_since', filter.registered_since);
+}
+
+/**
+ * The user ids of a scope's players matching the filter, evaluated in SQL over `players` (the
+ * login profile) and the players' real-money spend (one grouped scan of `purchases`).
+ */
+export async function segmentUserIds(
+  db: Kysely<Database>,
+  dashboardId: string,
+  environment: string,
+  filter: SegmentFilter,
+): Promise<string[]> {
+  const needsSpend =
+    filter.payer !== undefined || filter.spend_min !== undefined || filter.spend_max !== undefined;
+  const spend = db
+    .selectFrom('purchases')
+    .select(['player_id', sql<number>`sum(price)`.as('spend')])
+    .where('dashboard_id', '=', dashboardId)
+    .where('environment', '=', environment as never)
+    .groupBy('player_id')
+    .as('s');
+  let query = db
+    .selectFrom('players as p')
+    .select('p.user_id')
+    .where('p.dashboard_id', '=', dashboardId)
+    .where('p.environment', '=', environment as never);
+  const conditions: Expression<SqlBool>[] = [];
+  const country = list(filter.country)?.map((c) => c.toUpperCase());
+  if (country) conditions.push(sql<SqlBool>`upper(p.country) in (${sql.join(country)})`);
+  const platform = list(filter.platform)?.map((c) => c.toLowerCase());
+  if (platform) conditions.push(sql<SqlBool>`lower(p.platform) in (${sql.join(platform)})`);
+  const language = list(filter.language)?.map((c) => c.toLowerCase());
+  if (language) {
+    const alternatives = language.map(
+      (tag) => sql<SqlBool>`(lower(p.language) = ${tag} or lower(p.language) like ${`${tag}-%`})`,
+    );
+    conditions.push(sql<SqlBool>`(${sql.join(alternatives, sql` or `)})`);
+  }
+  if (filter.level_min !== undefined) conditions.push(sql<SqlBool>`p.level >= ${filter.level_min}`);
+  if (filter.level_max !== undefined) conditions.push(sql<SqlBool>`p.level <= ${filter.level_max}`);
+  if (filter.payer === true) conditions.push(sql<SqlBool>`s.player_id is not null`);
+  if (filter.payer === false) conditions.push(sql<SqlBool>`s.player_id is null`);
+  if (filter.spend_min !== undefined)
+    conditions.push(sql<SqlBool>`coalesce(s.spend, 0) >= ${filter.spend_min}`);
+  if (filter.spend_max !== undefined)
+    conditions.push(sql<SqlBool>`coalesce(s.spend, 0) <= ${filter.spend_max}`);
+  const active = since('active_since', filter.active_since);
+  if (active !== undefined) conditions.push(sql<SqlBool>`p.last_login_at >= ${active}`);
+  const registered = since('registered_since', filter.registered_since);
+  if (registered !== undefined) {
+    const day = parseDate(new Date(registered).toISOString().slice(0, 10))!;
+    conditions.push(
+      sql<SqlBool>`(p.register_date >= ${day} or (p.register_date is null and p.first_seen_at >= ${registered}))`,
+    );
+  }
+  if (needsSpend) query = query.leftJoin(spend, 's.player_id', 'p.id');
+  for (const condition of conditions) query = query.where(condition);
+  const rows = await query.execute();
+  return rows.map((r) => r.user_id);
+}
