@@ -43,6 +43,7 @@ import {
   type Comparison,
 } from './support/report.js';
 import { buildBody, type Workload } from './support/workload.js';
+import { personaBenchTable, runPersonaBench, type PersonaBenchFigures } from './personas.js';
 
 interface Options {
   json: boolean;
@@ -60,19 +61,22 @@ interface Options {
   fileRows: number;
   files: number;
   fileGb: number;
+  personaSizes: number[];
 }
 
-const SUITES = ['actions', 'forge', 'files'] as const;
+const SUITES = ['actions', 'forge', 'files', 'personas'] as const;
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
-                     [--only actions,forge,files] [--forge-records 10000] [--forge-warmup 2000]
+                     [--only actions,forge,files,personas] [--forge-records 10000] [--forge-warmup 2000]
                      [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
+                     [--persona-sizes 10000,100000,1000000]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
 --only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
-one, files the bucket files one (issue 4); all three by default. --file-rows rows per format
+one, files the bucket files one (issue 4), personas the persona recompute and the traits/user-ids
+latency (issue 5, --persona-sizes surveyed players per run); all four by default. --file-rows rows per format
 (NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
@@ -98,6 +102,7 @@ function parseOptions(argv: readonly string[]): Options {
     fileRows: 200_000,
     files: 8,
     fileGb: 1,
+    personaSizes: [10_000, 100_000, 1_000_000],
   };
   const numeric = [
     'batches',
@@ -143,6 +148,11 @@ function parseOptions(argv: readonly string[]): Options {
       if (list.length === 0 || !list.every((s): s is Suite => (SUITES as readonly string[]).includes(s)))
         throw new UsageError(`--${name} takes some of ${SUITES.join(', ')}, got "${list.join(',')}"`);
       options.suites = list;
+    } else if (name === 'persona-sizes') {
+      const sizes = value().split(',').filter(Boolean).map(Number);
+      if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n >= 10))
+        throw new UsageError('--persona-sizes takes a list of player counts (each at least 10)');
+      options.personaSizes = sizes;
     } else if (name === 'file-gb') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0) throw new UsageError('--file-gb takes a size in GB, 0 to skip');
@@ -278,6 +288,15 @@ async function main(): Promise<void> {
     const written = { rows: dataset.workload.batches * dataset.workload.batchSize, files: fileCount };
     tables.push(filesTable(files, options.backends, written, options.runs, rss));
     json.files = filesJson(files, rss);
+  }
+  if (options.suites.includes('personas')) {
+    const personas: Partial<Record<Backend, PersonaBenchFigures['runs']>> = {};
+    for (const backend of options.backends) {
+      const figures = await runPersonaBench({ sizes: options.personaSizes, backend, requests: 200, log });
+      tables.push([`Personas (issue 5), ${backend}`, '', ...personaBenchTable(figures)].join('\n'));
+      personas[backend] = figures.runs;
+    }
+    json.personas = personas;
   }
   process.stdout.write(`${tables.join('\n\n')}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);

@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
@@ -324,23 +323,4 @@ export function personaBenchTable(figures: PersonaBenchFigures): string[] {
         `| ${r.surveyed} | ${r.players} | ${(r.recompute_ms / 1000).toFixed(1)} s | ${(r.recompute_cpu_ms / 1000).toFixed(1)} s | ${r.ms_per_1k_players} | ${r.k} | ${r.accuracy ?? '-'} / ${r.baseline ?? '-'} | ${r.peak_rss_mb} MB | ${r.traits_p50_ms} / ${r.traits_p99_ms} ms | ${r.user_ids_p50_ms} / ${r.user_ids_p99_ms} ms (${r.user_ids_per_answer}) |`,
     ),
   ];
-}
-
-function option(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : argv[i + 1];
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  const figures = await runPersonaBench({
-    sizes: (option(argv, 'sizes') ?? '10000,100000,1000000').split(',').map(Number),
-    backend: (option(argv, 'backend') ?? 'sqlite') as Backend,
-    requests: Number(option(argv, 'requests') ?? '200'),
-  });
-  process.stdout.write(
-    argv.includes('--json')
-      ? `${JSON.stringify(figures, null, 2)}\n`
-      : `${personaBenchTable(figures).join('\n')}\n`,
-  );
 }
