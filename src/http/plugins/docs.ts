@@ -48,10 +48,18 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
           name: 'survey page',
           description: 'The HTML survey players take (the link token is the credential)',
         },
+        {
+          name: '12traits personas',
+          description: 'Segments’ personas (mean traits, member ids) and deletion of a player’s data',
+        },
         { name: 'first version', description: 'Game-scoped pushes of the first 12traits API' },
         { name: 'forge', description: 'Forge partner API: playtime sessions and achievements' },
         { name: 'admin', description: 'Dashboards, keys and stored records (operator token)' },
         { name: 'admin: forge', description: 'Forge keys, players and quests (operator token)' },
+        {
+          name: 'admin: personas',
+          description: 'Segments, persona recomputes and a player’s traits (operator token)',
+        },
         { name: 'operations', description: 'Health and readiness probes' },
       ],
     },
