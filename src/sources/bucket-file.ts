@@ -4,7 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { ALL_RECORD_TYPE_DEFS, type RecordTypeDef } from '../domain/records.js';
 import { rowMapper, HeaderError, type MappedRow } from '../files/csv-mapping.js';
-import { csvLines, isCsvError, type CsvSkip } from '../files/csv-stream.js';
+import { csvLineGroups, isCsvError } from '../files/csv-stream.js';
 import type { IngestionError } from '../files/file-ingestion.service.js';
 import { checkRecords } from '../ingest/check-records.js';
 import type { IngestService, PartialIngestResult } from '../ingest/ingest.service.js';
@@ -202,39 +202,33 @@ function csvMapper(def: RecordTypeDef, header: readonly string[]): (fields: read
   };
 }
 
-/** CSV rows handed on at once (the parser gives them one by one). */
-const CSV_ROWS_PER_YIELD = 256;
-
 async function* csvRows(input: Readable, def: RecordTypeDef): AsyncGenerator<Row[]> {
-  const skipped: CsvSkip[] = [];
-  const skippedRows = () =>
-    skipped
-      .splice(0)
-      .map((skip): Row => ({ line: skip.line, error: { field: null, message: skip.message } }));
   let map: ((fields: readonly string[]) => MappedRow) | undefined;
   let rows: Row[] = [];
   try {
-    for await (const { line, fields } of csvLines(input, (skip) => skipped.push(skip))) {
-      if (skipped.length > 0) rows.push(...skippedRows());
-      if (!map) {
-        map = csvMapper(def, fields);
-        continue;
+    for await (const group of csvLineGroups(input)) {
+      for (const item of group) {
+        const { line, fields } = item;
+        if (!fields) {
+          rows.push({ line, error: { field: null, message: item.message } });
+          continue;
+        }
+        if (!map) {
+          map = csvMapper(def, fields);
+          continue;
+        }
+        const mapped = map(fields);
+        if ('error' in mapped) rows.push({ line, error: mapped.error });
+        else for (const record of mapped.records) rows.push({ line, record });
       }
-      const mapped = map(fields);
-      if ('error' in mapped) rows.push({ line, error: mapped.error });
-      else for (const record of mapped.records) rows.push({ line, record });
-      if (rows.length >= CSV_ROWS_PER_YIELD) {
-        yield rows;
-        rows = [];
-      }
+      yield rows;
+      rows = [];
     }
   } catch (error) {
     // The rows read before the problem are still stored.
-    yield [...rows, ...skippedRows()];
+    yield rows;
     throw error;
   }
-  rows.push(...skippedRows());
-  yield rows;
   if (!map) throw new HeaderError('line 1: the file has no header line');
 }
 
