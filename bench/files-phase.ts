@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig } from '../src/config/config.js';
 import { RECORD_TYPE_DEFS } from '../src/domain/records.js';
 import { buildServices } from '../src/services.js';
-import { RECORDS_PER_CHUNK } from '../src/sources/bucket-file.js';
+import { chunkKey, RECORDS_PER_CHUNK } from '../src/sources/bucket-file.js';
 import { importObjects } from '../src/sources/bucket-import.js';
 import { LocalObjectSource } from '../src/sources/local-source.js';
 import { S3ObjectSource } from '../src/sources/s3-source.js';
@@ -44,7 +44,7 @@ export interface FilesPhaseSpec {
   workload: Workload;
   /** Import: where the files are. */
   source?: FilesSource;
-  /** Ceiling: record each row's dedupe key too, as the import does. */
+  /** Ceiling: record each chunk's dedupe key too, as the import does. */
   dedupe?: boolean;
 }
 
@@ -128,8 +128,10 @@ async function ceilingPhase(spec: FilesPhaseSpec, rss: RssSampler): Promise<void
     concurrency: 1,
     job: async (index) => {
       const rows = batches[index]!;
-      const dedupe = spec.dedupe
-        ? { source: 'bench:ceiling', keys: rows.map((_, i) => `line:${index * rows.length + i + 1}`) }
+      // One key per chunk, as the import records.
+      const first = index * rows.length + 1;
+      const once = spec.dedupe
+        ? { source: 'bench:ceiling', key: chunkKey(index, first, first + rows.length - 1) }
         : undefined;
       await store.writeBatch({
         dashboardId,
@@ -137,7 +139,7 @@ async function ceilingPhase(spec: FilesPhaseSpec, rss: RssSampler): Promise<void
         def,
         rows,
         receivedAt: Date.now(),
-        ...(dedupe ? { dedupe } : {}),
+        ...(once ? { once } : {}),
       });
     },
   });

@@ -52,7 +52,7 @@ export interface FileFigures {
   /** `store.writeBatch` of the same normalized rows, chunk by chunk: the ratio's baseline. */
   ceiling_rows_per_s: number;
   ratio: number;
-  /** The same ceiling, but recording each row's dedupe key as the import does (information). */
+  /** The same ceiling, but recording each chunk's dedupe key as the import does (information). */
   dedupe_ceiling_rows_per_s: number;
   ratio_to_dedupe_ceiling: number;
   cpu_ms_per_1k: number;

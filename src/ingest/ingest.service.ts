@@ -43,6 +43,11 @@ export interface PartialIngestRequest {
   /** Channel name and one key per record (null: no key): a key stored before skips its record. */
   dedupeSource?: string;
   dedupeKeys?: readonly (string | null)[];
+  /**
+   * One key in `dedupeSource` for the whole batch (a chunk of a file), instead of `dedupeKeys`:
+   * recorded with the rows; when it was recorded before, the batch stores nothing again.
+   */
+  dedupeBatchKey?: string;
 }
 
 export interface PartialIngestResult {
@@ -178,11 +183,28 @@ export class IngestService {
       ...(keys && request.dedupeSource
         ? { dedupe: { source: request.dedupeSource, keys: rows.map((r) => keys[r.index] ?? null) } }
         : {}),
+      ...(request.dedupeBatchKey !== undefined && request.dedupeSource
+        ? { once: { source: request.dedupeSource, key: request.dedupeBatchKey } }
+        : {}),
     });
     const { written } = result;
     this.observer.ingested(def, principal.environment, written);
     if (written > 0) this.observer.accepted?.(principal, def, written, request.records[rows[0]!.index]);
     return { written, duplicates: rows.length - written, rejected: errors };
+  }
+
+  /** Whether a dedupe channel holds a key starting with `prefix` (how it was keyed before). */
+  async hasDedupeKey(principal: Principal, source: string, prefix: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('ingest_dedupe')
+      .select('key')
+      .where('dashboard_id', '=', principal.dashboardId)
+      .where('environment', '=', principal.environment)
+      .where('source', '=', source)
+      .where('key', 'like', `${prefix}%`)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   private async replay(

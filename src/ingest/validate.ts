@@ -102,8 +102,16 @@ export function withoutNullOptionals(schema: TObject, records: readonly unknown[
   const optional = (key: string) => Object.hasOwn(schema.properties, key) && !required.has(key);
   return records.map((record) => {
     if (record === null || typeof record !== 'object' || Array.isArray(record)) return record;
-    const entries = Object.entries(record as Record<string, unknown>);
-    if (!entries.some(([k, v]) => v === null && optional(k))) return record;
-    return Object.fromEntries(entries.filter(([k, v]) => !(v === null && optional(k))));
+    const fields = record as Record<string, unknown>;
+    // The common case (no null optional field) allocates no entries.
+    let nulls = false;
+    for (const key of Object.keys(fields)) {
+      if (fields[key] === null && optional(key)) {
+        nulls = true;
+        break;
+      }
+    }
+    if (!nulls) return record;
+    return Object.fromEntries(Object.entries(fields).filter(([k, v]) => !(v === null && optional(k))));
   });
 }

@@ -4,7 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { ALL_RECORD_TYPE_DEFS, type RecordTypeDef } from '../domain/records.js';
 import { rowMapper, HeaderError, type MappedRow } from '../files/csv-mapping.js';
-import { csvLines, isCsvError, type CsvSkip } from '../files/csv-stream.js';
+import { csvLineGroups, isCsvError } from '../files/csv-stream.js';
 import type { IngestionError } from '../files/file-ingestion.service.js';
 import { checkRecords } from '../ingest/check-records.js';
 import type { IngestService, PartialIngestResult } from '../ingest/ingest.service.js';
@@ -202,39 +202,33 @@ function csvMapper(def: RecordTypeDef, header: readonly string[]): (fields: read
   };
 }
 
-/** CSV rows handed on at once (the parser gives them one by one). */
-const CSV_ROWS_PER_YIELD = 256;
-
 async function* csvRows(input: Readable, def: RecordTypeDef): AsyncGenerator<Row[]> {
-  const skipped: CsvSkip[] = [];
-  const skippedRows = () =>
-    skipped
-      .splice(0)
-      .map((skip): Row => ({ line: skip.line, error: { field: null, message: skip.message } }));
   let map: ((fields: readonly string[]) => MappedRow) | undefined;
   let rows: Row[] = [];
   try {
-    for await (const { line, fields } of csvLines(input, (skip) => skipped.push(skip))) {
-      if (skipped.length > 0) rows.push(...skippedRows());
-      if (!map) {
-        map = csvMapper(def, fields);
-        continue;
+    for await (const group of csvLineGroups(input)) {
+      for (const item of group) {
+        const { line, fields } = item;
+        if (!fields) {
+          rows.push({ line, error: { field: null, message: item.message } });
+          continue;
+        }
+        if (!map) {
+          map = csvMapper(def, fields);
+          continue;
+        }
+        const mapped = map(fields);
+        if ('error' in mapped) rows.push({ line, error: mapped.error });
+        else for (const record of mapped.records) rows.push({ line, record });
       }
-      const mapped = map(fields);
-      if ('error' in mapped) rows.push({ line, error: mapped.error });
-      else for (const record of mapped.records) rows.push({ line, record });
-      if (rows.length >= CSV_ROWS_PER_YIELD) {
-        yield rows;
-        rows = [];
-      }
+      yield rows;
+      rows = [];
     }
   } catch (error) {
     // The rows read before the problem are still stored.
-    yield [...rows, ...skippedRows()];
+    yield rows;
     throw error;
   }
-  rows.push(...skippedRows());
-  yield rows;
   if (!map) throw new HeaderError('line 1: the file has no header line');
 }
 
@@ -267,11 +261,25 @@ function lineKeys(lines: readonly number[]): string[] {
   });
 }
 
+/** The dedupe key of a file's chunk `n` (from 0), which holds the rows of lines `first` to `last`. */
+export function chunkKey(n: number, first: number, last: number): string {
+  return `chunk:${n}:${first}-${last}`;
+}
+
+/** A read that failed this way fails the same way at the same place when the file is read again. */
+function failsAlike(error: unknown): boolean {
+  return error instanceof HeaderError || isCsvError(error);
+}
+
 /**
- * Streams one bucket file into the ingest service in chunks: each line is keyed `line:<n>` in
- * the file's dedupe channel, so reading a file again stores nothing twice. Rejected rows are
- * counted and the first kept with their lines; a file that cannot be read at all throws
- * `FileFormatError` after storing the rows before the problem.
+ * Streams one bucket file into the ingest service in chunks: each chunk is keyed
+ * `chunk:<n>:<first line>-<last line>` in the file's dedupe channel and stored with its key in
+ * one transaction, so reading a file again (a retry, a worker restarted mid-file) stores nothing
+ * twice. The chunks of a file version are always the same: `recordsPerChunk` records, cut by
+ * the same rule. A channel an earlier version keyed line by line (`line:<n>`) is still keyed so.
+ * Rejected rows are counted and the first kept with their lines; a file that cannot be read at
+ * all throws `FileFormatError` after storing the rows before the problem. A read that fails
+ * otherwise (I/O) stores whole chunks only: the retry reads the same chunks again.
  *
  * The next chunk is read and parsed while the one before is being stored (one write in flight,
  * chunks stored in order): reading and writing overlap instead of taking turns.
@@ -280,8 +288,20 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   const { ingest, principal, kind } = request;
   const def = ALL_RECORD_TYPE_DEFS[kind.type];
   const perChunk = request.recordsPerChunk ?? RECORDS_PER_CHUNK;
+  let perLine = false;
+  if (!request.validateOnly) {
+    try {
+      perLine = await ingest.hasDedupeKey(principal, request.dedupeSource, 'line:');
+    } catch (error) {
+      request.input.destroy();
+      throw error;
+    }
+  }
   const input = decompressed(request.input, kind.gzip);
   const result: FileIngestResult = { records: 0, rejected: 0, errors: [] };
+  let chunkNo = 0;
+  /** The line of the chunk's first row (0: none yet). */
+  let chunkFirst = 0;
   let lines: number[] = [];
   let records: Record<string, unknown>[] = [];
   let pendingErrors: IngestionError[] = [];
@@ -291,6 +311,7 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   let failure: { error: unknown } | undefined;
 
   const storeChunk = async (
+    key: string,
     chunkLines: number[],
     chunkRecords: Record<string, unknown>[],
     rowErrors: IngestionError[],
@@ -304,7 +325,7 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
             def,
             records: chunkRecords,
             dedupeSource: request.dedupeSource,
-            dedupeKeys: lineKeys(chunkLines),
+            ...(perLine ? { dedupeKeys: lineKeys(chunkLines) } : { dedupeBatchKey: key }),
           });
       result.records += stored.written + stored.duplicates;
       for (const e of stored.rejected) {
@@ -326,13 +347,15 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   /** Hands the rows read so far over once the chunk before them is stored. */
   const flush = async () => {
     await settle();
-    const chunk = storeChunk(lines, records, pendingErrors, lastLine);
+    const key = chunkKey(chunkNo++, chunkFirst, lastLine);
+    const chunk = storeChunk(key, lines, records, pendingErrors, lastLine);
     inFlight = chunk.catch((error: unknown) => {
       failure = { error };
     });
     lines = [];
     records = [];
     pendingErrors = [];
+    chunkFirst = 0;
   };
 
   const rows = kind.format === 'csv' ? csvRows(input, def) : ndjsonRows(input);
@@ -341,6 +364,7 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
       for (const row of group) {
         if (request.maxLines !== undefined && row.line > request.maxLines) break reading;
         lastLine = row.line;
+        if (chunkFirst === 0) chunkFirst = row.line;
         if (row.error) pendingErrors.push({ line: row.line, ...row.error });
         else {
           lines.push(row.line);
@@ -350,6 +374,11 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
       }
     }
   } catch (error) {
+    if (!perLine && !failsAlike(error)) {
+      // Read again, this chunk may hold more rows: it is stored then, whole.
+      lines = [];
+      records = [];
+    }
     await flush();
     await settle();
     if (error instanceof HeaderError) throw new FileFormatError(error.message);

@@ -17,6 +17,11 @@ export interface WriteBatch {
    * keys are recorded in the same transaction (PlayFab's EventId). Parallel to `rows`.
    */
   dedupe?: { source: string; keys: readonly (string | null)[] };
+  /**
+   * When set, one key for the whole batch (a chunk of a file): recorded for this source in the
+   * same transaction as the rows; when it was recorded before, nothing is written (written 0).
+   */
+  once?: { source: string; key: string };
   /** When set, the batch is recorded under this key in the same transaction. */
   idempotency?: { key: string; requestHash: string; response: string; notBefore: number };
 }

@@ -1,12 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECORD_TYPE_DEFS } from '../../src/domain/records.js';
 import { buildServices, type Services } from '../../src/services.js';
-import { classifyKey } from '../../src/sources/bucket-file.js';
+import { classifyKey, ingestFile } from '../../src/sources/bucket-file.js';
 import { importObjects } from '../../src/sources/bucket-import.js';
 import { LocalObjectSource } from '../../src/sources/local-source.js';
 import { S3ObjectSource } from '../../src/sources/s3-source.js';
@@ -126,7 +128,7 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
     expect(await count('purchases')).toBe(4);
   });
 
-  it('streams a large file in chunks of 1000 with one key per line', async () => {
+  it('streams a large file in chunks of 1000 with one key per chunk', async () => {
     const lines = Array.from({ length: 2500 }, (_, i) => purchase(10_000 + i)).join('\n');
     const big = mkdtempSync(join(tmpdir(), 'traitforge-big-'));
     mkdirSync(join(big, 'purchases'));
@@ -142,6 +144,120 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
     rmSync(big, { recursive: true, force: true });
     expect(summary).toEqual({ files_ingested: 1, records_ingested: 2500, files_failed: 0, errors: [] });
     expect(progress).toEqual([1000, 2000, 2500, 2500]);
+    const keys = await t.store.db
+      .selectFrom('ingest_dedupe')
+      .select('key')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', 'sandbox')
+      .orderBy('key')
+      .execute();
+    expect(keys.map((k) => k.key)).toEqual(['chunk:0:1-1000', 'chunk:1:1001-2000', 'chunk:2:2001-2500']);
+  });
+
+  describe('exactly once, chunk by chunk', () => {
+    const kind = { type: 'purchases', format: 'ndjson', gzip: false } as const;
+    const text = Array.from({ length: 2500 }, (_, i) => `${purchase(20_000 + i)}\n`);
+    let own: Principal;
+    const stored = async () =>
+      Number(
+        (
+          await t.store.db
+            .selectFrom('purchases')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('dashboard_id', '=', own.dashboardId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const keysOf = async (source: string) =>
+      (
+        await t.store.db
+          .selectFrom('ingest_dedupe')
+          .select('key')
+          .where('dashboard_id', '=', own.dashboardId)
+          .where('source', '=', source)
+          .execute()
+      ).map((k) => k.key);
+
+    beforeAll(async () => {
+      own = { ...principal, dashboardId: (await t.createDashboard('Chunks')).id };
+    });
+
+    it('stores whole chunks only when the read fails part-way, and the rest once when read again', async () => {
+      const failing = Readable.from(
+        (function* () {
+          yield text.slice(0, 1500).join('');
+          throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+        })(),
+      );
+      const source = 'test:failing';
+      await expect(
+        ingestFile({ ingest: services.ingest, principal: own, kind, input: failing, dedupeSource: source }),
+      ).rejects.toThrow('connection reset');
+      expect(await stored()).toBe(1000);
+      expect(await keysOf(source)).toEqual(['chunk:0:1-1000']);
+
+      const whole = await ingestFile({
+        ingest: services.ingest,
+        principal: own,
+        kind,
+        input: Readable.from([text.join('')]),
+        dedupeSource: source,
+      });
+      expect(whole).toEqual({ records: 2500, rejected: 0, errors: [] });
+      expect(await stored()).toBe(2500);
+      expect((await keysOf(source)).sort()).toEqual([
+        'chunk:0:1-1000',
+        'chunk:1:1001-2000',
+        'chunk:2:2001-2500',
+      ]);
+    });
+
+    it('stores a batch keyed as a whole once, even when the same batch is in the same commit', async () => {
+      const before = await stored();
+      const records = text.slice(0, 10).map((l) => JSON.parse(l) as unknown);
+      const send = (key: string) =>
+        services.ingest.ingestValid({
+          principal: own,
+          def: RECORD_TYPE_DEFS.purchases,
+          records,
+          dedupeSource: 'test:once',
+          dedupeBatchKey: key,
+        });
+      const results = await Promise.all([send('a'), send('a'), send('b')]);
+      expect(results.map((r) => [r.written, r.duplicates])).toEqual([
+        [10, 0],
+        [0, 10],
+        [10, 0],
+      ]);
+      expect((await send('a')).written).toBe(0);
+      expect(await stored()).toBe(before + 20);
+    });
+
+    it('keeps keying line by line a channel an earlier version started so', async () => {
+      const source = 'test:legacy';
+      const before = await stored();
+      // An earlier version stored the first 1000 lines, one key each, then stopped.
+      const first = await services.ingest.ingestValid({
+        principal: own,
+        def: RECORD_TYPE_DEFS.purchases,
+        records: text.slice(0, 1000).map((l) => JSON.parse(l) as unknown),
+        dedupeSource: source,
+        dedupeKeys: text.slice(0, 1000).map((_, i) => `line:${i + 1}`),
+      });
+      expect(first.written).toBe(1000);
+      const result = await ingestFile({
+        ingest: services.ingest,
+        principal: own,
+        kind,
+        input: Readable.from([text.join('')]),
+        dedupeSource: source,
+      });
+      expect(result).toEqual({ records: 2500, rejected: 0, errors: [] });
+      expect(await stored()).toBe(before + 2500);
+      const keys = await keysOf(source);
+      expect(keys).toHaveLength(2500);
+      expect(keys.every((k) => k.startsWith('line:'))).toBe(true);
+    });
   });
 });
 

@@ -191,8 +191,12 @@ export class PostgresStore implements Store {
     for (const sent of batches) {
       const duplicate = sent.idempotency ? !(await this.recordKey(client, sent)) : false;
       // Batch by batch, in order: a key two batches of the group share goes to the first.
-      const batch =
-        !duplicate && sent.dedupe ? keepNewRows(sent, await this.recordDedupeKeys(client, sent)) : sent;
+      const storedBefore = !duplicate && sent.once ? !(await this.recordOnceKey(client, sent)) : false;
+      const batch = storedBefore
+        ? { ...sent, rows: [] }
+        : !duplicate && sent.dedupe
+          ? keepNewRows(sent, await this.recordDedupeKeys(client, sent))
+          : sent;
       results.push({ duplicate, written: duplicate ? 0 : batch.rows.length });
       if (!duplicate && batch.rows.length > 0) live.push(batch);
     }
@@ -229,6 +233,20 @@ export class PostgresStore implements Store {
       ],
     );
     return results;
+  }
+
+  /**
+   * Records the batch's own key; false when it was recorded before (the batch is stored). A
+   * concurrent transaction recording the same key makes this wait for its outcome.
+   */
+  private async recordOnceKey(client: pg.PoolClient, batch: WriteBatch): Promise<boolean> {
+    const { source, key } = batch.once!;
+    const recorded = await client.query(
+      `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [batch.dashboardId, batch.environment, source, key, batch.receivedAt],
+    );
+    return recorded.rowCount !== 0;
   }
 
   /** Records the batch's dedupe keys; returns those recorded now (not stored before). */

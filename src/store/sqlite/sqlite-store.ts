@@ -181,6 +181,7 @@ export class SqliteStore implements Store {
       ).run(dashboardId, environment, key, requestHash, response, sent.receivedAt, notBefore);
       if (recorded.changes === 0) return { duplicate: true, written: 0 };
     }
+    if (sent.once && !this.recordOnceKey(sent)) return { duplicate: false, written: 0 };
     const batch = sent.dedupe ? keepNewRows(sent, this.recordDedupeKeys(sent)) : sent;
     if (batch.rows.length === 0) return { duplicate: false, written: 0 };
 
@@ -215,6 +216,17 @@ export class SqliteStore implements Store {
        ON CONFLICT (dashboard_id, environment, record_type, day) DO UPDATE SET count = daily_counts.count + excluded.count`,
     ).run(dashboardId, environment, def.type, utcDay(batch.receivedAt), batch.rows.length);
     return { duplicate: false, written: batch.rows.length };
+  }
+
+  /** Records the batch's own key; false when it was recorded before (the batch is stored). */
+  private recordOnceKey(batch: WriteBatch): boolean {
+    const { source, key } = batch.once!;
+    return (
+      this.statement(
+        `INSERT INTO ingest_dedupe (dashboard_id, environment, source, key, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ).run(batch.dashboardId, batch.environment, source, key, batch.receivedAt).changes > 0
+    );
   }
 
   /** Records the batch's dedupe keys; returns those recorded now (not stored before). */
