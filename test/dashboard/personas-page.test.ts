@@ -217,6 +217,8 @@ describe.each(BACKENDS)('dashboard personas page on %s', (backend) => {
     const res = squash((await web.get(`${path()}?env=production&segment=${segment}`)).body);
     expect(res).toMatch(new RegExp(`<option value="${segment}" selected> ?US payers ?</option>`));
     expect(res).toContain('Personas of US payers (production)');
+    // The environment switch keeps the segment.
+    expect(res).toContain(`href="${path()}?env=sandbox&amp;segment=${segment}"`);
     // No player of the segment has completed the survey: no personas once computed.
     await web.post(`${path()}/recompute?env=production&segment=${segment}`, {});
     const after = squash((await web.get(`${path()}?env=production&segment=${segment}`)).body);

@@ -317,7 +317,8 @@ async function renderPersonasPage(
               .join(', ')}.`
           : undefined,
       },
-      html`${envSwitch(path, environment)} ${picker} ${result ? recomputed(result) : ''} ${body}`,
+      html`${envSwitch(path, environment, segment.id === DEFAULT_SEGMENT.id ? {} : { segment: segment.id })}
+      ${picker} ${result ? recomputed(result) : ''} ${body}`,
     ),
   );
 }
