@@ -12,12 +12,12 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** The production/sandbox switch: links (bookmarkable, no script needed). */
-export function envSwitch(path: string, environment: Environment): Html {
+/** The production/sandbox switch: links (bookmarkable, no script needed); `keep`: more query fields. */
+export function envSwitch(path: string, environment: Environment, keep: Record<string, string> = {}): Html {
+  const rest = Object.keys(keep).length > 0 ? `&${new URLSearchParams(keep).toString()}` : '';
+  const on = (e: Environment) => (e === environment ? html` aria-current="true"` : '');
   return html`<nav class="env-switch" aria-label="Environment">
-    ${ENVIRONMENTS.map(
-      (e) => html`<a href="${path}?env=${e}" ${e === environment ? html` aria-current="true"` : ''}>${e}</a>`,
-    )}
+    ${ENVIRONMENTS.map((e) => html`<a href="${path}?env=${e}${rest}" ${on(e)}>${e}</a>`)}
   </nav>`;
 }
 

@@ -5,15 +5,13 @@ import { html, type Child, type Html } from './html.js';
 export type Assets = ReadonlyMap<string, Asset>;
 export type TopSection = 'dashboards' | 'forge-keys' | 'quests';
 
-/**
- * A dashboard's pages, in navigation order. The personas page joins here after its service
- * lands (between "survey" and "members"): `{ tab: 'personas', label: 'Personas' }`.
- */
+/** A dashboard's pages, in navigation order (Members is the operator's only). */
 export const DASHBOARD_TABS = [
   { tab: 'ingestion', label: 'Ingestion', operatorOnly: false },
   { tab: 'keys', label: 'Keys', operatorOnly: false },
   { tab: 'files', label: 'Files', operatorOnly: false },
   { tab: 'survey', label: 'Survey', operatorOnly: false },
+  { tab: 'personas', label: 'Personas', operatorOnly: false },
   { tab: 'members', label: 'Members', operatorOnly: true },
 ] as const;
 export type DashboardTab = (typeof DASHBOARD_TABS)[number]['tab'];

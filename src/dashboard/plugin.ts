@@ -12,6 +12,7 @@ import { registerForgeKeysPage } from './pages/forge-keys.js';
 import { registerIngestionPage } from './pages/ingestion.js';
 import { registerKeysPage } from './pages/keys.js';
 import { registerMembersPage } from './pages/members.js';
+import { registerPersonasPage } from './pages/personas.js';
 import { registerQuestsPage } from './pages/quests.js';
 import { registerSignInPage } from './pages/sign-in.js';
 import { registerSurveyPage } from './pages/survey.js';
@@ -150,6 +151,7 @@ export function dashboardPlugin(services: Services, config: Config) {
     registerIngestionPage(app, deps);
     registerFilesPage(app, deps);
     registerSurveyPage(app, deps);
+    registerPersonasPage(app, deps);
     registerMembersPage(app, deps);
     registerForgeKeysPage(app, deps);
     registerQuestsPage(app, deps);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { ENVIRONMENTS, type Environment } from '../domain/records.js';
 import { formatTimestamp } from '../domain/timestamp.js';
 import { AppError } from '../errors.js';
-import type { Database } from '../store/database.js';
+import type { Database, PersonaSource } from '../store/database.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import { behaviourFeatures, FEATURE_NAMES, NO_BEHAVIOUR } from './behaviour-features.js';
@@ -387,6 +387,82 @@ export class PersonaService {
                 : 1,
         ),
     };
+  }
+
+  /**
+   * What the dashboard's Personas page shows of one segment: the segments to pick from, the
+   * stored personas, the last recompute's summary (null: never computed) and how many players of
+   * the scope completed the survey (to say why there are no personas).
+   */
+  async overview(dashboardId: string, environment: Environment, segmentId: string) {
+    await this.tenancy.getDashboard(dashboardId);
+    const segment = await this.segments.get(dashboardId, segmentId);
+    const [segments, personas, run, surveyed] = await Promise.all([
+      this.segments.all(dashboardId),
+      this.repo.personas(dashboardId, environment, segment.id),
+      this.repo.run(dashboardId, environment, segment.id),
+      this.repo.surveyedCount(dashboardId, environment),
+    ]);
+    return {
+      segment,
+      segments,
+      personas,
+      summary: (run?.summary ?? null) as SegmentSummary | null,
+      surveyed,
+    };
+  }
+
+  /** A page of a persona's (`all`: the segment's) members with persona and source, in user id order. */
+  async members(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    persona: number | 'all',
+    page: { limit: number; after?: string },
+  ) {
+    const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
+    const known = personas.map((p) => p.persona);
+    if (known.length === 0 || (persona !== 'all' && !known.includes(persona)))
+      throw this.missing(segment, environment, persona, known);
+    return this.repo.memberRows(
+      dashboardId,
+      environment,
+      segment.id,
+      persona === 'all' ? undefined : persona,
+      Math.min(page.limit, MAX_IDS_LIMIT),
+      page.after,
+    );
+  }
+
+  /**
+   * Every member of a persona (`all`: of the segment), read in pages by user id: flat memory
+   * whatever the size. The persona is checked before the first row (a 404, not a broken download).
+   */
+  async memberPages(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    persona: number | 'all',
+    pageSize = 10_000,
+  ): Promise<AsyncGenerator<{ user_id: string; persona: number; source: PersonaSource }[]>> {
+    const first = await this.members(dashboardId, environment, segmentId, persona, { limit: pageSize });
+    const repo = this.repo;
+    const segment = (await this.segments.get(dashboardId, segmentId)).id;
+    return (async function* pages() {
+      let rows = first;
+      for (;;) {
+        if (rows.length > 0) yield rows;
+        if (rows.length < pageSize) return;
+        rows = await repo.memberRows(
+          dashboardId,
+          environment,
+          segment,
+          persona === 'all' ? undefined : persona,
+          pageSize,
+          rows[rows.length - 1]!.user_id,
+        );
+      }
+    })();
   }
 
   /** The last recompute's summary of each segment (null for a segment never computed). */

@@ -208,6 +208,37 @@ export class PersonaRepository {
     return rows.map((r) => r.user_id);
   }
 
+  /** One page of a persona's (or a segment's) members with their persona and source, in user id order. */
+  async memberRows(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    persona: number | undefined,
+    limit: number,
+    after: string | undefined,
+  ): Promise<{ user_id: string; persona: number; source: PersonaSource }[]> {
+    let query = this.db
+      .selectFrom('persona_members')
+      .select(['user_id', 'persona', 'source'])
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('segment_id', '=', segmentId);
+    if (persona !== undefined) query = query.where('persona', '=', persona);
+    if (after !== undefined) query = query.where('user_id', '>', after);
+    return query.orderBy('user_id').limit(limit).execute();
+  }
+
+  /** How many players of the scope completed the survey (one indexed count). */
+  async surveyedCount(dashboardId: string, environment: Environment): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('trait_scores')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
   async memberships(dashboardId: string, environment: Environment, userId: string) {
     return this.db
       .selectFrom('persona_members')

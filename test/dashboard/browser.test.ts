@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertTraitScores, surveyedPlayers } from '../personas/factory.js';
 import { launchChromium } from '../support/browser.js';
 import { ROOT } from '../support/server-process.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../support/test-app.js';
@@ -164,6 +165,28 @@ describe('dashboard in Chromium', () => {
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(link);
     await page.screenshot({ path: join(SHOTS, 'survey-link.png'), fullPage: true });
     expect((await fetch(link)).status).toBe(200);
+  });
+
+  it('computes personas from the Personas tab and draws each one’s radar chart', async () => {
+    await insertTraitScores(t.store.db, dashboardId, 'production', surveyedPlayers(2, 30, 'radar'));
+    await Promise.all([page.waitForURL('**/personas'), page.click('nav.sub >> text=Personas')]);
+    expect(await page.textContent('main')).toContain('not computed for this segment in production');
+    await Promise.all([
+      page.waitForURL('**/personas/recompute?**'),
+      page.click('button:text("Recompute now")'),
+    ]);
+    expect(await page.textContent('[role=status]')).toContain('Personas recomputed in production');
+    await page.waitForFunction(`window.Chart && Chart.getChart('persona-radar-1') !== undefined`);
+    expect(await page.evaluate(`Chart.getChart('persona-radar-1').config.type`)).toBe('radar');
+    const painted = await page.evaluate<number>(`(() => {
+      const c = document.getElementById('persona-radar-1');
+      const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) n++;
+      return n;
+    })()`);
+    expect(painted).toBeGreaterThan(500);
+    await page.screenshot({ path: join(SHOTS, 'personas.png'), fullPage: true });
   });
 
   it('revokes the key: the next push with it is refused with 401', async () => {

@@ -1,7 +1,7 @@
 /**
  * The dashboard's one script, plain ES2017 for the browser (no bundler): copy buttons, confirm
- * prompts, the ingestion chart and the live tail. Pages work without it except the chart and
- * the tail's updates. It never inserts HTML: text goes in through textContent.
+ * prompts, the ingestion chart, the personas' radar charts and the live tail. Pages work without
+ * it except the charts and the tail's updates. It never inserts HTML: text goes in through textContent.
  */
 export const APP_SCRIPT = `(function () {
   'use strict';
@@ -52,6 +52,30 @@ export const APP_SCRIPT = `(function () {
         scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
         plugins: { legend: { position: 'bottom' } }
       }
+    });
+  }
+
+  var personaData = document.getElementById('personas-chart-data');
+  if (personaData && window.Chart) {
+    var personas = JSON.parse(personaData.textContent);
+    personas.personas.forEach(function (p, i) {
+      var radar = document.getElementById('persona-radar-' + p.persona);
+      if (!radar) return;
+      var colour = palette[i % palette.length];
+      new window.Chart(radar, {
+        type: 'radar',
+        data: {
+          labels: personas.categories,
+          datasets: [{ label: 'Persona ' + p.persona, data: p.means, borderColor: colour, backgroundColor: colour + '33', pointBackgroundColor: colour }]
+        },
+        options: {
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          scales: { r: { min: 0, max: 100, ticks: { stepSize: 25 } } },
+          plugins: { legend: { display: false } }
+        }
+      });
     });
   }
 

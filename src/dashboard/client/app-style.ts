@@ -53,6 +53,9 @@ button.small{padding:.2rem .6rem;font-size:.9rem}
 .env-switch a{padding:.35rem .9rem;text-decoration:none}
 .env-switch a[aria-current="true"]{background:var(--accent);color:var(--accent-fg)}
 .chart-box{position:relative;height:18rem}
+.radar-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr));gap:1rem}
+.radar{margin:0}.radar .chart-box{height:20rem}.radar figcaption{text-align:center;font-weight:600}
+nav.row a{padding:.2rem .6rem;border-radius:6px;text-decoration:none}nav.row a[aria-current="true"]{background:var(--accent);color:var(--accent-fg)}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.75rem;margin-bottom:1rem}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
 .stat b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums}
