@@ -19,7 +19,7 @@ import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/config/config.js';
-import { seededRandom } from '../src/personas/random.js';
+import { seededRandom } from '../src/domain/seeded-random.js';
 import { TRAIT_DIMENSIONS, traitScoresOf } from '../src/personas/trait-vector.js';
 import { buildServices } from '../src/services.js';
 import type { Database } from '../src/store/database.js';

@@ -1,6 +1,6 @@
 import { SCALES, type Scale } from '../../src/survey/item-bank.js';
 import { keyedValue } from '../../src/survey/scoring.js';
-import { seededRandom } from '../../src/survey/seeded-random.js';
+import { seededRandom } from '../../src/domain/seeded-random.js';
 
 /**
  * A latent-trait simulation of survey respondents, to check that every scale's items hang

@@ -1,6 +1,7 @@
 import { RECORD_TYPE_DEFS } from '../../src/domain/records.js';
 import { normalizeRecord, type NormalizedRow } from '../../src/ingest/normalize.js';
 import type { FieldError } from '../../src/errors.js';
+import { seededRandom } from '../../src/domain/seeded-random.js';
 
 /** What one bench run sends: the same batches reach the HTTP server and, in the ceiling run, the store. */
 export interface Workload {
@@ -21,17 +22,8 @@ export interface BenchAction {
   action_params?: { key: string; value: string }[];
 }
 
-/** mulberry32: small, fast and good enough to spread users and params. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bench's generator: small, fast and the same on every machine. */
+export const prng = seededRandom;
 
 const ACTIONS: readonly (readonly [id: string, name: string, params: readonly string[]])[] = [
   ['1001', 'start_level', ['level', 'difficulty']],

@@ -1,14 +1,4 @@
-/** A small seeded generator (mulberry32): fixed seeds make every recompute reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../domain/seeded-random.js';
 
 /** `size` distinct indices of 0..n-1 (all of them, in order, when n ≤ size), chosen with `seed`. */
 export function sampleIndices(n: number, size: number, seed: number): Int32Array {

@@ -1,5 +1,5 @@
 import { ATTENTION_CHECKS, SCALES, type AttentionCheck, type Item } from './item-bank.js';
-import { seededShuffle } from './seeded-random.js';
+import { seededShuffle } from '../domain/seeded-random.js';
 
 /** One statement on a page: a scored item or an attention check. */
 export type PageEntry =

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CLUSTERING_DEFAULTS, clusterPoints } from '../../src/personas/clustering.js';
 import { numberPersonas } from '../../src/personas/numbering.js';
 import { predictPersona, trainPredictor } from '../../src/personas/predictor.js';
-import { seededRandom } from '../../src/personas/random.js';
+import { seededRandom } from '../../src/domain/seeded-random.js';
 import {
   TRAIT_DIMENSIONS,
   TRAIT_VECTOR,

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { seededRandom } from '../../src/personas/random.js';
+import { seededRandom } from '../../src/domain/seeded-random.js';
 import { TRAIT_DIMENSIONS, traitScoresOf } from '../../src/personas/trait-vector.js';
 import type { Database } from '../../src/store/database.js';
 import type { TraitScores } from '../../src/survey/trait-catalogue.js';

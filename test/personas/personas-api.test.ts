@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/personas/random.js';
+import { seededRandom } from '../../src/domain/seeded-random.js';
 import { buildServices } from '../../src/services.js';
 import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
 import { BACKENDS } from '../support/backends.js';

@@ -7,15 +7,10 @@ import type { QuestService } from '../../forge/quests.service.js';
 import { ErrorEnvelopeSchema } from '../envelope.js';
 import { StringEnum } from '../schemas.js';
 import { requireAdmin } from '../plugins/auth.js';
+import { ADMIN_ERRORS, adminDoc } from '../admin-schemas.js';
 
-const admin = { tags: ['admin: forge'], security: [{ adminToken: [] }] };
-const errors = {
-  400: ErrorEnvelopeSchema,
-  401: ErrorEnvelopeSchema,
-  403: ErrorEnvelopeSchema,
-  404: ErrorEnvelopeSchema,
-  409: ErrorEnvelopeSchema,
-};
+const admin = adminDoc('admin: forge');
+const errors = { ...ADMIN_ERRORS, 409: ErrorEnvelopeSchema };
 const Id = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const GameId = Type.Object({ game_id: Type.String({ minLength: 1, maxLength: 64 }) });
 const Timestamp = Type.Union([Type.String({ maxLength: 40 }), Type.Number()], {

@@ -4,18 +4,12 @@ import { ENVIRONMENTS } from '../../domain/records.js';
 import type { PersonaService } from '../../personas/persona.service.js';
 import { SegmentFilterSchema } from '../../personas/segment-filter.js';
 import type { SegmentService } from '../../personas/segments.service.js';
-import { ErrorEnvelopeSchema } from '../envelope.js';
 import { requireAdmin } from '../plugins/auth.js';
 import { StringEnum } from '../schemas.js';
+import { ADMIN_ERRORS, adminDoc, DashboardParams } from '../admin-schemas.js';
 
-const admin = { tags: ['admin: personas'], security: [{ adminToken: [] }] };
-const errors = {
-  400: ErrorEnvelopeSchema,
-  401: ErrorEnvelopeSchema,
-  403: ErrorEnvelopeSchema,
-  404: ErrorEnvelopeSchema,
-};
-const DashboardParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const admin = adminDoc('admin: personas');
+const errors = ADMIN_ERRORS;
 const SegmentParams = Type.Object({
   id: Type.String({ maxLength: 100 }),
   sid: Type.String({ maxLength: 100 }),

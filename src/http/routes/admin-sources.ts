@@ -7,18 +7,12 @@ import type {
   CreateConnection,
   StorageConnectionService,
 } from '../../sources/storage-connections.service.js';
-import { ErrorEnvelopeSchema } from '../envelope.js';
 import { requireAdmin } from '../plugins/auth.js';
 import { StringEnum } from '../schemas.js';
+import { ADMIN_ERRORS, adminDoc, DashboardParams } from '../admin-schemas.js';
 
-const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
-const errors = {
-  400: ErrorEnvelopeSchema,
-  401: ErrorEnvelopeSchema,
-  403: ErrorEnvelopeSchema,
-  404: ErrorEnvelopeSchema,
-};
-const DashboardParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const admin = adminDoc('admin');
+const errors = ADMIN_ERRORS;
 const ConnectionParams = Type.Object({
   id: Type.String({ maxLength: 100 }),
   cid: Type.String({ maxLength: 100 }),

@@ -4,9 +4,9 @@ import { ALL_RECORD_TYPES, ENVIRONMENTS, type AnyRecordType } from '../../domain
 import { MAX_LIST_LIMIT, type RecordsService } from '../../records/records.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import type { PlayFabService } from '../../playfab/playfab.service.js';
-import { ErrorEnvelopeSchema } from '../envelope.js';
 import { StringEnum } from '../schemas.js';
 import { requireAdmin } from '../plugins/auth.js';
+import { ADMIN_ERRORS, adminDoc, DashboardParams } from '../admin-schemas.js';
 
 const EnvironmentSchema = StringEnum(ENVIRONMENTS, { description: 'production or sandbox' });
 const KeySchema = Type.Object({
@@ -28,14 +28,8 @@ const DashboardSchema = Type.Object({
   slug: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
 });
-const DashboardParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-const errors = {
-  400: ErrorEnvelopeSchema,
-  401: ErrorEnvelopeSchema,
-  403: ErrorEnvelopeSchema,
-  404: ErrorEnvelopeSchema,
-};
-const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
+const errors = ADMIN_ERRORS;
+const admin = adminDoc('admin');
 
 const CreateDashboardBody = Type.Object(
   {
