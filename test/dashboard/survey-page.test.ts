@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SURVEY_LAYOUT } from '../../src/survey/survey-layout.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
-import { answerFor, pageForm, parsePage } from '../survey/survey-driver.js';
+import { parsePage, takeSurvey } from '../survey/survey-driver.js';
 import { DashboardClient } from './dashboard-client.js';
 
 /** Markup without the whitespace between tags (the templates are formatted source). */
@@ -30,19 +30,8 @@ describe.each(BACKENDS)('dashboard survey page on %s', (backend) => {
   };
   const open = (token: string) => t.app.inject({ method: 'GET', url: `/survey?playerid=${token}` });
   /** Answers `pages` pages of the player's survey (all of them by default), failing checks if asked. */
-  const answer = async (token: string, pages = SURVEY_LAYOUT.pages.length, failChecks = false) => {
-    for (let i = 0; i < pages; i++) {
-      const body = (await open(token)).body;
-      if (!body.includes('name="nonce"')) return;
-      const res = await t.app.inject({
-        method: 'POST',
-        url: `/survey?playerid=${token}`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: pageForm(parsePage(body), (id) => answerFor(id, 4, failChecks)),
-      });
-      expect(res.statusCode).toBe(303);
-    }
-  };
+  const answer = (token: string, pages?: number, failChecks = false) =>
+    takeSurvey(t.app, token, { ...(pages === undefined ? {} : { pages }), failChecks });
 
   beforeAll(async () => {
     t = await createTestApp(backend, { surveyMinMsPerItem: 0 });

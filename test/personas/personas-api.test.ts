@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/domain/seeded-random.js';
+import { buildApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config/config.js';
 import { buildServices } from '../../src/services.js';
 import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
 import { BACKENDS } from '../support/backends.js';
+import { takeSurvey } from '../survey/survey-driver.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { behaviourOf, insertTraitScores, surveyedPlayers, type SurveyedPlayer } from './factory.js';
 
@@ -405,6 +408,40 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
     await services.personas.stop();
     services.personas.scheduleRecompute(late.id, 'production');
     await services.personas.idle();
+  });
+
+  it('a player completing the survey in the page puts them in a persona (the completion hook)', async () => {
+    // An app whose personas wait 30 ms after the last completion (the default is seconds).
+    const app = await buildApp(parseConfig({ ...t.config, surveyMinMsPerItem: 0 }), t.store, {
+      logger: false,
+      services: { personas: { debounceMs: 30 } },
+    });
+    try {
+      const game = await t.createDashboard('Surveyed in the page');
+      const ids = async () =>
+        (
+          await app.inject({
+            method: 'GET',
+            url: '/v1/segments/default/personas/all/user-ids',
+            headers: { authorization: `Bearer ${game.keys.production}` },
+          })
+        ).json<{ data?: { ids: string[] } }>().data?.ids ?? [];
+      for (const [i, id] of ['p1', 'p2', 'p3'].entries()) {
+        const registered = await app.inject({
+          method: 'POST',
+          url: '/v1/assessment/user/register',
+          headers: { authorization: `Bearer ${game.keys.production}` },
+          payload: { id },
+        });
+        await takeSurvey(app, registered.json<{ data: { token: string } }>().data.token, { keyed: 2 + i });
+      }
+      // No recompute was asked for: the completions scheduled it.
+      const deadline = Date.now() + 15_000;
+      while ((await ids()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await ids()).sort()).toEqual(['p1', 'p2', 'p3']);
+    } finally {
+      await app.close();
+    }
   });
 
   it('the endpoints are in the OpenAPI document', async () => {

@@ -8,7 +8,7 @@ import { NOT_PLAYER_DATA, PLAYER_DATA_TABLES } from '../../src/privacy/player-da
 import type { Backend } from '../../src/store/store.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
-import { answerFor, pageForm, parsePage } from '../survey/survey-driver.js';
+import { takeSurvey } from '../survey/survey-driver.js';
 import { insertTraitScores, surveyedPlayers } from './factory.js';
 
 type Row = Record<string, unknown>;
@@ -130,14 +130,7 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
     // The survey: registered (a link token) with its first page answered (a partial survey).
     const registered = await t.call('POST', '/v1/assessment/user/register', key, { id: userId });
     const token = registered.json<{ data: { token: string } }>().data.token;
-    const page = await t.app.inject({ method: 'GET', url: `/survey?playerid=${token}` });
-    const answered = await t.app.inject({
-      method: 'POST',
-      url: `/survey?playerid=${token}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: pageForm(parsePage(page.body), (entry) => answerFor(entry)),
-    });
-    if (answered.statusCode !== 303) throw new Error(`survey page: ${answered.statusCode} ${answered.body}`);
+    await takeSurvey(t.app, token, { pages: 1 });
   }
 
   const playerId = async (d: TestDashboard, environment: Env, userId: string) =>

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { ATTENTION_CHECKS, SCALES } from '../../src/survey/item-bank.js';
 
 /** Test helpers to read the survey's HTML and answer it the way a given player would. */
@@ -41,4 +42,26 @@ export function pageForm(parsed: ParsedPage, answer: (entryId: string) => number
     if (value !== undefined) form.set(`a_${id}`, String(value));
   }
   return form.toString();
+}
+
+/**
+ * Takes a player's survey through the page (GET, then POST each page's form) for `pages` pages,
+ * all of them by default, answering `keyed` everywhere (or failing the checks when asked).
+ */
+export async function takeSurvey(
+  app: FastifyInstance,
+  token: string,
+  options: { pages?: number; keyed?: number; failChecks?: boolean } = {},
+): Promise<void> {
+  for (let i = 0; i < (options.pages ?? Infinity); i++) {
+    const body = (await app.inject({ method: 'GET', url: `/survey?playerid=${token}` })).body;
+    if (!body.includes('name="nonce"')) return;
+    const res = await app.inject({
+      method: 'POST',
+      url: `/survey?playerid=${token}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: pageForm(parsePage(body), (id) => answerFor(id, options.keyed ?? 4, options.failChecks)),
+    });
+    if (res.statusCode !== 303) throw new Error(`survey page ${i + 1}: ${res.statusCode} ${res.body}`);
+  }
 }
