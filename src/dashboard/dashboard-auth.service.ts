@@ -1,5 +1,6 @@
 import { AppError, ThrottledError } from '../errors.js';
 import { hashSecret, randomId, randomToken, secretsEqual } from '../tenancy/secrets.js';
+import type { SecretBox } from '../tenancy/secret-box.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { DashboardAuthRepository } from './dashboard-auth.repository.js';
@@ -49,8 +50,17 @@ export class DashboardAuthService {
     private readonly repo: DashboardAuthRepository,
     private readonly tenancy: TenancyService,
     private readonly adminToken: string | undefined,
+    /** The server key (made on first use without TRAITFORGE_SECRET_KEY): operator sessions store the admin token's keyed hash. */
+    private readonly secrets: () => SecretBox,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** What an operator session stores of the admin token: a keyed hash, never one a dump can test guesses against. */
+  private operatorTokenHash(): string | undefined {
+    return this.adminToken === undefined
+      ? undefined
+      : this.secrets().keyedHash('dashboard operator token', this.adminToken);
+  }
 
   private readonly hashing = new ConcurrencyLimit(
     HASHING.concurrent,
@@ -104,7 +114,7 @@ export class DashboardAuthService {
       throw new AppError('unauthorized', 'that is not the admin token');
     }
     await this.repo.releaseAttempt(ipKey);
-    return this.startSession(null, hashSecret(this.adminToken), (csrf, sessionHash) => ({
+    return this.startSession(null, this.operatorTokenHash() ?? null, (csrf, sessionHash) => ({
       kind: 'operator',
       csrf,
       sessionHash,
@@ -142,8 +152,13 @@ export class DashboardAuthService {
     if (!row) return undefined;
     if (row.member_id === null) {
       // Changing the admin token ends every operator session made with the old one.
-      const current = this.adminToken === undefined ? undefined : hashSecret(this.adminToken);
-      if (row.operator_token_hash === null || row.operator_token_hash !== current) return undefined;
+      const current = this.operatorTokenHash();
+      if (
+        row.operator_token_hash === null ||
+        current === undefined ||
+        !secretsEqual(row.operator_token_hash, current)
+      )
+        return undefined;
       return { kind: 'operator', csrf: row.csrf_token, sessionHash };
     }
     if (row.dashboard_id === null || row.email === null) return undefined; // the member was removed
