@@ -290,8 +290,12 @@ describe.each(BACKENDS)('dashboard sign-in, sessions and CSRF on %s', (backend) 
     expect(row.operator_token_hash).not.toBe(createHash('sha256').update(ADMIN_TOKEN).digest('hex'));
 
     // A session stored by an older server, and the migration run again over it.
+    await operator.post(`/dashboard/d/${dash.id}/members`, {
+      email: 'eve@studio.example',
+      password: PASSWORD,
+    });
     const member = new DashboardClient(t.app);
-    await member.signIn({ mode: 'member', email: 'ana@studio.example', password: PASSWORD });
+    await member.signIn({ mode: 'member', email: 'eve@studio.example', password: PASSWORD });
     expect(member.session).toBeDefined();
     await t.store.db
       .insertInto('dashboard_sessions')
