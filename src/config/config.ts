@@ -233,5 +233,12 @@ export function configWarnings(config: Config): string[] {
         '(TRAITFORGE_TRUSTED_PROXIES) is configured: every API call will be refused',
     );
   }
+  if (config.databaseUrl && !config.secretKey) {
+    warnings.push(
+      'TRAITFORGE_SECRET_KEY is not set: this server uses the key generated in its data directory; ' +
+        'if several servers share this database, set TRAITFORGE_SECRET_KEY to the same value on every server ' +
+        '(it seals storage credentials and keys operator sessions)',
+    );
+  }
   return warnings;
 }

@@ -174,6 +174,12 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ]);
     expect(configWarnings(parseConfig({ requireHttps: true, trustedProxies: ['10.0.0.1'] }))).toEqual([]);
     expect(configWarnings(parseConfig({}))).toEqual([]);
+    // On PostgreSQL several servers may share the database: each would have its own key.
+    const url = 'postgres://db/traitforge';
+    expect(configWarnings(parseConfig({ databaseUrl: url }))).toEqual([
+      expect.stringContaining('set TRAITFORGE_SECRET_KEY to the same value on every server'),
+    ]);
+    expect(configWarnings(parseConfig({ databaseUrl: url, secretKey: 'ab'.repeat(32) }))).toEqual([]);
   });
 });
 
