@@ -5,6 +5,7 @@ import { installDocs } from './http/plugins/docs.js';
 import { installErrorHandler } from './http/plugins/errors.js';
 import { envelope } from './http/envelope.js';
 import { installRequireHttps } from './http/plugins/https.js';
+import { installRequestTimeouts, serverTimeouts } from './http/plugins/timeouts.js';
 import { installValidation } from './http/plugins/validation.js';
 import { adminV1Routes } from './http/routes/admin-v1.js';
 import { gamesV1Routes } from './http/routes/games-v1.js';
@@ -84,7 +85,10 @@ export async function buildApp(
   });
   const tls = readTls(config);
   const app = Fastify({
-    ...(tls ? { https: tls } : {}),
+    ...(tls ? { https: { ...tls, ...serverTimeouts(config) } } : { http: serverTimeouts(config) }),
+    // Bodies are timed by installRequestTimeouts (uploads get a rate instead of a deadline).
+    requestTimeout: 0,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
     logger: loggerOptions(config, options.logger),
     bodyLimit: config.bodyLimitBytes,
     // Long enough that an over-long id reaches route validation and gets a 400 in the API's shape.
@@ -101,6 +105,7 @@ export async function buildApp(
   installErrorHandler(app);
   installBodyParsing(app);
   installShutdownBehaviour(app, store);
+  installRequestTimeouts(app, config);
   if (config.requireHttps) installRequireHttps(app);
   services.metrics.install(app);
   await installDocs(app, VERSION);

@@ -106,13 +106,15 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   });
   const tenancy = new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key));
   const notifications = new NotificationService(store.db, tenancy, jobQueue);
+  // Opened on first use: a process that never needs the key never creates one.
+  const secrets = once(() => SecretBox.open(config.secretKey, config.dataDir));
   const storageConnections = new StorageConnectionService(
     new StorageConnectionsRepository(store.db),
     tenancy,
     ingest,
     jobQueue,
     notifications,
-    once(() => SecretBox.open(config.secretKey, config.dataDir)),
+    secrets,
   );
   const jobs = new JobWorker(
     jobQueue,
@@ -143,6 +145,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       new DashboardAuthRepository(store.db),
       tenancy,
       config.adminToken,
+      secrets,
     ),
     segments,
     personas,

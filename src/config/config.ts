@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
     { default: 'info' },
   ),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
+  requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 30_000 }),
+  keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 72_000 }),
   workers: Type.Boolean({ default: true }),
   jobLeaseMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
   surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
@@ -51,6 +53,8 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_MAX_UPLOAD: ['maxUploadBytes', 'int'],
   TRAITFORGE_LOG_LEVEL: ['logLevel', 'string'],
   TRAITFORGE_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', 'int'],
+  TRAITFORGE_REQUEST_TIMEOUT_MS: ['requestTimeoutMs', 'int'],
+  TRAITFORGE_KEEP_ALIVE_TIMEOUT_MS: ['keepAliveTimeoutMs', 'int'],
   TRAITFORGE_WORKERS: ['workers', 'bool'],
   TRAITFORGE_JOB_LEASE_MS: ['jobLeaseMs', 'int'],
   TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: ['surveyMinMsPerItem', 'int'],
@@ -73,6 +77,8 @@ const EXPECTED: Record<keyof Config, string> = {
   maxUploadBytes: 'must be a whole number of bytes, at least 1024',
   logLevel: `must be one of ${LOG_LEVELS.join(', ')}`,
   shutdownTimeoutMs: 'must be a whole number of milliseconds, 0 or more',
+  requestTimeoutMs: 'must be a whole number of milliseconds from 1000 to 3600000',
+  keepAliveTimeoutMs: 'must be a whole number of milliseconds from 1000 to 3600000',
   workers: 'must be true or false',
   jobLeaseMs: 'must be a whole number of milliseconds from 1000 to 86400000',
   surveyMinMsPerItem: 'must be a whole number of milliseconds from 0 (no speed check) to 60000',
@@ -225,6 +231,13 @@ export function configWarnings(config: Config): string[] {
     warnings.push(
       'TRAITFORGE_REQUIRE_HTTPS is on but neither TLS (TRAITFORGE_TLS_CERT/KEY) nor a trusted proxy ' +
         '(TRAITFORGE_TRUSTED_PROXIES) is configured: every API call will be refused',
+    );
+  }
+  if (config.databaseUrl && !config.secretKey) {
+    warnings.push(
+      'TRAITFORGE_SECRET_KEY is not set: this server uses the key generated in its data directory; ' +
+        'if several servers share this database, set TRAITFORGE_SECRET_KEY to the same value on every server ' +
+        '(it seals storage credentials and keys operator sessions)',
     );
   }
   return warnings;

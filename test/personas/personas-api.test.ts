@@ -6,7 +6,7 @@ import { buildServices } from '../../src/services.js';
 import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
 import { BACKENDS } from '../support/backends.js';
 import { takeSurvey } from '../survey/survey-driver.js';
-import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+import { ADMIN_TOKEN, createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { behaviourOf, insertTraitScores, surveyedPlayers, type SurveyedPlayer } from './factory.js';
 
 type Row = Record<string, unknown>;
@@ -302,6 +302,27 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
       await bad({ active_since: 'yesterday' }, /active_since must be a timestamp/);
       await bad({ colour: 'red' }, /unknown field "colour"/);
       await bad({ payer: 'yes' }, /payer/);
+    });
+
+    it('refuses numbers JSON can write but a filter cannot hold (1e400), saving nothing', async () => {
+      const before = (await t.admin('GET', `/dashboards/${dash.id}/segments`)).json<Row[]>().length;
+      for (const [field, value] of [
+        ['level_min', '1e400'],
+        ['level_max', '1e400'],
+        ['spend_min', '1e400'],
+        ['spend_max', '-1e400'],
+        ['level_min', '3000000000'],
+      ] as const) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/admin/v1/dashboards/${dash.id}/segments`,
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          payload: `{"name":"huge","filter":{"${field}":${value}}}`,
+        });
+        expect(res.statusCode, `${field}: ${value}`).toBe(400);
+        expect(res.json<Row>().message).toContain(`filter.${field}`);
+      }
+      expect((await t.admin('GET', `/dashboards/${dash.id}/segments`)).json<Row[]>().length).toBe(before);
     });
 
     it('country, platform and language (a prefix tag matches its regions)', async () => {

@@ -48,10 +48,16 @@ export function fileRoutes(tenancy: TenancyService, files: FileIngestionService)
       summary,
       consumes: ['multipart/form-data'],
     });
-    app.post('/v1/kpis/csv', { schema: uploadSchema('Upload KPIs as CSV') }, upload('kpis'));
+    // Uploads are held to a minimum rate, not the request deadline: a large file takes its time.
+    const streamed = { streamedUpload: true };
+    app.post(
+      '/v1/kpis/csv',
+      { schema: uploadSchema('Upload KPIs as CSV'), config: streamed },
+      upload('kpis'),
+    );
     app.post(
       '/v1/survey-data/csv',
-      { schema: uploadSchema('Upload custom survey data as CSV') },
+      { schema: uploadSchema('Upload custom survey data as CSV'), config: streamed },
       upload('survey_data'),
     );
 

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -6,6 +5,7 @@ import { utcDay } from '../../domain/timestamp.js';
 import type { Database } from '../database.js';
 import { migrate } from '../migrations/index.js';
 import { SQLITE_MIGRATION_DIALECT } from '../migrations/dialect.js';
+import { privateDirectory, privateFile } from '../private-path.js';
 import type { Store, WriteBatch, WriteResult } from '../store.js';
 import {
   eventColumns,
@@ -57,7 +57,10 @@ export class SqliteStore implements Store {
   }
 
   static open(file: string): SqliteStore {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      privateDirectory(dirname(file));
+      privateFile(file, [`${file}-wal`, `${file}-shm`]);
+    }
     const raw = new BetterSqlite3(file);
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = FULL');
