@@ -27,7 +27,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       shutdownTimeoutMs: 30_000,
       workers: true,
       jobLeaseMs: 300_000,
-      surveyMinMsPerItem: 1000,
+      surveyMinMsPerItem: 2000,
     });
   });
 
