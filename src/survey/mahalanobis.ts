@@ -2,8 +2,10 @@
  * Mahalanobis distance of one player's answers from the answers of the scope's completed players:
  * a profile no real player gives (random answering breaks the correlations between statements of
  * one construct) lies far out. The covariance is shrunk towards its diagonal, because a survey has
- * more statements than a young scope has players; the cut-off is the reference's own upper outer
- * fence (Q3 + 3 × IQR of its players' distances), so shrinkage needs no χ² calibration.
+ * more statements than a young scope has players. The cut-off is an upper outer fence (Q3 + 3 × IQR)
+ * of distances measured out of sample: the mean and covariance come from three players in four,
+ * the fence from the fourth, as a new player is measured (in-sample distances are smaller, and a
+ * fence from them would flag careful players). So shrinkage needs no χ² calibration either.
  */
 
 export interface MahalanobisReference {
@@ -76,12 +78,14 @@ export function mahalanobisReference(
   fenceIqr: number,
 ): MahalanobisReference | null {
   if (rows.length < minimum) return null;
+  const fit = rows.filter((_, r) => r % 4 !== 0);
+  const calibration = rows.filter((_, r) => r % 4 === 0);
   const p = itemIds.length;
   const mean = Array.from({ length: p }, (_, j) => {
-    const present = rows.map((r) => r[j]!).filter(Number.isFinite);
+    const present = fit.map((r) => r[j]!).filter(Number.isFinite);
     return present.length === 0 ? 0 : present.reduce((a, b) => a + b, 0) / present.length;
   });
-  const centred = rows.map((r) => r.map((v, j) => (Number.isFinite(v) ? v - mean[j]! : 0)));
+  const centred = fit.map((r) => r.map((v, j) => (Number.isFinite(v) ? v - mean[j]! : 0)));
   const covariance = Array.from({ length: p }, () => new Array<number>(p).fill(0));
   for (const row of centred) {
     for (let i = 0; i < p; i++) {
@@ -93,7 +97,7 @@ export function mahalanobisReference(
   }
   for (let i = 0; i < p; i++) {
     for (let j = i; j < p; j++) {
-      const value = covariance[i]![j]! / (rows.length - 1);
+      const value = covariance[i]![j]! / (fit.length - 1);
       // Shrink off-diagonal terms; a constant statement still gets a little variance.
       const shrunk = i === j ? Math.max(value, 0.01) : (1 - SHRINKAGE) * value;
       covariance[i]![j] = shrunk;
@@ -102,7 +106,7 @@ export function mahalanobisReference(
   }
   const inverse = invert(covariance);
   if (!inverse) return null;
-  const distances = rows.map((r) => distance(r, mean, inverse)).sort((a, b) => a - b);
+  const distances = calibration.map((r) => distance(r, mean, inverse)).sort((a, b) => a - b);
   const q1 = quantile(distances, 0.25);
   const q3 = quantile(distances, 0.75);
   return { itemIds, mean, inverse, fence: round(q3 + fenceIqr * (q3 - q1)), respondents: rows.length };
