@@ -270,10 +270,17 @@ export class SurveyService {
   async consent(token: string | undefined, agreed: boolean): Promise<SubmitOutcome> {
     const link = await this.resolve(token);
     if (link.kind !== 'ok') return link;
-    if (link.participant.consented_at !== null || link.participant.status !== 'requested')
+    const { participant } = link;
+    // Finished, or agreed already: nothing to record. A player part-way through a survey begun
+    // before the consent page existed (status partial) is asked once, then continues.
+    if (
+      participant.consented_at !== null ||
+      participant.status === 'completed' ||
+      participant.status === 'disqualified'
+    )
       return { kind: 'redirect' };
     if (!agreed) return this.intro(link.scope, true);
-    await this.repo.consent(link.scope, link.participant.user_id, this.now());
+    await this.repo.consent(link.scope, participant.user_id, this.now());
     return { kind: 'redirect' };
   }
 

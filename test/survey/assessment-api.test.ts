@@ -308,6 +308,19 @@ describe.each(BACKENDS)('assessment API and survey page on %s', (backend) => {
     expect(stored).toHaveLength(SURVEY_LAYOUT.pages[0]!.length + SURVEY_LAYOUT.pages[1]!.length);
   });
 
+  it('asks a player part-way through a survey begun before the consent page, then continues', async () => {
+    const { token } = await register('p-earlier');
+    await answerPage(token);
+    await t.store.db
+      .updateTable('survey_participants')
+      .set({ consented_at: null })
+      .where('user_id', '=', 'p-earlier')
+      .execute();
+    expect((await open(token)).body).toContain('name="consent_form"');
+    expect((await post(token, CONSENT_FORM)).statusCode).toBe(303);
+    expect(parsePage((await open(token)).body).page).toBe(1);
+  });
+
   it('completes: scores every trait into trait_scores, status completed, counted, link says thank you', async () => {
     const before = await statistics();
     const { token } = await register('p-complete');
