@@ -23,6 +23,7 @@ import { assessmentRoutes } from './http/routes/assessment.js';
 import { surveyPageRoutes } from './http/routes/survey-page.js';
 import { DASHBOARD_PREFIX, dashboardPlugin } from './dashboard/plugin.js';
 import { adminPersonaRoutes } from './http/routes/admin-personas.js';
+import { adminSurveyRoutes } from './http/routes/admin-survey.js';
 import { v1PersonaRoutes } from './http/routes/v1-personas.js';
 
 export interface AppOptions {
@@ -140,6 +141,9 @@ export async function buildApp(
   await app.register(dashboardPlugin(services, config), { prefix: DASHBOARD_PREFIX });
   await app.register(v1PersonaRoutes(services.tenancy, services.personas, services.userData));
   await app.register(adminPersonaRoutes(services.segments, services.personas, config.adminToken), {
+    prefix: '/admin/v1',
+  });
+  await app.register(adminSurveyRoutes(services.tenancy, services.surveyQuality, config.adminToken), {
     prefix: '/admin/v1',
   });
   // Debounced recomputes must not outlive the app (nor keep a closing store busy).

@@ -24,6 +24,7 @@ import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { SurveyRepository } from './survey/survey.repository.js';
 import { SurveyService } from './survey/survey.service.js';
+import { SurveyQualityService } from './survey/survey-quality.service.js';
 import { DashboardAuthRepository } from './dashboard/dashboard-auth.repository.js';
 import { DashboardAuthService } from './dashboard/dashboard-auth.service.js';
 import { RecentBatches } from './ingest/recent-batches.js';
@@ -54,6 +55,7 @@ export interface Services {
   /** Background work: durable jobs, Forge webhooks, scheduled syncs, sweeps. */
   workers: Workers;
   survey: SurveyService;
+  surveyQuality: SurveyQualityService;
   /** The last accepted batches of this process (the dashboard's live tail). */
   recentBatches: RecentBatches;
   /** Refused pushes, bounded per dashboard and environment. */
@@ -105,6 +107,9 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     maxUploadBytes: config.maxUploadBytes,
   });
   const tenancy = new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key));
+  const surveyRepo = new SurveyRepository(store.db);
+  // One per process: it caches the reliability figures and the careless-responding reference.
+  const surveyQuality = new SurveyQualityService(surveyRepo);
   const notifications = new NotificationService(store.db, tenancy, jobQueue);
   // Opened on first use: a process that never needs the key never creates one.
   const secrets = once(() => SecretBox.open(config.secretKey, config.dataDir));
@@ -177,8 +182,10 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
         await Promise.all([webhooks.stop(), jobs.stop(), periodic.stop()]);
       },
     },
-    survey: new SurveyService(new SurveyRepository(store.db), {
+    surveyQuality,
+    survey: new SurveyService(surveyRepo, {
       minMsPerItem: config.surveyMinMsPerItem,
+      quality: surveyQuality,
       // A completion changes the personas: recomputed once completions pause (debounced).
       onCompleted: (dashboardId, environment) => {
         personas.scheduleRecompute(dashboardId, environment);

@@ -30,7 +30,7 @@ export const ConfigSchema = Type.Object({
   keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 72_000 }),
   workers: Type.Boolean({ default: true }),
   jobLeaseMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
-  surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+  surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
 });
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 

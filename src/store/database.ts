@@ -348,6 +348,16 @@ export interface SurveyParticipantTable {
   registered_at: number;
   updated_at: number;
   completed_at: number | null;
+  /** When the player agreed on the first page; null until then. */
+  consented_at: number | null;
+  /** 1 when the page just answered was rushed: the next page says so. */
+  warn_rushed: Generated<number>;
+  /** Careless-responding indices, set at completion (survey/careless.ts). */
+  long_string: number | null;
+  even_odd: number | null;
+  mahalanobis: number | null;
+  /** The signals raised, comma-separated ('' for none); null before completion. */
+  careless_signals: string | null;
 }
 
 /** A survey link's token, stored as its SHA-256 only. */

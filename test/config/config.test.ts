@@ -29,7 +29,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       keepAliveTimeoutMs: 72_000,
       workers: true,
       jobLeaseMs: 300_000,
-      surveyMinMsPerItem: 1000,
+      surveyMinMsPerItem: 2000,
     });
   });
 

@@ -11,6 +11,7 @@ import { personas } from './0009-personas.js';
 import { survey } from './0008-survey.js';
 import { sync } from './0007-sync.js';
 import { hardening } from './0011-hardening.js';
+import { surveyQuality } from './0016-survey-quality.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0009-personas', personas],
   ['0010-dashboard', dashboard],
   ['0011-hardening', hardening],
+  ['0016-survey-quality', surveyQuality],
 ];
 
 export class SchemaTooNewError extends Error {
