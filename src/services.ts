@@ -154,8 +154,13 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     ),
     segments,
     personas,
-    userData: new UserDataService(store.db, (dashboardId, environment) => {
-      personas.scheduleRecompute(dashboardId, environment);
+    userData: new UserDataService(store, {
+      onDeleted: (dashboardId, environment) => {
+        personas.scheduleRecompute(dashboardId, environment);
+      },
+      forgetInMemory: (dashboardId, environment, userId) => {
+        recentBatches.forget(dashboardId, environment, userId);
+      },
     }),
     files,
     jobQueue,

@@ -468,12 +468,21 @@ export interface UserDataDeletionTable {
   deleted_at: number;
 }
 
+/** A player deleted in a scope (`user_hash`: SHA-256 of the user id) and when: see 0012-deletion. */
+export interface DeletedPlayerTable {
+  dashboard_id: string;
+  environment: Environment;
+  user_hash: string;
+  deleted_at: number;
+}
+
 export interface Database {
   dashboard_members: DashboardMemberTable;
   dashboard_sessions: DashboardSessionTable;
   login_throttle: LoginThrottleTable;
   ingest_rejects: IngestRejectTable;
   user_data_deletions: UserDataDeletionTable;
+  deleted_players: DeletedPlayerTable;
   segments: SegmentTable;
   persona_runs: PersonaRunTable;
   personas: PersonaTable;

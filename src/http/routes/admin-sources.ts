@@ -59,7 +59,13 @@ const SyncCounts = {
   files_ingested: Type.Integer(),
   files_updated: Type.Integer({ description: 'Files whose ETag changed, ingested again as a new version' }),
   updated_files: Type.Array(Type.String()),
-  records_ingested: Type.Integer(),
+  records_ingested: Type.Integer({ description: 'Records stored by this sync (new)' }),
+  records_already_stored: Type.Integer({
+    description: 'Records of the files stored before, by any channel (an import, a connection): kept once',
+  }),
+  records_withheld: Type.Integer({
+    description: 'Records of players deleted after the file was written: not stored',
+  }),
   files_failed: Type.Integer(),
   errors: Type.Array(SyncError),
 };

@@ -12,6 +12,7 @@ import { survey } from './0008-survey.js';
 import { sync } from './0007-sync.js';
 import { hardening } from './0011-hardening.js';
 import { surveyQuality } from './0016-survey-quality.js';
+import { deletion } from './0012-deletion.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0009-personas', personas],
   ['0010-dashboard', dashboard],
   ['0011-hardening', hardening],
+  ['0012-deletion', deletion],
   ['0016-survey-quality', surveyQuality],
 ];
 
