@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
 import { installDocs } from './http/plugins/docs.js';
-import { installErrorHandler } from './http/plugins/errors.js';
+import { answerFrameworkError, installErrorHandler } from './http/plugins/errors.js';
 import { AppError } from './errors.js';
 import { installRequireHttps } from './http/plugins/https.js';
 import { installValidation } from './http/plugins/validation.js';
@@ -93,6 +93,8 @@ export async function buildApp(
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     // Answered below with the API's own envelope instead of Fastify's body.
     return503OnClosing: false,
+    // A URL Fastify cannot route (bad escape, over-long parameter) gets its family's error body.
+    frameworkErrors: answerFrameworkError,
   }) as unknown as FastifyInstance;
   app.decorateRequest('principal', null);
   app.decorateRequest('forgeCaller', null);

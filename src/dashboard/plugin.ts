@@ -47,7 +47,7 @@ function dashboardErrors(deps: DashboardDeps): ErrorFamily {
       return sendPage(
         reply,
         page(
-          { title, viewer: request.viewer, assets: deps.assets, error: problem.message },
+          { title, viewer: request.viewer ?? null, assets: deps.assets, error: problem.message },
           html`<p><a href="${DASHBOARD_PREFIX}">Back to the dashboard</a></p>`,
         ),
         problem.status,
@@ -105,7 +105,7 @@ export function dashboardPlugin(services: Services, config: Config) {
       }
     });
 
-    installErrorHandler(app, dashboardErrors(deps));
+    installErrorHandler(app, dashboardErrors(deps), DASHBOARD_PREFIX);
 
     app.get('/assets/:name', { config: { dashboardPublic: true } }, async (request, reply) => {
       const asset = deps.assets.get((request.params as { name: string }).name);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardClient } from '../dashboard/dashboard-client.js';
@@ -96,6 +97,40 @@ describe.each(BACKENDS)('bodies the server cannot read on %s', (backend) => {
       expect(long.statusCode).toBe(400);
       expect(long.json<{ errors: { message: string }[] }>().errors[0]!.message).toMatch(/user_email/);
     });
+  });
+
+  it('survives a truncated gzip body nobody reads (refused for its Content-Type, or no route)', async () => {
+    const truncated = gzipSync(JSON.stringify({ actions: [{ user_id: 'u1' }] })).subarray(0, 12);
+    for (const [url, type] of [
+      ['/v1/actions', 'text/plain'],
+      ['/v1/nowhere', 'application/json'],
+      ['/player/playtime', 'application/xml'],
+    ] as const) {
+      const res = await v1(url, truncated, { 'content-encoding': 'gzip', 'content-type': type });
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+    }
+    // Given a moment, an unhandled stream error would surface here as an uncaught exception.
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await v1('/v1/actions', '{"actions":[]}')).statusCode).toBe(400);
+  });
+
+  it("answers a URL it cannot route (bad escape, over-long parameter) in each family's shape", async () => {
+    const long = 'a'.repeat(1500);
+    for (const url of ['/v1/segments/%zz/personas/1/traits', `/v1/segments/${long}/personas/1/traits`]) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${dash.keys.production}` },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ code: 400, message: expect.stringMatching(/^the URL /), data: null });
+    }
+    expectForge400(await raw('/player/%zz', '{}', { 'x-api-key': forgeKey }), /^the URL cannot be decoded$/);
+    const page = await t.app.inject({ method: 'GET', url: '/dashboard/d/%zz/keys' });
+    expect(page.statusCode).toBe(400);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('the URL cannot be decoded');
   });
 
   describe('JSON nested deeper than 64 levels is 400 wherever it sits', () => {

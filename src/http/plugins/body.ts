@@ -82,6 +82,10 @@ export function installBodyParsing(app: FastifyInstance): void {
     payload.on('data', (chunk: Buffer) => {
       gunzip.receivedEncodedLength += chunk.length;
     });
+    // A body refused before it is read (wrong Content-Type, no such route) is never consumed:
+    // without a listener, its corrupt gzip would be an uncaught error that stops the process.
+    // A parser that reads the body gets the error through its own listener.
+    gunzip.on('error', () => undefined);
     return payload.pipe(gunzip);
   });
 }

@@ -109,11 +109,24 @@ export const envelopeErrors: ErrorFamily = {
   notFound: (path, request) => `no endpoint ${request.method} ${path}`,
 };
 
+/** Each server's families by path prefix, for the errors Fastify raises before routing. */
+const FAMILIES_BY_PREFIX = new WeakMap<object, [string, ErrorFamily][]>();
+
 /**
  * Installs the error and not-found handlers of an API family on `app` (the root: the 12traits
- * envelope; a family's plugin: its own shape). Unexpected errors are logged with their cause.
+ * envelope; a family's plugin: its own shape, with its path prefix). Unexpected errors are
+ * logged with their cause.
  */
-export function installErrorHandler(app: FastifyInstance, family: ErrorFamily = envelopeErrors): void {
+export function installErrorHandler(
+  app: FastifyInstance,
+  family: ErrorFamily = envelopeErrors,
+  prefix?: string,
+): void {
+  if (prefix !== undefined) {
+    const families = FAMILIES_BY_PREFIX.get(app.server) ?? [];
+    families.push([prefix, family]);
+    FAMILIES_BY_PREFIX.set(app.server, families);
+  }
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const problem = describeError(error, request);
     if (problem.status >= 500 && !(error instanceof AppError)) {
@@ -125,4 +138,28 @@ export function installErrorHandler(app: FastifyInstance, family: ErrorFamily = 
     const path = request.url.split('?')[0] ?? '';
     return family.send({ status: 404, message: family.notFound(path, request), data: null }, request, reply);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot decode or a path parameter over the length
+ * limit is refused before any route (or its family's handler) is chosen, so the family comes
+ * from the path prefix here. Without this, Fastify answers with its own body.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply | Promise<FastifyReply> {
+  const path = request.url.split('?')[0] ?? '';
+  const match = (FAMILIES_BY_PREFIX.get(request.server.server) ?? []).find(
+    ([prefix]) => path === prefix || path.startsWith(`${prefix}/`),
+  );
+  // A parameter over the limit is the client's mistake like any other: 400, not Fastify's 414.
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 400 : (error.statusCode ?? 400);
+  const problem = {
+    status,
+    message: `the URL ${error.code === 'FST_ERR_BAD_URL' ? 'cannot be decoded' : 'has a path segment over the length allowed'}`,
+    data: null,
+  };
+  return (match?.[1] ?? envelopeErrors).send(problem, request, reply);
 }

@@ -100,7 +100,7 @@ function callerOf(request: FastifyRequest): ForgeCaller {
 /** The Forge partner API under /player, with `X-API-Key` and Forge's own answer shapes. */
 export function forgeRoutes(s: ForgeRouteServices) {
   return async (app: FastifyInstance) => {
-    installErrorHandler(app, forgeErrors);
+    installErrorHandler(app, forgeErrors, FORGE_PREFIX);
 
     app.addHook('onRequest', async (request) => {
       const header = request.headers['x-api-key'];
