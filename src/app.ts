@@ -94,7 +94,9 @@ export async function buildApp(
     // Answered below with the API's own envelope instead of Fastify's body.
     return503OnClosing: false,
     // A URL Fastify cannot route (bad escape, over-long parameter) gets its family's error body.
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: (error, request, reply) => {
+      void answerFrameworkError(error, request, reply);
+    },
   }) as unknown as FastifyInstance;
   app.decorateRequest('principal', null);
   app.decorateRequest('forgeCaller', null);

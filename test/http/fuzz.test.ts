@@ -52,17 +52,19 @@ function send(port: number, input: Sent): Promise<Answer> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
+        res.on('end', () => {
           resolve({
             status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
+            type: res.headers['content-type'] ?? '',
             text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+          });
+        });
         res.on('error', reject);
       },
     );
-    req.on('error', (error) => reject(new Error(`connection dropped: ${error.message}`)));
+    req.on('error', (error) => {
+      reject(new Error(`connection dropped: ${error.message}`));
+    });
     req.end(body);
   });
 }
@@ -87,7 +89,10 @@ const envelopeFamily = (a: Answer) => {
   }
   isEnvelope(a);
 };
-const adminFamily = (a: Answer) => (a.status < 400 ? json(a) : isEnvelope(a));
+const adminFamily = (a: Answer) => {
+  if (a.status < 400) json(a);
+  else isEnvelope(a);
+};
 function forgeShape(a: Answer): void {
   const body = json(a);
   if (a.status === 200 && Array.isArray(body)) return; // progress
@@ -107,7 +112,10 @@ const dashboardShape = (a: Answer) => {
 /** The survey page: HTML for players; the HTTP layer's own refusals (413, 415) are envelopes. */
 const surveyShape = (a: Answer) => {
   if (a.status >= 300 && a.status < 400) return;
-  if (a.type.startsWith('text/html')) return isPage(a);
+  if (a.type.startsWith('text/html')) {
+    isPage(a);
+    return;
+  }
   isEnvelope(a);
 };
 

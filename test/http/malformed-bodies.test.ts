@@ -226,6 +226,17 @@ describe.each(BACKENDS)('bodies the server cannot read on %s', (backend) => {
     });
   });
 
+  it('deletes nothing, without a 500, for a user id holding U+0000 (PostgreSQL text cannot)', async () => {
+    const res = await raw(
+      '/v1/userData',
+      JSON.stringify({ id: 'u\u0000x' }),
+      { authorization: `Bearer ${dash.keys.production}`, 'content-type': 'application/json' },
+      'DELETE',
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ data: unknown }>().data).toEqual({ deleted: 0 });
+  });
+
   it('the dashboard lists refused pushes with what the client was told', async () => {
     const corrupt = await v1('/v1/actions', Buffer.from('definitely not gzip'), {
       'content-encoding': 'gzip',
