@@ -2,8 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
 import { installDocs } from './http/plugins/docs.js';
-import { installErrorHandler } from './http/plugins/errors.js';
-import { envelope } from './http/envelope.js';
+import { answerFrameworkError, installErrorHandler } from './http/plugins/errors.js';
+import { AppError } from './errors.js';
 import { installRequireHttps } from './http/plugins/https.js';
 import { installRequestTimeouts, serverTimeouts } from './http/plugins/timeouts.js';
 import { installValidation } from './http/plugins/validation.js';
@@ -18,7 +18,7 @@ import { buildServices, type ServiceOptions } from './services.js';
 import { fileRoutes } from './http/routes/files.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
 import { adminSourceRoutes } from './http/routes/admin-sources.js';
-import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
+import { FORGE_PREFIX, forgeRoutes } from './http/routes/forge.js';
 import { assessmentRoutes } from './http/routes/assessment.js';
 import { surveyPageRoutes } from './http/routes/survey-page.js';
 import { DASHBOARD_PREFIX, dashboardPlugin } from './dashboard/plugin.js';
@@ -98,6 +98,10 @@ export async function buildApp(
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     // Answered below with the API's own envelope instead of Fastify's body.
     return503OnClosing: false,
+    // A URL Fastify cannot route (bad escape, over-long parameter) gets its family's error body.
+    frameworkErrors: (error, request, reply) => {
+      void answerFrameworkError(error, request, reply);
+    },
   }) as unknown as FastifyInstance;
   app.decorateRequest('principal', null);
   app.decorateRequest('forgeCaller', null);
@@ -174,11 +178,8 @@ function installShutdownBehaviour(app: FastifyInstance, store: Store): void {
     if (request.routeOptions.url === '/readyz') {
       return reply.send({ status: 'unavailable', backend: store.backend });
     }
-    const message = 'the server is shutting down; retry the request';
-    // Each API family keeps its documented body, even now.
-    return reply.send(
-      request.url.startsWith(`${FORGE_PREFIX}/`) ? forgeError(503, message) : envelope(503, message, null),
-    );
+    // Each API family's error handler writes its documented body, even now.
+    throw new AppError('unavailable', 'the server is shutting down; retry the request');
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');

@@ -34,6 +34,9 @@ export class UserDataService {
    * Returns the number of records removed (0 for an unknown player: deleting twice is harmless).
    */
   async deletePlayer(dashboardId: string, environment: Environment, userId: string): Promise<number> {
+    // Ingestion refuses U+0000 in a user id on every backend (PostgreSQL text cannot hold it, and
+    // would fail the query): such a player cannot exist, so nothing of theirs is stored.
+    if (userId.includes('\u0000')) return 0;
     const { records, excerpts } = await this.db.transaction().execute(async (trx) => {
       // Batches of the scope in flight commit first (and are deleted below); later ones see the marker.
       await this.store.excludeWriters(trx, dashboardId, environment);
