@@ -16,7 +16,7 @@ import { expectUsageError, json, run, type Run } from '../support/cli-process.js
 const GROUPS: Record<string, string[]> = {
   'forge-key': ['create', 'list', 'revoke', 'quota'],
   player: ['create', 'show', 'link-wallet', 'link-platform', 'quests', 'rewards'],
-  quest: ['create', 'list', 'webhook'],
+  quest: ['create', 'list', 'webhook', 'webhook-secret'],
 };
 const COMMANDS = Object.entries(GROUPS).flatMap(([group, names]) => names.map((n) => `${group} ${n}`));
 const WALLET = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
@@ -264,9 +264,15 @@ describe.each(BACKENDS)('traitforge Forge commands on %s', (backend) => {
     const { store } = await server();
     const hooks = () => store.db.selectFrom('webhook_endpoints').select(['owner_id', 'url']).execute();
     expect(await hooks()).toEqual([{ owner_id: 'pixel-4', url: 'https://example.com/hook' }]);
+    const rotated = json(await cli('quest webhook-secret --game-id pixel-4 --json')) as { secret: string };
+    expect(rotated).toEqual({ game_id: 'pixel-4', secret: expect.stringMatching(/^whsec_/) });
+    expect(rotated.secret).not.toBe((json(set) as { secret: string }).secret);
     const cleared = await cli('quest webhook --game-id pixel-4 --clear');
     expect(cleared).toEqual(printed('Cleared the quest webhook of game pixel-4'));
     expect(await hooks()).toEqual([]);
+    expect(await cli('quest webhook-secret --game-id pixel-4')).toEqual(
+      refused('game pixel-4 has no quest webhook'),
+    );
 
     const create = (line: string, ...more: string[]) =>
       cli(`quest create --game-id pixel-4 --target 1 --reward-kind gems --reward-amount 1 ${line}`, ...more);
