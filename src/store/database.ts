@@ -186,22 +186,19 @@ export interface ForgeRewardTable {
   amount: number;
   granted_at: number;
 }
-export interface ForgeGameWebhookTable {
-  game_id: string;
+export type WebhookScope = 'dashboard' | 'game';
+
+/** Where a target's webhooks go: a dashboard's notifications, a Forge game's quest completions. */
+export interface WebhookEndpointTable {
+  scope: WebhookScope;
+  /** The dashboard id or the Forge game id. */
+  owner_id: string;
+  /** The http(s) URL, sealed (SecretBox) when it carries credentials. */
   url: string;
-  updated_at: number;
-}
-export interface ForgeWebhookDeliveryTable {
-  id: Generated<number>;
-  game_id: string;
-  url: string;
-  payload: string;
-  attempts: number;
-  next_attempt_at: number;
-  delivered_at: number | null;
-  failed_at: number | null;
-  last_error: string | null;
+  /** The sealed signing secret; null for endpoints set before deliveries were signed. */
+  secret: string | null;
   created_at: number;
+  updated_at: number;
 }
 
 export interface DashboardSettingsTable {
@@ -304,13 +301,6 @@ export interface StorageConnectionTable {
 }
 
 export type ConnectionStatus = 'never_synced' | 'ok' | 'errors' | 'unreachable';
-
-/** Where a dashboard's operational alerts (sync errors) are POSTed. */
-export interface DashboardNotificationTable {
-  dashboard_id: string;
-  webhook_url: string;
-  updated_at: number;
-}
 
 export interface StorageFileTable {
   connection_id: string;
@@ -515,12 +505,10 @@ export interface Database {
   forge_quests: ForgeQuestTable;
   forge_progress: ForgeProgressTable;
   forge_rewards: ForgeRewardTable;
-  forge_game_webhooks: ForgeGameWebhookTable;
-  forge_webhook_deliveries: ForgeWebhookDeliveryTable;
+  webhook_endpoints: WebhookEndpointTable;
   storage_connections: StorageConnectionTable;
   storage_files: StorageFileTable;
   trait_scores: TraitScoreTable;
-  dashboard_notifications: DashboardNotificationTable;
   survey_participants: SurveyParticipantTable;
   survey_tokens: SurveyTokenTable;
   survey_responses: SurveyResponseTable;

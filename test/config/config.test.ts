@@ -30,6 +30,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       workers: true,
       jobLeaseMs: 300_000,
       surveyMinMsPerItem: 2000,
+      webhookAllow: [],
     });
   });
 
@@ -54,6 +55,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_WORKERS: 'false',
       TRAITFORGE_JOB_LEASE_MS: '60000',
       TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: '250',
+      TRAITFORGE_WEBHOOK_ALLOW: '127.0.0.1, 10.0.0.0/8,hooks.internal,fd00::/8',
     });
     expect(config).toEqual({
       port: 0,
@@ -75,6 +77,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       workers: false,
       jobLeaseMs: 60_000,
       surveyMinMsPerItem: 250,
+      webhookAllow: ['127.0.0.1', '10.0.0.0/8', 'hooks.internal', 'fd00::/8'],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -114,6 +117,12 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ['TRAITFORGE_WORKERS', 'maybe', /true or false/],
     ['TRAITFORGE_JOB_LEASE_MS', '10', /1000 to 86400000/],
     ['TRAITFORGE_SURVEY_MIN_MS_PER_ITEM', '-1', /0 \(no speed check\) to 60000/],
+    [
+      'TRAITFORGE_WEBHOOK_ALLOW',
+      '127.0.0.1,10.0.0.0/33',
+      /"10.0.0.0\/33" is not a host name, IP address or CIDR range/,
+    ],
+    ['TRAITFORGE_WEBHOOK_ALLOW', 'hooks_internal', /"hooks_internal" is not a host name/],
   ];
   it.each(BAD)('refuses %s=%s with a message naming the variable', (variable, value, mentions) => {
     const read = () => loadConfig({ [variable]: value });

@@ -13,6 +13,7 @@ import { sync } from './0007-sync.js';
 import { hardening } from './0011-hardening.js';
 import { surveyQuality } from './0016-survey-quality.js';
 import { deletion } from './0012-deletion.js';
+import { webhooks } from './0013-webhooks.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0010-dashboard', dashboard],
   ['0011-hardening', hardening],
   ['0012-deletion', deletion],
+  ['0013-webhooks', webhooks],
   ['0016-survey-quality', surveyQuality],
 ];
 
