@@ -128,6 +128,40 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
     expect(await count('purchases')).toBe(4);
   });
 
+  it('refuses a line or a CSV cell nested thousands deep as a row error, storing the rest', async () => {
+    const deepDir = mkdtempSync(join(tmpdir(), 'traitforge-bucket-deep-'));
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const action = (user: string, params: string) =>
+      `{"user_id":"${user}","action_id":"a","action_name":"open","action_params":${params}}`;
+    mkdirSync(join(deepDir, 'actions'), { recursive: true });
+    writeFileSync(
+      join(deepDir, 'actions', 'deep.ndjson'),
+      `${action('deep-1', '[]')}\n${action('deep-2', deep)}\n`,
+    );
+    writeFileSync(
+      join(deepDir, 'actions', 'deep.csv'),
+      `user_id,action_id,action_name,action_params\ndeep-3,a,open,[]\ndeep-4,a,open,${deep}\n`,
+    );
+    try {
+      const source = new LocalObjectSource(deepDir);
+      const summary = await importObjects({ source, sourceId: 'local', ingest: services.ingest, principal });
+      expect(summary).toMatchObject({ files_ingested: 2, records_ingested: 2 });
+      expect(summary.errors).toEqual(
+        expect.arrayContaining([
+          {
+            file: 'actions/deep.ndjson',
+            line: 2,
+            field: null,
+            message: 'invalid JSON: nested deeper than 64 levels',
+          },
+          { file: 'actions/deep.csv', line: 3, field: 'action_params', message: expect.any(String) },
+        ]),
+      );
+    } finally {
+      rmSync(deepDir, { recursive: true, force: true });
+    }
+  });
+
   it('streams a large file in chunks of 1000 with one key per chunk', async () => {
     const lines = Array.from({ length: 2500 }, (_, i) => purchase(10_000 + i)).join('\n');
     const big = mkdtempSync(join(tmpdir(), 'traitforge-big-'));
