@@ -11,7 +11,8 @@ import { numberPersonas } from './numbering.js';
 import { PersonaRepository, type PersonaWrite, type SurveyedPlayers } from './personas.repository.js';
 import { predictPersona, trainPredictor } from './predictor.js';
 import { hashText } from './random.js';
-import { segmentUserIds } from './segment-filter.js';
+import { decodeCursor, encodeCursor } from './id-cursor.js';
+import { segmentUserIds, type IdPage } from './segment-filter.js';
 import { DEFAULT_SEGMENT, type Segment, type SegmentService } from './segments.service.js';
 import { TRAIT_DIMENSIONS, traitScoresOf } from './trait-vector.js';
 
@@ -306,7 +307,11 @@ export class PersonaService {
     );
   }
 
-  /** A persona's (or every persona's) member ids, surveyed and predicted, in user id order. */
+  /**
+   * One page of ids in user id order. `all`: every member of the segment as its filter stands now
+   * (scored or not, with a persona or not, before any survey too); a persona: the players assigned
+   * to it at the last recompute. `next` is the cursor of the following page (id-cursor.ts).
+   */
   async userIds(
     dashboardId: string,
     environment: Environment,
@@ -314,22 +319,34 @@ export class PersonaService {
     persona: number | 'all',
     page: { limit?: number; after?: string } = {},
   ): Promise<{ ids: string[]; next: string | undefined }> {
-    const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
-    const known = personas.map((p) => p.persona);
-    if (known.length === 0 || (persona !== 'all' && !known.includes(persona)))
-      throw this.missing(segment, environment, persona, known);
     const limit = Math.min(page.limit ?? DEFAULT_IDS_LIMIT, MAX_IDS_LIMIT);
-    const ids = await this.repo.memberIds(
-      dashboardId,
-      environment,
-      segment.id,
-      persona === 'all' ? undefined : persona,
-      limit + 1,
-      page.after,
-    );
+    const request: IdPage = {
+      after: page.after === undefined ? undefined : decodeCursor(page.after),
+      limit: limit + 1,
+    };
+    let ids: string[];
+    if (persona === 'all') {
+      const segment = await this.segments.get(dashboardId, segmentId);
+      ids =
+        segment.id === DEFAULT_SEGMENT.id
+          ? await this.repo.scopeUserIds(dashboardId, environment, request)
+          : await segmentUserIds(this.db, dashboardId, environment, segment.filter, request);
+    } else {
+      const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
+      const known = personas.map((p) => p.persona);
+      if (!known.includes(persona)) throw this.missing(segment, environment, persona, known);
+      ids = await this.repo.memberIds(
+        dashboardId,
+        environment,
+        segment.id,
+        persona,
+        request.limit,
+        request.after,
+      );
+    }
     const more = ids.length > limit;
     if (more) ids.pop();
-    return { ids, next: more ? ids[ids.length - 1] : undefined };
+    return { ids, next: more ? encodeCursor(ids[ids.length - 1]!) : undefined };
   }
 
   /** Mean trait scores of a persona's surveyed members; `all`: of the segment's surveyed members. */
