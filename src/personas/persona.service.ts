@@ -342,7 +342,7 @@ export class PersonaService {
     return traitScoresOf(vector);
   }
 
-  /** A player's scores (when surveyed) and persona in every segment they belong to. */
+  /** A player's scores (surveyed or imported) and persona in every segment they belong to. */
   async playerTraits(dashboardId: string, environment: Environment, userId: string) {
     await this.tenancy.getDashboard(dashboardId);
     const [scores, memberships, exists, segments] = await Promise.all([
@@ -357,8 +357,11 @@ export class PersonaService {
     return {
       user_id: userId,
       environment,
-      surveyed: scores !== undefined,
-      completed_at: scores ? formatTimestamp(scores.completed_at) : null,
+      surveyed: scores?.source === 'survey',
+      completed_at: scores?.source === 'survey' ? formatTimestamp(scores.completed_at) : null,
+      // Where the scores come from: this server's survey, or an import (another vendor's).
+      scores_source: scores?.source ?? null,
+      imported_at: scores?.source === 'imported' ? formatTimestamp(scores.completed_at) : null,
       scores: scores ? (JSON.parse(scores.scores) as TraitScores) : null,
       personas: memberships
         .map((m) => ({

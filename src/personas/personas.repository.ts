@@ -268,7 +268,7 @@ export class PersonaRepository {
   async scores(dashboardId: string, environment: Environment, userId: string) {
     return this.db
       .selectFrom('trait_scores')
-      .select(['scores', 'completed_at'])
+      .select(['scores', 'completed_at', 'source'])
       .where('dashboard_id', '=', dashboardId)
       .where('environment', '=', environment)
       .where('user_id', '=', userId)
