@@ -62,6 +62,20 @@ function playerErrors(player: unknown, index: number): FieldError[] {
   return errors;
 }
 
+/** Every mistake of every player, in player order, a repeated user id included (the CLI checks a whole file). */
+export function importErrors(players: readonly unknown[]): FieldError[] {
+  const errors = players.flatMap((player, index) => playerErrors(player, index));
+  const seen = new Map<string, number>();
+  players.forEach((player, index) => {
+    const userId = isRecord(player) ? player.user_id : undefined;
+    if (typeof userId !== 'string') return;
+    const first = seen.get(userId);
+    if (first === undefined) seen.set(userId, index);
+    else errors.push({ index, field: 'user_id', message: `repeats the user id of player ${first}` });
+  });
+  return errors.sort((a, b) => a.index - b.index);
+}
+
 /**
  * Trait scores measured elsewhere, imported so a studio moving from another vendor keeps its
  * players' results. All or nothing; the scores then feed personas exactly like the survey's.
@@ -83,17 +97,9 @@ export class TraitImportService {
         'payload_too_large',
         `${players.length} players is more than ${MAX_IMPORT_PLAYERS} per request: split the import`,
       );
-    const errors = players.flatMap((player, index) => playerErrors(player, index));
-    const seen = new Map<string, number>();
-    players.forEach((player: { user_id?: unknown }, index) => {
-      if (typeof player.user_id !== 'string') return;
-      const first = seen.get(player.user_id);
-      if (first === undefined) seen.set(player.user_id, index);
-      else errors.push({ index, field: 'user_id', message: `repeats the user id of player ${first}` });
-    });
+    const errors = importErrors(players);
     if (errors.length > 0) {
       const invalid = new Set(errors.map((e) => e.index)).size;
-      errors.sort((a, b) => a.index - b.index);
       throw new AppError(
         'invalid_records',
         `${invalid} of ${players.length} players are invalid; nothing was imported`,
