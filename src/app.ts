@@ -144,9 +144,12 @@ export async function buildApp(
   );
   await app.register(dashboardPlugin(services, config), { prefix: DASHBOARD_PREFIX });
   await app.register(v1PersonaRoutes(services.tenancy, services.personas, services.userData));
-  await app.register(adminPersonaRoutes(services.segments, services.personas, config.adminToken), {
-    prefix: '/admin/v1',
-  });
+  await app.register(
+    adminPersonaRoutes(services.segments, services.personas, services.traitImport, config.adminToken),
+    {
+      prefix: '/admin/v1',
+    },
+  );
   await app.register(adminSurveyRoutes(services.tenancy, services.surveyQuality, config.adminToken), {
     prefix: '/admin/v1',
   });

@@ -36,6 +36,8 @@ import type { IngestObserver } from './ingest/ingest.service.js';
 import { ENVIRONMENTS } from './domain/records.js';
 import { PersonaService, type PersonaOptions } from './personas/persona.service.js';
 import { SegmentService } from './personas/segments.service.js';
+import { TraitImportRepository } from './personas/trait-import.repository.js';
+import { TraitImportService } from './personas/trait-import.service.js';
 import { UserDataService } from './privacy/user-data.service.js';
 
 export interface Services {
@@ -66,6 +68,7 @@ export interface Services {
   dashboardAuth: DashboardAuthService;
   segments: SegmentService;
   personas: PersonaService;
+  traitImport: TraitImportService;
   userData: UserDataService;
 }
 
@@ -165,6 +168,14 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     ),
     segments,
     personas,
+    // Imported scores change the personas as a completed survey does.
+    traitImport: new TraitImportService(
+      new TraitImportRepository(store.db),
+      tenancy,
+      (dashboardId, environment) => {
+        personas.scheduleRecompute(dashboardId, environment);
+      },
+    ),
     userData: new UserDataService(store, {
       onDeleted: (dashboardId, environment) => {
         personas.scheduleRecompute(dashboardId, environment);

@@ -93,15 +93,24 @@ export function checkFilter(filter: SegmentFilter): void {
   since('registered_since', filter.registered_since);
 }
 
+/** One page of a listing in user id order: ids after `after`, at most `limit`. */
+export interface IdPage {
+  after?: string | undefined;
+  limit: number;
+}
+
 /**
  * The user ids of a scope's players matching the filter, evaluated in SQL over `players` (the
- * login profile) and the players' real-money spend (one grouped scan of `purchases`).
+ * login profile) and the players' real-money spend (one grouped scan of `purchases`); with `page`,
+ * one page of them in user id order (the user-ids endpoint lists a segment live, not as of the
+ * last recompute).
  */
 export async function segmentUserIds(
   db: Kysely<Database>,
   dashboardId: string,
   environment: string,
   filter: SegmentFilter,
+  page?: IdPage,
 ): Promise<string[]> {
   const needsSpend =
     filter.payer !== undefined || filter.spend_min !== undefined || filter.spend_max !== undefined;
@@ -148,6 +157,10 @@ export async function segmentUserIds(
   }
   if (needsSpend) query = query.leftJoin(spend, 's.player_id', 'p.id');
   for (const condition of conditions) query = query.where(condition);
+  if (page) {
+    if (page.after !== undefined) query = query.where('p.user_id', '>', page.after);
+    query = query.orderBy('p.user_id').limit(page.limit);
+  }
   const rows = await query.execute();
   return rows.map((r) => r.user_id);
 }

@@ -312,12 +312,16 @@ export interface StorageFileTable {
 }
 
 /** A surveyed player's scores: JSON {category: {trait: 0–100}} (see survey/trait-catalogue.ts). */
+/** Where a player's trait scores come from: this server's survey, or an import (0015). */
+export type TraitScoreSource = 'survey' | 'imported';
 export interface TraitScoreTable {
   dashboard_id: string;
   environment: Environment;
   user_id: string;
   scores: string;
+  /** The survey's completion, or the import's time. */
   completed_at: number;
+  source: Generated<TraitScoreSource>;
 }
 
 export type SurveyStatus = 'requested' | 'partial' | 'disqualified' | 'completed';

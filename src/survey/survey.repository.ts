@@ -242,14 +242,16 @@ export class SurveyRepository {
       user_id: userId,
       scores: JSON.stringify(scores),
       completed_at: completedAt,
+      source: 'survey' as const,
     };
+    // A completed survey replaces scores imported from another vendor.
     await this.db
       .insertInto('trait_scores')
       .values(row)
       .onConflict((oc) =>
         oc
           .columns(['dashboard_id', 'environment', 'user_id'])
-          .doUpdateSet({ scores: row.scores, completed_at: row.completed_at }),
+          .doUpdateSet({ scores: row.scores, completed_at: row.completed_at, source: row.source }),
       )
       .execute();
   }

@@ -14,6 +14,7 @@ import { hardening } from './0011-hardening.js';
 import { surveyQuality } from './0016-survey-quality.js';
 import { deletion } from './0012-deletion.js';
 import { webhooks } from './0013-webhooks.js';
+import { importedScores } from './0015-imported-scores.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0011-hardening', hardening],
   ['0012-deletion', deletion],
   ['0013-webhooks', webhooks],
+  ['0015-imported-scores', importedScores],
   ['0016-survey-quality', surveyQuality],
 ];
 
