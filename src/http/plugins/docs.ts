@@ -60,6 +60,7 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
           name: 'admin: personas',
           description: 'Segments, persona recomputes and a player’s traits (operator token)',
         },
+        { name: 'admin: survey', description: 'Survey reliability from stored answers (operator token)' },
         { name: 'operations', description: 'Health and readiness probes' },
       ],
     },
