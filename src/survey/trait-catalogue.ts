@@ -76,3 +76,21 @@ export const CATEGORY_NAMES = Object.keys(TRAIT_CATEGORIES) as TraitCategory[];
 export const TRAIT_COORDINATES: readonly (readonly [TraitCategory, string])[] = CATEGORY_NAMES.flatMap(
   (category) => TRAIT_CATEGORIES[category].map((trait) => [category, trait] as const),
 );
+
+/**
+ * The distinct constructs the survey measures, each with the reported trait names that show its
+ * one score: the coordinates personas are modelled on. The five `personality` domain scores are
+ * means of their facets (they add nothing the facets do not carry) and Autonomy, Mastery and
+ * Purpose are reported twice under one name; neither is a construct of its own. A construct
+ * reported under several names (one score shown as Dominant, Dominance, …) lists them all: its
+ * coordinate is the mean of those names' scores.
+ */
+export const MEASURED_CONSTRUCTS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  [
+    ...new Set(
+      CATEGORY_NAMES.filter((category) => category !== 'personality').flatMap(
+        (category) => TRAIT_CATEGORIES[category],
+      ),
+    ),
+  ].map((trait) => [trait, [trait]]),
+);

@@ -10,6 +10,7 @@ import { dashboard } from './0010-dashboard.js';
 import { personas } from './0009-personas.js';
 import { survey } from './0008-survey.js';
 import { sync } from './0007-sync.js';
+import { personaProbabilities } from './0014-persona-probabilities.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0008-survey', survey],
   ['0009-personas', personas],
   ['0010-dashboard', dashboard],
+  ['0014-persona-probabilities', personaProbabilities],
 ];
 
 export class SchemaTooNewError extends Error {
