@@ -125,6 +125,7 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
       surveyed: 180,
       predicted: 120,
       k: 3,
+      distinct_personas: true,
     });
     expect(segment.personas.map((p) => p.persona)).toEqual([1, 2, 3]);
     expect(segment.personas.reduce((n, p) => n + p.surveyed, 0)).toBe(180);
@@ -359,7 +360,13 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
     });
     expect(body.personas).toEqual(
       expect.arrayContaining([
-        { segment_id: 'default', segment_name: 'default', persona: expect.any(Number), source: 'surveyed' },
+        {
+          segment_id: 'default',
+          segment_name: 'default',
+          persona: expect.any(Number),
+          source: 'surveyed',
+          probabilities: expect.any(Object),
+        },
       ]),
     );
     const predicted = await t.admin('GET', `/dashboards/${dash.id}/players/u-2-5/traits`);
@@ -368,7 +375,7 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
       scores: null,
       completed_at: null,
       personas: expect.arrayContaining([
-        expect.objectContaining({ segment_id: 'default', source: 'predicted' }),
+        expect.objectContaining({ segment_id: 'default', source: 'predicted', probabilities: null }),
       ]),
     });
     const unknown = await t.admin('GET', `/dashboards/${dash.id}/players/nobody/traits`);
@@ -385,8 +392,10 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
     const segment = res.json<Recompute>().environments[0]!.segments[0]!;
     expect(segment).toMatchObject({
       k: 1,
+      distinct_personas: false,
+      evidence: null,
       surveyed: 6,
-      personas: [{ persona: 1, size: 6, surveyed: 6, predicted: 0 }],
+      personas: [{ persona: 1, size: 6, surveyed: 6, surveyed_expected: 6, predicted: 0 }],
     });
     const ids = await t.call('GET', '/v1/segments/default/personas/1/user-ids', small.keys.sandbox);
     expect(ids.json<{ data: { ids: string[] } }>().data.ids).toHaveLength(6);
