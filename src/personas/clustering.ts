@@ -52,6 +52,8 @@ export const CLUSTERING_DEFAULTS: ClusteringOptions = {
 };
 
 export const MODEL_NAME = 'gaussian mixture, tied covariance';
+/** What the CLI and the Personas page say when one persona is all the evidence supports. */
+export const NO_DISTINCT_PERSONAS = 'no distinct personas in this segment';
 
 /** How one k fared: its BIC, entropy and smallest persona, and why it was refused, if it was. */
 export interface CandidateK {
@@ -80,7 +82,7 @@ export interface PersonaEvidence {
   criterion: 'BIC';
   coordinates: number;
   fitted_on: number;
-  /** Weight of the covariance prior in the shared covariance: (d + 2) / (fitted players + d + 2). */
+  /** How much the shared covariance's correlations are shrunk towards 0: (d + 2) / (fitted players + d + 2). */
   shrinkage: number;
   candidates: CandidateK[];
   /** The k of lowest BIC among the candidates not refused. */

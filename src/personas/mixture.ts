@@ -9,13 +9,13 @@ import { cholesky, logDeterminant, solveCholesky, solveLower, traceOfSolve } fro
  * clusters. One full covariance per component is ~1,900 parameters per persona over ~60
  * coordinates and cannot be estimated from realistic samples. Shared, it is estimated once from
  * every player, and each extra persona costs only its mean and weight (d + 1 parameters), which
- * is what the BIC then weighs. The covariance is the posterior mode under a conjugate prior
- * (Fraley & Raftery 2007, mclust's default): the within-persona scatter of m players plus d + 2
- * pseudo-players of uncorrelated spread (each coordinate's variance / k^(2/d)), over m + d + 2.
- * It keeps the covariance invertible when players are few for ~60 coordinates, and stops a
- * small sample from "finding" a persona in a direction where it merely happens to split (with
- * players not much more numerous than coordinates almost any split fits); at thousands of
- * players its weight is negligible.
+ * is what the BIC then weighs. The shared covariance's correlations are shrunk towards zero
+ * with weight (d + 2) / (m + d + 2), as if d + 2 pseudo-players with uncorrelated traits (of the
+ * same variances) were added — the spirit of mclust's conjugate prior (Fraley & Raftery 2007),
+ * kept on the within-persona variances so tight personas stay tight. It keeps the covariance
+ * invertible when players are few for ~60 coordinates and stops a small sample from "finding" a
+ * persona in a direction where it merely happens to split (with players not much more numerous
+ * than coordinates almost any split fits); at thousands of players its weight is negligible.
  *
  * Data are m standardised rows of d coordinates (mean 0), row-major.
  */
@@ -25,7 +25,7 @@ export interface MixtureData {
   d: number;
   /** The total covariance Xᵀ·X / m (d×d). */
   total: Float64Array;
-  /** Weight of the covariance prior: (d + 2) / (m + d + 2). */
+  /** Weight of the shrinkage of correlations towards zero: (d + 2) / (m + d + 2). */
   shrinkage: number;
 }
 
@@ -234,7 +234,7 @@ class EmState {
         for (let b = 0; b < d; b++) within[a * d + b]! -= ma * means[c * d + b]!;
       }
     }
-    this.covariance = posteriorFactor(within, d, total, shrinkage, k);
+    this.covariance = shrunkFactor(within, d, total, shrinkage);
   }
 
   /** Responsibilities and log-likelihood from the parameters. */
@@ -261,20 +261,14 @@ class EmState {
 }
 
 /**
- * Cholesky factor of the covariance's posterior mode: (1 − w)·S + w·diag(total)/k^(2/d), w the
- * prior's weight. Positive definite as long as no coordinate is constant (those are dropped).
+ * Cholesky factor of the shared covariance S with its correlations shrunk by `weight` (the
+ * variances kept). Positive definite as long as no coordinate is constant (those are dropped).
  */
-function posteriorFactor(
-  s: Float64Array,
-  d: number,
-  total: Float64Array,
-  weight: number,
-  k: number,
-): Float64Array {
-  const scale = weight * k ** (-2 / d);
+function shrunkFactor(s: Float64Array, d: number, total: Float64Array, weight: number): Float64Array {
   const mode = new Float64Array(d * d);
   for (let i = 0; i < d * d; i++) mode[i] = (1 - weight) * s[i]!;
-  for (let a = 0; a < d; a++) mode[a * d + a]! += scale * total[a * d + a]!;
+  // The diagonal keeps its own variance (a floor of a millionth of the total for safety).
+  for (let a = 0; a < d; a++) mode[a * d + a] = Math.max(s[a * d + a]!, 1e-6 * total[a * d + a]!);
   const factor = cholesky(mode, d);
   if (!factor) throw new Error('the persona covariance is not positive definite (a constant coordinate?)');
   return factor;
@@ -287,7 +281,7 @@ function posteriorFactor(
  */
 function whiten(data: MixtureData): Float64Array {
   const { x, m, d } = data;
-  const factor = posteriorFactor(data.total, d, data.total, data.shrinkage, 1);
+  const factor = shrunkFactor(data.total, d, data.total, data.shrinkage);
   const out = Float64Array.from(x.subarray(0, m * d));
   for (let i = 0; i < m; i++) solveLower(factor, d, out.subarray(i * d, i * d + d));
   return out;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { categoryLabel, csvField, MEMBERS_SHOWN } from '../../src/dashboard/pages/personas.js';
 import { CATEGORY_NAMES } from '../../src/survey/trait-catalogue.js';
-import { insertTraitScores, surveyedPlayers } from '../personas/factory.js';
+import { correlatedPlayers, insertTraitScores, surveyedPlayers } from '../personas/factory.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { DashboardClient } from './dashboard-client.js';
@@ -19,7 +19,13 @@ interface ChartData {
 interface Summary {
   segment_id: string;
   k: number;
-  personas: { persona: number; size: number; surveyed: number; predicted: number }[];
+  personas: {
+    persona: number;
+    size: number;
+    surveyed: number;
+    surveyed_expected: number;
+    predicted: number;
+  }[];
 }
 
 function chartData(body: string): ChartData {
@@ -107,15 +113,29 @@ describe.each(BACKENDS)('dashboard personas page on %s', (backend) => {
     expect(summary.k).toBe(2);
   });
 
+  it('says plainly when a segment has no distinct personas', async () => {
+    const flat = await t.createDashboard('No personas game');
+    await insertTraitScores(t.store.db, flat.id, 'production', correlatedPlayers(60, { seed: 8 }));
+    const done = await web.post(
+      `/dashboard/d/${flat.id}/personas/recompute?env=production&segment=default`,
+      {},
+    );
+    expect(squash(done.body)).toContain('<td class="num">1 (no distinct personas in this segment)</td>');
+    const body = squash((await web.get(`/dashboard/d/${flat.id}/personas`)).body);
+    expect(body).toContain('<strong>No distinct personas in this segment.</strong>');
+    expect(body).toContain('persona 1 holds them all');
+  });
+
   it('shows each persona’s size and share, the radar chart data and its table', async () => {
     const res = await web.get(path());
     expect(res.statusCode).toBe(200);
     const body = squash(res.body);
     expect(body).toContain('chart.umd.min.js');
     expect(body).toContain(`2 personas, ${2 * PER_CLUSTER} players`);
+    expect(body).toContain('2 distinct personas: a gaussian mixture, tied covariance chose k = 2 by BIC');
     for (const p of summary.personas) {
       expect(body).toContain(
-        `>Persona ${p.persona}</a></td><td class="num">${p.size}</td><td class="num">${p.surveyed}</td><td class="num">${p.predicted}</td><td class="num">${((p.size / (2 * PER_CLUSTER)) * 100).toFixed(1)} %</td>`,
+        `>Persona ${p.persona}</a></td><td class="num">${p.size}</td><td class="num">${p.surveyed}</td><td class="num">${p.surveyed_expected.toFixed(1)}</td><td class="num">${p.predicted}</td><td class="num">${((p.size / (2 * PER_CLUSTER)) * 100).toFixed(1)} %</td>`,
       );
       expect(body).toContain(
         `<canvas id="persona-radar-${p.persona}" data-persona="${p.persona}" role="img"`,
