@@ -24,6 +24,9 @@ interface Recompute {
   environments: { environment: string; segments: SegmentSummary[] }[];
 }
 
+/** Tests that recompute every segment several times (each fits the mixture and its null check). */
+const SEGMENT_RECOMPUTES = 240_000;
+
 describe.each(BACKENDS)('personas on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
@@ -305,46 +308,58 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
       await bad({ payer: 'yes' }, /payer/);
     });
 
-    it('country, platform and language (a prefix tag matches its regions)', async () => {
-      const us = await members({ country: 'us' });
-      expect(us.ids.length).toBe(100);
-      expect(us.ids.every((id) => clusterOf(id) === 0)).toBe(true);
-      const apple = await members({ platform: ['apple', 'android'] });
-      expect(apple.ids.every((id) => clusterOf(id) !== 0)).toBe(true);
-      expect(apple.ids.length).toBe(200);
-      const fr = await members({ language: 'fr' });
-      expect(fr.ids.every((id) => clusterOf(id) === 1)).toBe(true);
-      expect(fr.ids.length).toBe(100);
-    });
+    it(
+      'country, platform and language (a prefix tag matches its regions)',
+      async () => {
+        const us = await members({ country: 'us' });
+        expect(us.ids.length).toBe(100);
+        expect(us.ids.every((id) => clusterOf(id) === 0)).toBe(true);
+        const apple = await members({ platform: ['apple', 'android'] });
+        expect(apple.ids.every((id) => clusterOf(id) !== 0)).toBe(true);
+        expect(apple.ids.length).toBe(200);
+        const fr = await members({ language: 'fr' });
+        expect(fr.ids.every((id) => clusterOf(id) === 1)).toBe(true);
+        expect(fr.ids.length).toBe(100);
+      },
+      SEGMENT_RECOMPUTES,
+    );
 
-    it('payer, spend and level bounds, active and registered since', async () => {
-      const payers = await members({ payer: true });
-      expect(payers.ids.length).toBeGreaterThan(80);
-      expect(payers.ids.every((id) => clusterOf(id) === 0)).toBe(true);
-      const nonPayers = await members({ payer: false });
-      expect(nonPayers.ids.length + payers.ids.length).toBe(300);
-      const big = await members({ spend_min: 40 });
-      expect(big.ids.every((id) => payers.ids.includes(id))).toBe(true);
-      expect(big.ids.length).toBeLessThan(payers.ids.length);
-      const levels = await members({ level_min: 20, level_max: 1000 });
-      expect(levels.ids.every((id) => clusterOf(id) === 2)).toBe(true);
-      const registered = await members({ registered_since: '2025-11-01' });
-      expect(registered.ids.length).toBe(100);
-      expect(registered.ids.every((id) => clusterOf(id) === 2)).toBe(true);
-      const active = await members({ active_since: '2026-01-10 00:00:00' });
-      expect(active.ids.length).toBeGreaterThan(0);
-      expect((await members({ active_since: '2030-01-01' })).summary.players).toBe(0);
-    });
+    it(
+      'payer, spend and level bounds, active and registered since',
+      async () => {
+        const payers = await members({ payer: true });
+        expect(payers.ids.length).toBeGreaterThan(80);
+        expect(payers.ids.every((id) => clusterOf(id) === 0)).toBe(true);
+        const nonPayers = await members({ payer: false });
+        expect(nonPayers.ids.length + payers.ids.length).toBe(300);
+        const big = await members({ spend_min: 40 });
+        expect(big.ids.every((id) => payers.ids.includes(id))).toBe(true);
+        expect(big.ids.length).toBeLessThan(payers.ids.length);
+        const levels = await members({ level_min: 20, level_max: 1000 });
+        expect(levels.ids.every((id) => clusterOf(id) === 2)).toBe(true);
+        const registered = await members({ registered_since: '2025-11-01' });
+        expect(registered.ids.length).toBe(100);
+        expect(registered.ids.every((id) => clusterOf(id) === 2)).toBe(true);
+        const active = await members({ active_since: '2026-01-10 00:00:00' });
+        expect(active.ids.length).toBeGreaterThan(0);
+        expect((await members({ active_since: '2030-01-01' })).summary.players).toBe(0);
+      },
+      SEGMENT_RECOMPUTES,
+    );
 
-    it('a segment has its own personas, computed over its members only', async () => {
-      const segment = await createSegment('Non-US', { country: ['FR', 'DE'] });
-      const result = await recompute();
-      const summary = result.environments[0]!.segments.find((s) => s.segment_id === segment.id)!;
-      expect(summary.k).toBe(2);
-      expect(summary.players).toBe(200);
-      const traits = await traitsOf('all', segment.id);
-      expect(Object.keys(traits)).toHaveLength(12);
-    });
+    it(
+      'a segment has its own personas, computed over its members only',
+      async () => {
+        const segment = await createSegment('Non-US', { country: ['FR', 'DE'] });
+        const result = await recompute();
+        const summary = result.environments[0]!.segments.find((s) => s.segment_id === segment.id)!;
+        expect(summary.k).toBe(2);
+        expect(summary.players).toBe(200);
+        const traits = await traitsOf('all', segment.id);
+        expect(Object.keys(traits)).toHaveLength(12);
+      },
+      SEGMENT_RECOMPUTES,
+    );
   });
 
   it("admin: a player's traits with persona and source per segment", async () => {
