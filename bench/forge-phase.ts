@@ -39,7 +39,8 @@ export interface ForgePhaseSpec {
 export type ForgePhaseMessage = { type: 'setup-done'; apiKey: string; ms: number } | PhaseAnswer;
 
 const send = (message: ForgePhaseMessage) => sendToParent(message);
-const config = () => parseConfig({ logLevel: 'silent', port: 0, host: '127.0.0.1' });
+const config = () =>
+  parseConfig({ logLevel: 'silent', port: 0, host: '127.0.0.1', webhookAllow: ['127.0.0.1'] });
 
 async function open(spec: ForgePhaseSpec): Promise<{ store: Store; services: Services }> {
   const store = openBenchStore(spec.database);

@@ -1,17 +1,17 @@
-import { DEFAULT_SIMULATION, simulateReliability } from './psychometrics/simulation.js';
+import { DEFAULT_SIMULATION, scoreRecovery } from './psychometrics/simulation.js';
 
 /**
- * Prints the table of docs/psychometrics.md: Cronbach's α per scale on simulated respondents.
+ * Prints the scoring-pipeline check of docs/psychometrics.md: per construct, the correlation of
+ * simulated true values with the computed scores. Not a reliability figure: see the Survey page.
  * `npx vite-node bench/psychometrics.ts` (or `node dist/bench/psychometrics.js` after a build).
  */
-const rows = simulateReliability();
+const rows = scoreRecovery();
 const { respondents, seed, noise } = DEFAULT_SIMULATION;
 console.log(`Simulated respondents: ${respondents}, seed ${seed}, item noise σ = ${noise}\n`);
-console.log('| category | trait | items | reverse-keyed | α |');
-console.log('| --- | --- | --- | --- | --- |');
-for (const r of rows)
-  console.log(`| ${r.category} | ${r.trait} | ${r.items} | ${r.reverse} | ${r.alpha.toFixed(3)} |`);
-const alphas = rows.map((r) => r.alpha);
+console.log('| construct | r(true, score) |');
+console.log('| --- | --- |');
+for (const r of rows) console.log(`| ${r.name} | ${r.r.toFixed(3)} |`);
+const values = rows.map((r) => r.r).sort((a, b) => a - b);
 console.log(
-  `\nscales: ${rows.length}; α min ${Math.min(...alphas).toFixed(3)}, median ${alphas.sort((a, b) => a - b)[Math.floor(alphas.length / 2)]!.toFixed(3)}, max ${Math.max(...alphas).toFixed(3)}`,
+  `\nconstructs: ${rows.length}; r min ${values[0]!.toFixed(3)}, median ${values[Math.floor(values.length / 2)]!.toFixed(3)}, max ${values[values.length - 1]!.toFixed(3)}`,
 );

@@ -2,9 +2,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
 import { installDocs } from './http/plugins/docs.js';
-import { installErrorHandler } from './http/plugins/errors.js';
-import { envelope } from './http/envelope.js';
+import { answerFrameworkError, installErrorHandler } from './http/plugins/errors.js';
+import { AppError } from './errors.js';
 import { installRequireHttps } from './http/plugins/https.js';
+import { installRequestTimeouts, serverTimeouts } from './http/plugins/timeouts.js';
 import { installValidation } from './http/plugins/validation.js';
 import { adminV1Routes } from './http/routes/admin-v1.js';
 import { gamesV1Routes } from './http/routes/games-v1.js';
@@ -17,11 +18,12 @@ import { buildServices, type ServiceOptions } from './services.js';
 import { fileRoutes } from './http/routes/files.js';
 import { adminForgeRoutes } from './http/routes/admin-forge.js';
 import { adminSourceRoutes } from './http/routes/admin-sources.js';
-import { FORGE_PREFIX, forgeError, forgeRoutes } from './http/routes/forge.js';
+import { FORGE_PREFIX, forgeRoutes } from './http/routes/forge.js';
 import { assessmentRoutes } from './http/routes/assessment.js';
 import { surveyPageRoutes } from './http/routes/survey-page.js';
 import { DASHBOARD_PREFIX, dashboardPlugin } from './dashboard/plugin.js';
 import { adminPersonaRoutes } from './http/routes/admin-personas.js';
+import { adminSurveyRoutes } from './http/routes/admin-survey.js';
 import { v1PersonaRoutes } from './http/routes/v1-personas.js';
 
 export interface AppOptions {
@@ -84,7 +86,10 @@ export async function buildApp(
   });
   const tls = readTls(config);
   const app = Fastify({
-    ...(tls ? { https: tls } : {}),
+    ...(tls ? { https: { ...tls, ...serverTimeouts(config) } } : { http: serverTimeouts(config) }),
+    // Bodies are timed by installRequestTimeouts (uploads get a rate instead of a deadline).
+    requestTimeout: 0,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
     logger: loggerOptions(config, options.logger),
     bodyLimit: config.bodyLimitBytes,
     // Long enough that an over-long id reaches route validation and gets a 400 in the API's shape.
@@ -93,6 +98,10 @@ export async function buildApp(
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     // Answered below with the API's own envelope instead of Fastify's body.
     return503OnClosing: false,
+    // A URL Fastify cannot route (bad escape, over-long parameter) gets its family's error body.
+    frameworkErrors: (error, request, reply) => {
+      void answerFrameworkError(error, request, reply);
+    },
   }) as unknown as FastifyInstance;
   app.decorateRequest('principal', null);
   app.decorateRequest('forgeCaller', null);
@@ -101,6 +110,7 @@ export async function buildApp(
   installErrorHandler(app);
   installBodyParsing(app);
   installShutdownBehaviour(app, store);
+  installRequestTimeouts(app, config);
   if (config.requireHttps) installRequireHttps(app);
   services.metrics.install(app);
   await installDocs(app, VERSION);
@@ -134,7 +144,13 @@ export async function buildApp(
   );
   await app.register(dashboardPlugin(services, config), { prefix: DASHBOARD_PREFIX });
   await app.register(v1PersonaRoutes(services.tenancy, services.personas, services.userData));
-  await app.register(adminPersonaRoutes(services.segments, services.personas, config.adminToken), {
+  await app.register(
+    adminPersonaRoutes(services.segments, services.personas, services.traitImport, config.adminToken),
+    {
+      prefix: '/admin/v1',
+    },
+  );
+  await app.register(adminSurveyRoutes(services.tenancy, services.surveyQuality, config.adminToken), {
     prefix: '/admin/v1',
   });
   // Debounced recomputes must not outlive the app (nor keep a closing store busy).
@@ -165,11 +181,8 @@ function installShutdownBehaviour(app: FastifyInstance, store: Store): void {
     if (request.routeOptions.url === '/readyz') {
       return reply.send({ status: 'unavailable', backend: store.backend });
     }
-    const message = 'the server is shutting down; retry the request';
-    // Each API family keeps its documented body, even now.
-    return reply.send(
-      request.url.startsWith(`${FORGE_PREFIX}/`) ? forgeError(503, message) : envelope(503, message, null),
-    );
+    // Each API family's error handler writes its documented body, even now.
+    throw new AppError('unavailable', 'the server is shutting down; retry the request');
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');

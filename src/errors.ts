@@ -44,6 +44,16 @@ export class AppError extends Error {
   }
 }
 
+/** A 429 that says when to come back: the `Retry-After` header, in whole seconds. */
+export class ThrottledError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('quota_exceeded', message);
+  }
+}
+
 export interface FieldError {
   /** 0-based position of the record in the batch. */
   index: number;

@@ -7,14 +7,16 @@ import { ForgeKeyService } from './forge/forge-keys.service.js';
 import { PlayersRepository } from './forge/players.repository.js';
 import { PlayersService } from './forge/players.service.js';
 import { QuestService } from './forge/quests.service.js';
-import { WebhookWorker } from './forge/webhook-worker.js';
 import { PlayFabSettingsRepository } from './playfab/playfab-settings.repository.js';
 import { PlayFabService } from './playfab/playfab.service.js';
 import { Metrics } from './http/plugins/metrics.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { RecordsRepository } from './records/records.repository.js';
 import { RecordsService } from './records/records.service.js';
-import { NOTIFICATION_JOB, NotificationService } from './notifications/notifications.service.js';
+import { NotificationService } from './notifications/notifications.service.js';
+import { DestinationPolicy } from './webhooks/destination-policy.js';
+import { WebhookEndpointsRepository } from './webhooks/webhook-endpoints.repository.js';
+import { WEBHOOK_JOB, WebhookService } from './webhooks/webhook.service.js';
 import { PeriodicTasks } from './jobs/periodic-tasks.js';
 import { StorageConnectionsRepository } from './sources/storage-connections.repository.js';
 import { STORAGE_SYNC_JOB, StorageConnectionService } from './sources/storage-connections.service.js';
@@ -24,6 +26,7 @@ import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { SurveyRepository } from './survey/survey.repository.js';
 import { SurveyService } from './survey/survey.service.js';
+import { SurveyQualityService } from './survey/survey-quality.service.js';
 import { DashboardAuthRepository } from './dashboard/dashboard-auth.repository.js';
 import { DashboardAuthService } from './dashboard/dashboard-auth.service.js';
 import { RecentBatches } from './ingest/recent-batches.js';
@@ -33,6 +36,8 @@ import type { IngestObserver } from './ingest/ingest.service.js';
 import { ENVIRONMENTS } from './domain/records.js';
 import { PersonaService, type PersonaOptions } from './personas/persona.service.js';
 import { SegmentService } from './personas/segments.service.js';
+import { TraitImportRepository } from './personas/trait-import.repository.js';
+import { TraitImportService } from './personas/trait-import.service.js';
 import { UserDataService } from './privacy/user-data.service.js';
 
 export interface Services {
@@ -44,16 +49,18 @@ export interface Services {
   forgeIngest: ForgeIngestService;
   players: PlayersService;
   quests: QuestService;
-  webhooks: WebhookWorker;
+  /** Outbound webhooks (notifications, quest completions): endpoints, secrets, deliveries. */
+  webhooks: WebhookService;
   playfab: PlayFabService;
   files: FileIngestionService;
   jobQueue: JobQueue;
   jobs: JobWorker;
   storageConnections: StorageConnectionService;
   notifications: NotificationService;
-  /** Background work: durable jobs, Forge webhooks, scheduled syncs, sweeps. */
+  /** Background work: durable jobs (webhook deliveries among them), scheduled syncs, sweeps. */
   workers: Workers;
   survey: SurveyService;
+  surveyQuality: SurveyQualityService;
   /** The last accepted batches of this process (the dashboard's live tail). */
   recentBatches: RecentBatches;
   /** Refused pushes, bounded per dashboard and environment. */
@@ -61,6 +68,7 @@ export interface Services {
   dashboardAuth: DashboardAuthService;
   segments: SegmentService;
   personas: PersonaService;
+  traitImport: TraitImportService;
   userData: UserDataService;
 }
 
@@ -80,12 +88,23 @@ export interface ServiceOptions {
 /** Due scheduled syncs are queued this often; abandoned upload pieces swept this often. */
 const SCHEDULE_EVERY_MS = 30_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
+/** Webhook URLs stored in the clear by an older version are sealed at a worker's start, then hourly. */
+const SEAL_EVERY_MS = 60 * 60_000;
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
 export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {
   const metrics = new Metrics();
   const forgeKeys = new ForgeKeyService(store.db);
-  const quests = new QuestService(store.db, store.capabilities.rowLocks);
+  const secrets = once(() => SecretBox.open(config.secretKey, config.dataDir));
+  const jobQueue = new JobQueue(store.db, store.capabilities);
+  const webhooks = new WebhookService(
+    store.db,
+    new WebhookEndpointsRepository(store.db),
+    jobQueue,
+    new DestinationPolicy(config.webhookAllow),
+    secrets,
+  );
+  const quests = new QuestService(store.db, store.capabilities.rowLocks, webhooks);
   const playersRepo = new PlayersRepository(store.db);
   const recentBatches = new RecentBatches();
   const observer: IngestObserver = {
@@ -100,34 +119,36 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     },
   };
   const ingest = new IngestService(store, config.maxBatchRecords, observer);
-  const jobQueue = new JobQueue(store.db, store.capabilities);
   const files = new FileIngestionService(store.db, ingest, jobQueue, {
     maxUploadBytes: config.maxUploadBytes,
   });
   const tenancy = new TenancyService(new TenancyRepository(store.db), (key) => forgeKeys.isForgeKey(key));
-  const notifications = new NotificationService(store.db, tenancy, jobQueue);
+  const surveyRepo = new SurveyRepository(store.db);
+  // One per process: it caches the reliability figures and the careless-responding reference.
+  const surveyQuality = new SurveyQualityService(surveyRepo);
+  const notifications = new NotificationService(tenancy, webhooks);
   const storageConnections = new StorageConnectionService(
     new StorageConnectionsRepository(store.db),
     tenancy,
     ingest,
     jobQueue,
     notifications,
-    once(() => SecretBox.open(config.secretKey, config.dataDir)),
+    secrets,
   );
   const jobs = new JobWorker(
     jobQueue,
     new Map<string, JobHandler>([
       [CSV_INGESTION_JOB, files],
       [STORAGE_SYNC_JOB, storageConnections],
-      [NOTIFICATION_JOB, notifications],
+      [WEBHOOK_JOB, webhooks],
     ]),
     { leaseMs: config.jobLeaseMs, ...options.jobWorker },
   );
-  const webhooks = new WebhookWorker(store.db);
   const periodic = new PeriodicTasks(
     [
       { name: 'scheduled-syncs', everyMs: SCHEDULE_EVERY_MS, run: () => storageConnections.enqueueDue() },
       { name: 'abandoned-uploads', everyMs: SWEEP_EVERY_MS, run: () => files.sweepAbandonedUploads() },
+      { name: 'seal-webhook-urls', everyMs: SEAL_EVERY_MS, run: () => webhooks.sealStoredUrls() },
     ],
     options.onTaskError,
   );
@@ -143,11 +164,25 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       new DashboardAuthRepository(store.db),
       tenancy,
       config.adminToken,
+      secrets,
     ),
     segments,
     personas,
-    userData: new UserDataService(store.db, (dashboardId, environment) => {
-      personas.scheduleRecompute(dashboardId, environment);
+    // Imported scores change the personas as a completed survey does.
+    traitImport: new TraitImportService(
+      new TraitImportRepository(store.db),
+      tenancy,
+      (dashboardId, environment) => {
+        personas.scheduleRecompute(dashboardId, environment);
+      },
+    ),
+    userData: new UserDataService(store, {
+      onDeleted: (dashboardId, environment) => {
+        personas.scheduleRecompute(dashboardId, environment);
+      },
+      forgetInMemory: (dashboardId, environment, userId) => {
+        recentBatches.forget(dashboardId, environment, userId);
+      },
     }),
     files,
     jobQueue,
@@ -166,16 +201,17 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     playfab: new PlayFabService(ingest, new PlayFabSettingsRepository(store.db), config.maxBatchRecords),
     workers: {
       start() {
-        webhooks.start();
         jobs.start();
         periodic.start();
       },
       async stop() {
-        await Promise.all([webhooks.stop(), jobs.stop(), periodic.stop()]);
+        await Promise.all([jobs.stop(), periodic.stop()]);
       },
     },
-    survey: new SurveyService(new SurveyRepository(store.db), {
+    surveyQuality,
+    survey: new SurveyService(surveyRepo, {
       minMsPerItem: config.surveyMinMsPerItem,
+      quality: surveyQuality,
       // A completion changes the personas: recomputed once completions pause (debounced).
       onCompleted: (dashboardId, environment) => {
         personas.scheduleRecompute(dashboardId, environment);

@@ -1,16 +1,16 @@
 import { SCALES, type Scale } from '../../src/survey/item-bank.js';
-import { keyedValue } from '../../src/survey/scoring.js';
+import { constructScores } from '../../src/survey/scoring.js';
 import { seededRandom } from '../../src/domain/seeded-random.js';
 
 /**
- * A latent-trait simulation of survey respondents, to check that every scale's items hang
- * together once scored (reverse keys applied) — Cronbach's α per scale.
+ * Simulated respondents, to check the scoring pipeline (keys, merges, scale arithmetic) — not the
+ * item bank's reliability, which only real answers can show (survey-quality.service.ts).
  *
- * Each respondent has a latent value θ ~ N(0, 1) per trait and an acquiescence bias a ~ N(0, 0.2)
- * (a tendency to agree with anything). Each item has a loading λ ∈ [0.7, 1.0] and an intercept
- * b ∈ [−0.4, 0.4], drawn once. The respondent's agreement with an item is
- * z = ±λθ + b + a + ε, ε ~ N(0, σ) (minus for reverse-keyed statements: agreeing with one means
- * less of the trait), discretised to 1–5 at −1.5, −0.5, 0.5, 1.5; then scored like real answers.
+ * Each respondent has a latent value θ ~ N(0, 1) per construct and an acquiescence bias
+ * a ~ N(0, 0.3). Each item has a loading λ ∈ [0.5, 0.9] and an intercept b ∈ [−0.3, 0.3]. The
+ * agreement with an item is z = ±λθ + b + a + ε, ε ~ N(0, σ) (minus for reverse-keyed statements),
+ * discretised to 1–5 at −1.5, −0.5, 0.5, 1.5. With σ = 1 (the default) two statements of one
+ * construct correlate about 0.3, as published personality items typically do: realistic noise.
  */
 export interface SimulationOptions {
   respondents: number;
@@ -19,17 +19,15 @@ export interface SimulationOptions {
   noise: number;
 }
 
-export const DEFAULT_SIMULATION: SimulationOptions = { respondents: 5000, seed: 7, noise: 0.6 };
+export const DEFAULT_SIMULATION: SimulationOptions = { respondents: 2000, seed: 7, noise: 1 };
 
-export interface ScaleReliability {
-  category: string;
-  trait: string;
-  items: number;
-  reverse: number;
-  alpha: number;
+export interface Respondent {
+  /** Latent value per construct code. */
+  theta: Map<string, number>;
+  answers: Map<string, number>;
 }
 
-function normal(random: () => number): () => number {
+export function normal(random: () => number): () => number {
   return () => {
     // Box–Muller; 1 − u keeps the logarithm finite.
     const u = 1 - random();
@@ -42,51 +40,70 @@ function discretise(z: number): number {
   return z < -1.5 ? 1 : z < -0.5 ? 2 : z < 0.5 ? 3 : z < 1.5 ? 4 : 5;
 }
 
-function variance(values: readonly number[]): number {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  return values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
-}
-
-/** Cronbach's α of k item columns (each the keyed values of every respondent). */
-export function cronbachAlpha(columns: readonly (readonly number[])[]): number {
-  const k = columns.length;
-  if (k < 2) throw new Error('alpha needs at least two items');
-  const n = columns[0]!.length;
-  const totals = Array.from({ length: n }, (_, r) => columns.reduce((sum, col) => sum + col[r]!, 0));
-  const itemVariance = columns.reduce((sum, col) => sum + variance(col), 0);
-  return (k / (k - 1)) * (1 - itemVariance / variance(totals));
-}
-
-/** α for every scale on simulated respondents (keyed values, as the scorer sees them). */
-export function simulateReliability(
+/** Respondents under the latent-trait model above, answering every statement (raw answers 1–5). */
+export function simulateRespondents(
   options: Partial<SimulationOptions> = {},
   scales: readonly Scale[] = SCALES,
-): ScaleReliability[] {
+): Respondent[] {
   const { respondents, seed, noise } = { ...DEFAULT_SIMULATION, ...options };
   const random = seededRandom(seed);
   const gauss = normal(random);
   const params = new Map(
     scales.flatMap((s) =>
-      s.items.map((i) => [i.id, { loading: 0.7 + 0.3 * random(), intercept: -0.4 + 0.8 * random() }]),
+      s.items.map((i) => [i.id, { loading: 0.5 + 0.4 * random(), intercept: -0.3 + 0.6 * random() }]),
     ),
   );
-  const columns = new Map(scales.flatMap((s) => s.items.map((i) => [i.id, [] as number[]])));
-  for (let r = 0; r < respondents; r++) {
-    const acquiescence = 0.2 * gauss();
+  return Array.from({ length: respondents }, () => {
+    const acquiescence = 0.3 * gauss();
+    const theta = new Map<string, number>();
+    const answers = new Map<string, number>();
     for (const scale of scales) {
-      const theta = gauss();
+      const t = gauss();
+      theta.set(scale.construct.code, t);
       for (const item of scale.items) {
         const { loading, intercept } = params.get(item.id)!;
-        const z = (item.reverse ? -1 : 1) * loading * theta + intercept + acquiescence + noise * gauss();
-        columns.get(item.id)!.push(keyedValue(item, discretise(z)));
+        const z = (item.reverse ? -1 : 1) * loading * t + intercept + acquiescence + noise * gauss();
+        answers.set(item.id, discretise(z));
       }
     }
+    return { theta, answers };
+  });
+}
+
+export interface Recovery {
+  construct: string;
+  name: string;
+  /** Correlation of the true θ with the score the pipeline computed. */
+  r: number;
+}
+
+function pearson(x: readonly number[], y: readonly number[]): number {
+  const mx = x.reduce((a, b) => a + b, 0) / x.length;
+  const my = y.reduce((a, b) => a + b, 0) / y.length;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
   }
-  return scales.map((scale) => ({
-    category: scale.category,
-    trait: scale.trait,
-    items: scale.items.length,
-    reverse: scale.items.filter((i) => i.reverse).length,
-    alpha: cronbachAlpha(scale.items.map((i) => columns.get(i.id)!)),
-  }));
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+/** How well the scores the pipeline computes follow the simulated true values, per construct. */
+export function scoreRecovery(options: Partial<SimulationOptions> = {}): Recovery[] {
+  const people = simulateRespondents(options);
+  const scores = people.map((p) => constructScores(p.answers));
+  return SCALES.map((scale) => {
+    const code = scale.construct.code;
+    return {
+      construct: code,
+      name: scale.construct.name,
+      r: pearson(
+        people.map((p) => p.theta.get(code)!),
+        scores.map((s) => s.get(code)!),
+      ),
+    };
+  });
 }

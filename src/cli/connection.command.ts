@@ -223,7 +223,9 @@ const connectionSync: CommandSpec = {
   summary: 'Sync now: ingest every file not ingested before (by path + ETag)',
   details: [
     'With --json prints {"files_seen", "files_ingested", "files_updated", "updated_files",',
-    ' "records_ingested", "files_failed", "errors": [{"file", "line", "field", "message"}]}.',
+    ' "records_ingested", "records_already_stored", "records_withheld", "files_failed",',
+    ' "errors": [{"file", "line", "field", "message"}]}. records_ingested counts new records;',
+    ' records_already_stored those an import or another connection stored from the same files.',
     'Exits 1 when a file failed or the store could not be reached.',
   ],
   args: [CONNECTION_ID],

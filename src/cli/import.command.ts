@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ENVIRONMENTS, type Environment } from '../domain/records.js';
 import { AppError } from '../errors.js';
@@ -31,7 +31,16 @@ async function resolveTarget(given: string): Promise<Target> {
   if (!info) throw new AppError('not_found', `no such file or directory: ${given}`);
   if (info.isDirectory()) {
     const name = path.basename(full);
-    return isRootFolder(name) ? { root: path.dirname(full), folders: [name] } : { root: full };
+    if (isRootFolder(name)) return { root: path.dirname(full), folders: [name] };
+    const entries = await readdir(full, { withFileTypes: true });
+    if (!entries.some((e) => e.isDirectory() && isRootFolder(e.name))) {
+      // Importing nothing and saying "0 records" would hide a wrong path.
+      throw new AppError(
+        'bad_request',
+        `${given} holds none of the folders ${BUCKET_ROOT_FOLDERS.join('/, ')}/: give the folder that holds them, one of them, or one file in one`,
+      );
+    }
+    return { root: full };
   }
   for (let dir = path.dirname(full); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (isRootFolder(path.basename(dir))) {
@@ -62,11 +71,15 @@ export const importCommand: CommandSpec = {
     'level_ups/ items/ social_dynamics/, each with files at any depth (Hive key=value/ folders',
     'included): .json/.ndjson/.jsonl (one JSON object per line), .csv (a header line of field',
     'names), or either gzipped (.gz). The path can also be one root folder or one file in one.',
-    'Each line is ingested once: importing the same unchanged file again stores nothing twice.',
+    'Each line is ingested once: a file version (its path + size + mtime) already read, by an',
+    'import or a local storage connection on the same files, stores nothing twice; the summary',
+    'counts records ingested (new) and already stored apart, and records withheld: those of',
+    'players deleted (DELETE /v1/userData) after the file was written.',
     'Invalid lines are rejected with their line number; the other lines are stored.',
-    'With --json prints {"files_ingested", "records_ingested", "files_failed",',
-    ' "errors": [{"file", "line", "field", "message"}]} (line null: the whole file failed).',
-    'Exits 1 when a file could not be read.',
+    'With --json prints {"files_ingested", "records_ingested", "records_already_stored",',
+    ' "records_withheld", "files_failed", "errors": [{"file", "line", "field", "message"}]}',
+    ' (line null: the whole file failed).',
+    'Exits 1 when a file could not be read, or when the folder holds none of the root folders.',
   ],
   args: [{ name: 'dir-or-file', description: 'A folder in the bucket layout, or one file in it' }],
   options: {

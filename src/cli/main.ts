@@ -17,6 +17,7 @@ import { settingsCommands } from './settings.command.js';
 import { personaCommands } from './persona.command.js';
 import { segmentCommands } from './segment.command.js';
 import { statsCommand } from './stats.command.js';
+import { traitsCommands } from './traits.command.js';
 import { workerCommand } from './worker.command.js';
 
 /** `traitforge <command>`: a thin shell over the services the HTTP API uses. */
@@ -34,6 +35,7 @@ const COMMANDS: readonly CommandSpec[] = [
   ...questCommands,
   ...segmentCommands,
   ...personaCommands,
+  ...traitsCommands,
 ];
 
 const EXIT_OK = 0;

@@ -39,3 +39,12 @@ export function table(
     return (indent + cells.join('  ')).trimEnd();
   });
 }
+
+/** The lines announcing a webhook's signing secret (none when the answer holds no secret). */
+export function signingSecretLines(secret: string | undefined): string[] {
+  if (secret === undefined) return [];
+  return [
+    `Signing secret: ${secret}`,
+    'It is shown only now: give it to the receiver to verify the Traitforge-Signature header.',
+  ];
+}

@@ -2,7 +2,7 @@ import { QUEST_TYPES } from '../forge/quest-progress.js';
 import type { QuestView } from '../forge/quests.service.js';
 import { GAME_ID_OPTION, JSON_OPTION, type CommandSpec } from './args.js';
 import { withContext } from './context.js';
-import { clean, printJson, printLines, table } from './output.js';
+import { clean, printJson, printLines, signingSecretLines, table } from './output.js';
 
 const TIMESTAMP = '"YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 or epoch seconds';
 const QUEST_FIELDS = '"id", "game_id", "type", "target", "achievement_title", "starts_at",';
@@ -151,9 +151,10 @@ const questWebhook: CommandSpec = {
   summary: "Set or clear the URL a game's quest completions are POSTed to",
   details: [
     'Each reward granted from then on is POSTed once to the URL as {"event": "quest.completed",',
-    ' "game_id", "quest_id", "player_id", "reward", "completed_at"}, retried with backoff.',
+    ' "game_id", "quest_id", "player_id", "reward", "completed_at"}, signed, retried with backoff.',
+    'A new webhook prints its signing secret once (keep it: it is never shown again).',
     'With --json prints the same object as PUT /admin/v1/games/:game_id/webhook:',
-    '{"game_id", "url"} (url null once cleared).',
+    '{"game_id", "url", "secret"?} (url null once cleared; credentials in it shown as ***).',
   ],
   args: [],
   options: {
@@ -170,12 +171,40 @@ const questWebhook: CommandSpec = {
   oneOf: ['url', 'clear'],
   async run(args) {
     const gameId = args.string('game-id')!;
-    const url = args.string('url') ?? null;
-    await withContext(({ services }) => services.quests.setWebhook(gameId, url));
-    if (args.flag('json')) printJson({ game_id: gameId, url });
-    else if (url === null) printLines([`Cleared the quest webhook of game ${clean(gameId)}`]);
-    else printLines([`Quest completions of game ${clean(gameId)} are POSTed to ${clean(url)}`]);
+    const set = await withContext(({ services }) =>
+      services.quests.setWebhook(gameId, args.string('url') ?? null),
+    );
+    if (args.flag('json')) printJson(set);
+    else if (set.url === null) printLines([`Cleared the quest webhook of game ${clean(gameId)}`]);
+    else
+      printLines([
+        `Quest completions of game ${clean(gameId)} are POSTed to ${clean(set.url)}`,
+        ...signingSecretLines(set.secret),
+      ]);
   },
 };
 
-export const questCommands: readonly CommandSpec[] = [questCreate, questList, questWebhook];
+const questWebhookSecret: CommandSpec = {
+  name: 'quest webhook-secret',
+  summary: "Rotate the signing secret of a game's quest webhook",
+  details: [
+    'Deliveries from now on are signed with the new secret, printed once. A delivery the receiver',
+    'refuses meanwhile (old secret) is retried, so update the receiver soon after.',
+    'With --json prints the same object as POST /admin/v1/games/:game_id/webhook/secret: {"game_id", "secret"}.',
+  ],
+  args: [],
+  options: { 'game-id': GAME_ID_OPTION, json: JSON_OPTION },
+  async run(args) {
+    const gameId = args.string('game-id')!;
+    const rotated = await withContext(({ services }) => services.quests.rotateWebhookSecret(gameId));
+    if (args.flag('json')) printJson(rotated);
+    else printLines(signingSecretLines(rotated.secret));
+  },
+};
+
+export const questCommands: readonly CommandSpec[] = [
+  questCreate,
+  questList,
+  questWebhook,
+  questWebhookSecret,
+];

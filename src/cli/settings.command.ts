@@ -1,6 +1,6 @@
 import { DASHBOARD_OPTION, JSON_OPTION, type CommandSpec } from './args.js';
 import { withContext } from './context.js';
-import { printJson, printLines } from './output.js';
+import { clean, printJson, printLines, signingSecretLines } from './output.js';
 
 /** Per-dashboard settings of the channels: the notification webhook and PlayFab level statistics. */
 
@@ -28,7 +28,8 @@ const notificationsSet: CommandSpec = {
   details: [
     'Mirrors PUT /admin/v1/dashboards/:id/notifications. The URL receives a JSON POST per failed',
     'sync ({"event": "storage_sync.failed", "dashboard_id", "connection_id", "status", "message",',
-    '"sync"}), retried with backoff until it answers 2xx. With --json prints {"webhook_url"}.',
+    '"sync"}), signed, retried with backoff until it answers 2xx. A new webhook prints its signing',
+    'secret once. With --json prints {"webhook_url", "secret"?} (credentials in the URL shown as ***).',
   ],
   args: [],
   oneOf: ['url', 'clear'],
@@ -44,7 +45,27 @@ const notificationsSet: CommandSpec = {
       services.notifications.setWebhook(args.string('dashboard')!, url),
     );
     if (args.flag('json')) printJson(set);
-    else printLines([set.webhook_url ? `Sync errors go to ${set.webhook_url}` : 'Notifications stopped']);
+    else if (set.webhook_url === null) printLines(['Notifications stopped']);
+    else printLines([`Sync errors go to ${clean(set.webhook_url)}`, ...signingSecretLines(set.secret)]);
+  },
+};
+
+const notificationsSecret: CommandSpec = {
+  name: 'notifications rotate-secret',
+  summary: 'Rotate the signing secret of a dashboard’s notification webhook',
+  details: [
+    'Mirrors POST /admin/v1/dashboards/:id/notifications/secret. Deliveries from now on are signed',
+    'with the new secret, printed once; one the receiver refuses meanwhile is retried.',
+    'With --json prints {"secret"}.',
+  ],
+  args: [],
+  options: { dashboard: DASHBOARD_OPTION, json: JSON_OPTION },
+  async run(args) {
+    const rotated = await withContext(({ services }) =>
+      services.notifications.rotateSecret(args.string('dashboard')!),
+    );
+    if (args.flag('json')) printJson(rotated);
+    else printLines(signingSecretLines(rotated.secret));
   },
 };
 
@@ -79,4 +100,9 @@ const playfabLevels: CommandSpec = {
   },
 };
 
-export const settingsCommands: readonly CommandSpec[] = [notificationsShow, notificationsSet, playfabLevels];
+export const settingsCommands: readonly CommandSpec[] = [
+  notificationsShow,
+  notificationsSet,
+  notificationsSecret,
+  playfabLevels,
+];

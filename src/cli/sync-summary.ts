@@ -4,6 +4,8 @@ import { clean, table } from './output.js';
 interface Summary {
   files_ingested: number;
   records_ingested: number;
+  records_already_stored: number;
+  records_withheld: number;
   files_failed: number;
   errors: (Omit<ImportError, 'file'> & { file: string | null })[];
 }
@@ -17,6 +19,11 @@ export function summaryLines(heading: string, summary: Summary, extra: [string, 
         ...extra,
         ['files ingested', String(summary.files_ingested)],
         ['records ingested', String(summary.records_ingested)],
+        ['already stored', String(summary.records_already_stored)],
+        // Only when it happened: records of players deleted after their file was written.
+        ...(summary.records_withheld > 0
+          ? [['withheld (deleted players)', String(summary.records_withheld)] as [string, string]]
+          : []),
         ['files failed', String(summary.files_failed)],
       ],
       { indent: '  ', right: [1] },

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { allowEntryKind } from '../webhooks/destination-policy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -26,9 +27,12 @@ export const ConfigSchema = Type.Object({
     { default: 'info' },
   ),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000 }),
+  requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 30_000 }),
+  keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 72_000 }),
   workers: Type.Boolean({ default: true }),
   jobLeaseMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
-  surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+  surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
+  webhookAllow: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
 });
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 
@@ -51,9 +55,12 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_MAX_UPLOAD: ['maxUploadBytes', 'int'],
   TRAITFORGE_LOG_LEVEL: ['logLevel', 'string'],
   TRAITFORGE_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', 'int'],
+  TRAITFORGE_REQUEST_TIMEOUT_MS: ['requestTimeoutMs', 'int'],
+  TRAITFORGE_KEEP_ALIVE_TIMEOUT_MS: ['keepAliveTimeoutMs', 'int'],
   TRAITFORGE_WORKERS: ['workers', 'bool'],
   TRAITFORGE_JOB_LEASE_MS: ['jobLeaseMs', 'int'],
   TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: ['surveyMinMsPerItem', 'int'],
+  TRAITFORGE_WEBHOOK_ALLOW: ['webhookAllow', 'list'],
 };
 
 /** What each setting must be, said in the operator's terms when a value is refused. */
@@ -73,9 +80,12 @@ const EXPECTED: Record<keyof Config, string> = {
   maxUploadBytes: 'must be a whole number of bytes, at least 1024',
   logLevel: `must be one of ${LOG_LEVELS.join(', ')}`,
   shutdownTimeoutMs: 'must be a whole number of milliseconds, 0 or more',
+  requestTimeoutMs: 'must be a whole number of milliseconds from 1000 to 3600000',
+  keepAliveTimeoutMs: 'must be a whole number of milliseconds from 1000 to 3600000',
   workers: 'must be true or false',
   jobLeaseMs: 'must be a whole number of milliseconds from 1000 to 86400000',
   surveyMinMsPerItem: 'must be a whole number of milliseconds from 0 (no speed check) to 60000',
+  webhookAllow: 'must be a comma-separated list of host names, IP addresses or CIDR ranges',
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
@@ -164,13 +174,24 @@ export function parseConfig(input: Record<string, unknown>): Config {
       );
     }
   }
+  for (const entry of config.webhookAllow) {
+    if (allowEntryKind(entry) === undefined) {
+      throw new ConfigError(
+        `invalid setting TRAITFORGE_WEBHOOK_ALLOW: "${entry}" is not a host name, IP address or CIDR range (e.g. 10.0.0.0/8)`,
+      );
+    }
+  }
   if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) {
     const missing = config.tlsCertFile ? 'TRAITFORGE_TLS_KEY' : 'TRAITFORGE_TLS_CERT';
     throw new ConfigError(
       `TRAITFORGE_TLS_CERT and TRAITFORGE_TLS_KEY must be set together: ${missing} is missing`,
     );
   }
-  return Object.freeze({ ...config, trustedProxies: Object.freeze([...config.trustedProxies]) }) as Config;
+  return Object.freeze({
+    ...config,
+    trustedProxies: Object.freeze([...config.trustedProxies]),
+    webhookAllow: Object.freeze([...config.webhookAllow]),
+  }) as Config;
 }
 
 export interface TlsFiles {
@@ -225,6 +246,13 @@ export function configWarnings(config: Config): string[] {
     warnings.push(
       'TRAITFORGE_REQUIRE_HTTPS is on but neither TLS (TRAITFORGE_TLS_CERT/KEY) nor a trusted proxy ' +
         '(TRAITFORGE_TRUSTED_PROXIES) is configured: every API call will be refused',
+    );
+  }
+  if (config.databaseUrl && !config.secretKey) {
+    warnings.push(
+      'TRAITFORGE_SECRET_KEY is not set: this server uses the key generated in its data directory; ' +
+        'if several servers share this database, set TRAITFORGE_SECRET_KEY to the same value on every server ' +
+        '(it seals storage credentials and keys operator sessions)',
     );
   }
   return warnings;

@@ -79,43 +79,53 @@ export class DashboardAuthRepository {
     await this.db.deleteFrom('dashboard_sessions').where('id_hash', '=', idHash).execute();
   }
 
-  /** Failures counted for each key in the window that started after `since`. */
-  async failures(keys: readonly string[], since: number): Promise<number> {
-    const rows = await this.db
-      .selectFrom('login_throttle')
-      .select(['failures'])
-      .where('key', 'in', keys)
-      .where('window_started_at', '>', since)
+  /**
+   * Reserves one sign-in attempt for each key and returns each key's attempts in its window,
+   * this one included, with the window's start. One upsert: concurrent attempts, from any server
+   * process, each see a different count, so a burst cannot all pass a check made before any of
+   * them is counted. A window that started at or before `since` starts again at 1.
+   */
+  reserveAttempt(
+    keys: readonly string[],
+    now: number,
+    since: number,
+  ): Promise<{ key: string; failures: number; window_started_at: number }[]> {
+    return this.db
+      .insertInto('login_throttle')
+      .values(keys.map((key) => ({ key, failures: 1, window_started_at: now })))
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({
+          failures: eb
+            .case()
+            .when('login_throttle.window_started_at', '>', since)
+            .then(eb('login_throttle.failures', '+', 1))
+            .else(1)
+            .end(),
+          window_started_at: eb
+            .case()
+            .when('login_throttle.window_started_at', '>', since)
+            .then(eb.ref('login_throttle.window_started_at'))
+            .else(now)
+            .end(),
+        })),
+      )
+      .returning(['key', 'failures', 'window_started_at'])
       .execute();
-    return Math.max(0, ...rows.map((r) => r.failures));
   }
 
-  /** One more failure per key; a window older than `since` starts again at 1. */
-  async recordFailure(keys: readonly string[], now: number, since: number): Promise<void> {
-    // Counters of windows that have passed count for nothing: the table holds recent failures only.
+  /** Gives back a reserved attempt that turned out not to be a failure. */
+  async releaseAttempt(key: string): Promise<void> {
+    await this.db
+      .updateTable('login_throttle')
+      .set((eb) => ({ failures: eb('failures', '-', 1) }))
+      .where('key', '=', key)
+      .where('failures', '>', 0)
+      .execute();
+  }
+
+  /** Counters of windows that have passed count for nothing: the table holds recent attempts only. */
+  async sweep(since: number): Promise<void> {
     await this.db.deleteFrom('login_throttle').where('window_started_at', '<=', since).execute();
-    for (const key of keys) {
-      await this.db
-        .insertInto('login_throttle')
-        .values({ key, failures: 1, window_started_at: now })
-        .onConflict((oc) =>
-          oc.column('key').doUpdateSet((eb) => ({
-            failures: eb
-              .case()
-              .when('login_throttle.window_started_at', '>', since)
-              .then(eb('login_throttle.failures', '+', 1))
-              .else(1)
-              .end(),
-            window_started_at: eb
-              .case()
-              .when('login_throttle.window_started_at', '>', since)
-              .then(eb.ref('login_throttle.window_started_at'))
-              .else(now)
-              .end(),
-          })),
-        )
-        .execute();
-    }
   }
 
   async clearFailures(key: string): Promise<void> {

@@ -1,6 +1,8 @@
-import { AppError } from '../errors.js';
+import { AppError, ThrottledError } from '../errors.js';
 import { hashSecret, randomId, randomToken, secretsEqual } from '../tenancy/secrets.js';
+import type { SecretBox } from '../tenancy/secret-box.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { DashboardAuthRepository } from './dashboard-auth.repository.js';
 import {
   DUMMY_HASH,
@@ -13,6 +15,8 @@ import {
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** Failed sign-ins allowed per window: per e-mail address, and per client address. */
 export const THROTTLE = { windowMs: 15 * 60 * 1000, perEmail: 5, perIp: 20 } as const;
+/** Password hashes computed at once by this process, and sign-ins that may wait for one. */
+export const HASHING = { concurrent: 2, queued: 64 } as const;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 
 /** Who a signed-in browser is: the operator (every dashboard) or a member of one dashboard. */
@@ -46,8 +50,23 @@ export class DashboardAuthService {
     private readonly repo: DashboardAuthRepository,
     private readonly tenancy: TenancyService,
     private readonly adminToken: string | undefined,
+    /** The server key (made on first use without TRAITFORGE_SECRET_KEY): operator sessions store the admin token's keyed hash. */
+    private readonly secrets: () => SecretBox,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** What an operator session stores of the admin token: a keyed hash, never one a dump can test guesses against. */
+  private operatorTokenHash(): string | undefined {
+    return this.adminToken === undefined
+      ? undefined
+      : this.secrets().keyedHash('dashboard operator token', this.adminToken);
+  }
+
+  private readonly hashing = new ConcurrencyLimit(
+    HASHING.concurrent,
+    HASHING.queued,
+    'too many sign-ins at once: try again in a few seconds',
+  );
 
   get operatorSignInEnabled(): boolean {
     return this.adminToken !== undefined;
@@ -66,7 +85,7 @@ export class DashboardAuthService {
       id: randomId('mbr'),
       dashboard_id: dashboardId,
       email: address,
-      password_hash: await hashPassword(password),
+      password_hash: await this.hashing.run(() => hashPassword(password)),
       created_at: this.now(),
     };
     if (!(await this.repo.insertMember(member))) {
@@ -90,12 +109,12 @@ export class DashboardAuthService {
       throw new AppError('forbidden', 'operator sign-in is off: set TRAITFORGE_ADMIN_TOKEN to enable it');
     }
     const ipKey = `ip:${ip}`;
-    await this.checkThrottle(ipKey, THROTTLE.perIp);
+    await this.reserveAttempt({ [ipKey]: THROTTLE.perIp });
     if (!secretsEqual(token, this.adminToken)) {
-      await this.repo.recordFailure([ipKey], this.now(), this.windowStart());
       throw new AppError('unauthorized', 'that is not the admin token');
     }
-    return this.startSession(null, hashSecret(this.adminToken), (csrf, sessionHash) => ({
+    await this.repo.releaseAttempt(ipKey);
+    return this.startSession(null, this.operatorTokenHash() ?? null, (csrf, sessionHash) => ({
       kind: 'operator',
       csrf,
       sessionHash,
@@ -105,18 +124,15 @@ export class DashboardAuthService {
   async signInMember(email: string, password: string, ip: string): Promise<SignedIn> {
     const address = email.trim().toLowerCase().slice(0, 254);
     const keys = { ip: `ip:${ip}`, email: `email:${address}` };
-    await this.checkThrottle(keys.ip, THROTTLE.perIp);
-    await this.checkThrottle(keys.email, THROTTLE.perEmail);
+    // Counted before the password is checked: the attempt is a failure unless it succeeds.
+    await this.reserveAttempt({ [keys.ip]: THROTTLE.perIp, [keys.email]: THROTTLE.perEmail });
     const member = await this.repo.findMemberByEmail(address);
     // An unknown address costs the same scrypt as a known one: timing does not reveal accounts.
-    const ok = await verifyPassword(
-      password.slice(0, MAX_PASSWORD_LENGTH),
-      member?.password_hash ?? DUMMY_HASH,
+    const ok = await this.hashing.run(() =>
+      verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), member?.password_hash ?? DUMMY_HASH),
     );
-    if (!member || !ok) {
-      await this.repo.recordFailure([keys.ip, keys.email], this.now(), this.windowStart());
-      throw new AppError('unauthorized', 'wrong e-mail or password');
-    }
+    if (!member || !ok) throw new AppError('unauthorized', 'wrong e-mail or password');
+    await this.repo.releaseAttempt(keys.ip);
     await this.repo.clearFailures(keys.email);
     return this.startSession(member.id, null, (csrf, sessionHash) => ({
       kind: 'member',
@@ -136,8 +152,13 @@ export class DashboardAuthService {
     if (!row) return undefined;
     if (row.member_id === null) {
       // Changing the admin token ends every operator session made with the old one.
-      const current = this.adminToken === undefined ? undefined : hashSecret(this.adminToken);
-      if (row.operator_token_hash === null || row.operator_token_hash !== current) return undefined;
+      const current = this.operatorTokenHash();
+      if (
+        row.operator_token_hash === null ||
+        current === undefined ||
+        !secretsEqual(row.operator_token_hash, current)
+      )
+        return undefined;
       return { kind: 'operator', csrf: row.csrf_token, sessionHash };
     }
     if (row.dashboard_id === null || row.email === null) return undefined; // the member was removed
@@ -164,13 +185,22 @@ export class DashboardAuthService {
     return this.now() - THROTTLE.windowMs;
   }
 
-  private async checkThrottle(key: string, limit: number): Promise<void> {
-    if ((await this.repo.failures([key], this.windowStart())) >= limit) {
-      throw new AppError(
-        'quota_exceeded',
-        `too many failed sign-ins: wait ${THROTTLE.windowMs / 60_000} minutes and try again`,
-      );
-    }
+  /**
+   * Counts this attempt against each key's limit before anything is checked (one statement, so
+   * it holds across parallel requests and server processes); over a limit → 429 with the
+   * seconds until that key's window ends.
+   */
+  private async reserveAttempt(limits: Record<string, number>): Promise<void> {
+    const now = this.now();
+    await this.repo.sweep(this.windowStart());
+    const rows = await this.repo.reserveAttempt(Object.keys(limits), now, this.windowStart());
+    const over = rows.filter((row) => row.failures > (limits[row.key] ?? 0));
+    if (over.length === 0) return;
+    const endsAt = Math.max(...over.map((row) => row.window_started_at + THROTTLE.windowMs));
+    throw new ThrottledError(
+      `too many failed sign-ins: wait ${THROTTLE.windowMs / 60_000} minutes and try again`,
+      Math.max(1, Math.ceil((endsAt - now) / 1000)),
+    );
   }
 
   private async startSession(

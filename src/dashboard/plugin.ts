@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
+import { installErrorHandler, sendJsonError, type ErrorFamily } from '../http/plugins/errors.js';
 import type { Services } from '../services.js';
 import { loadAssets } from './assets.js';
 import { html } from './html.js';
@@ -35,6 +36,25 @@ const SECURITY_HEADERS = {
 
 function wantsJson(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('application/json');
+}
+
+/** Errors as an HTML page with a way back (or `{message}` for the pages' own script calls). */
+function dashboardErrors(deps: DashboardDeps): ErrorFamily {
+  return {
+    send: (problem, request, reply) => {
+      if (wantsJson(request)) return sendJsonError(reply, problem.status, { message: problem.message });
+      const title = STATUS_CODES[problem.status] ?? 'Error';
+      return sendPage(
+        reply,
+        page(
+          { title, viewer: request.viewer ?? null, assets: deps.assets, error: problem.message },
+          html`<p><a href="${DASHBOARD_PREFIX}">Back to the dashboard</a></p>`,
+        ),
+        problem.status,
+      );
+    },
+    notFound: (path) => `there is no page ${path}`,
+  };
 }
 
 /**
@@ -85,46 +105,7 @@ export function dashboardPlugin(services: Services, config: Config) {
       }
     });
 
-    app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-      const status =
-        error instanceof AppError
-          ? error.status
-          : typeof error.statusCode === 'number'
-            ? error.statusCode
-            : 500;
-      const message =
-        status >= 500
-          ? `something went wrong on the server; quote request id ${request.id} to the operator`
-          : error instanceof AppError || error.code?.startsWith('FST_')
-            ? error.message
-            : (STATUS_CODES[status] ?? 'bad request').toLowerCase();
-      if (status >= 500) request.log.error({ err: error }, 'dashboard request failed');
-      if (wantsJson(request)) return reply.code(status).send({ message });
-      const title = STATUS_CODES[status] ?? 'Error';
-      return sendPage(
-        reply,
-        page(
-          { title, viewer: request.viewer, assets: deps.assets, error: message },
-          html`<p><a href="${DASHBOARD_PREFIX}">Back to the dashboard</a></p>`,
-        ),
-        status,
-      );
-    });
-    app.setNotFoundHandler((request, reply) =>
-      sendPage(
-        reply,
-        page(
-          {
-            title: 'Not found',
-            viewer: request.viewer,
-            assets: deps.assets,
-            error: `there is no page ${request.url.split('?')[0] ?? ''}`,
-          },
-          html`<p><a href="${DASHBOARD_PREFIX}">Back to the dashboard</a></p>`,
-        ),
-        404,
-      ),
-    );
+    installErrorHandler(app, dashboardErrors(deps), DASHBOARD_PREFIX);
 
     app.get('/assets/:name', { config: { dashboardPublic: true } }, async (request, reply) => {
       const asset = deps.assets.get((request.params as { name: string }).name);

@@ -283,6 +283,8 @@ export class FileIngestionService implements JobHandler {
           records,
           dedupeSource: source,
           dedupeKeys: keys,
+          // The rows entered when the upload was accepted: a player deleted since is withheld.
+          entered: { at: ingestion.created_at },
         });
         // Rows an earlier attempt stored (duplicates) are accepted rows too.
         accepted += result.written + result.duplicates;

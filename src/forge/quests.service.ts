@@ -3,6 +3,8 @@ import { AppError } from '../errors.js';
 import { formatTimestamp, parseTimestamp } from '../domain/timestamp.js';
 import type { Database, ForgeProgressTable, ForgeQuestTable, ForgeRewardTable } from '../store/database.js';
 import { randomId } from '../tenancy/secrets.js';
+import type { WebhookTarget } from '../webhooks/webhook-endpoints.repository.js';
+import type { WebhookService } from '../webhooks/webhook.service.js';
 import { percentOf, questCurrent, QUEST_TYPES, type QuestType } from './quest-progress.js';
 
 export interface QuestInput {
@@ -49,6 +51,8 @@ const WHOLE_TARGET: ReadonlySet<string> = new Set([
   'achievements_count',
 ]);
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
+export const QUEST_COMPLETED = 'quest.completed';
+const webhookOf = (gameId: string): WebhookTarget => ({ scope: 'game', owner: gameId });
 /** Player × quest rows one chunk writes at most: statements stay far below SQLite's 32766 parameters. */
 const MAX_CHUNK_ROWS = 1000;
 
@@ -81,6 +85,7 @@ export class QuestService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rowLocks: boolean,
+    private readonly webhooks: WebhookService,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -222,14 +227,10 @@ export class QuestService {
       if (this.rowLocks) await this.lockPlayers(trx, playerIds);
       return;
     }
-    const webhook = await trx
-      .selectFrom('forge_game_webhooks')
-      .select('url')
-      .where('game_id', '=', gameId)
-      .executeTakeFirst();
+    const hooked = await this.webhooks.hasEndpoint(webhookOf(gameId), trx);
     const chunk = Math.max(1, Math.floor(MAX_CHUNK_ROWS / quests.length));
     for (let i = 0; i < playerIds.length; i += chunk) {
-      await this.recomputeChunk(trx, playerIds.slice(i, i + chunk), gameId, quests, webhook?.url);
+      await this.recomputeChunk(trx, playerIds.slice(i, i + chunk), gameId, quests, hooked);
     }
   }
 
@@ -245,7 +246,7 @@ export class QuestService {
     playerIds: readonly string[],
     gameId: string,
     quests: readonly ForgeQuestTable[],
-    webhookUrl: string | undefined,
+    hooked: boolean,
   ): Promise<void> {
     if (this.rowLocks) await this.lockPlayers(trx, playerIds);
     const identities = await trx
@@ -346,33 +347,24 @@ export class QuestService {
         .onConflict((oc) => oc.columns(['player_id', 'quest_id']).doNothing())
         .returning(['player_id', 'quest_id'])
         .execute();
-      if (webhookUrl !== undefined && granted.length > 0) {
+      // The deliveries are queued in the reward's transaction: a grant is never without its webhook.
+      if (hooked && granted.length > 0) {
         const wrote = new Set(granted.map((g) => `${g.player_id}\n${g.quest_id}`));
-        await trx
-          .insertInto('forge_webhook_deliveries')
-          .values(
-            grants
-              .filter((g) => wrote.has(`${g.player_id}\n${g.quest_id}`))
-              .map((g) => ({
-                game_id: gameId,
-                url: webhookUrl,
-                payload: JSON.stringify({
-                  event: 'quest.completed',
-                  game_id: gameId,
-                  quest_id: g.quest_id,
-                  player_id: g.player_id,
-                  reward: { kind: g.kind, amount: g.amount },
-                  completed_at: formatTimestamp(now),
-                }),
-                attempts: 0,
-                next_attempt_at: now,
-                delivered_at: null,
-                failed_at: null,
-                last_error: null,
-                created_at: now,
-              })),
-          )
-          .execute();
+        await this.webhooks.enqueue(
+          webhookOf(gameId),
+          QUEST_COMPLETED,
+          grants
+            .filter((g) => wrote.has(`${g.player_id}\n${g.quest_id}`))
+            .map((g) => ({
+              event: QUEST_COMPLETED,
+              game_id: gameId,
+              quest_id: g.quest_id,
+              player_id: g.player_id,
+              reward: { kind: g.kind, amount: g.amount },
+              completed_at: formatTimestamp(now),
+            })),
+          trx,
+        );
       }
     }
     if (progress.length > 0) {
@@ -472,26 +464,21 @@ export class QuestService {
     }));
   }
 
-  async setWebhook(gameId: string, url: string | null): Promise<void> {
+  /** Sets (or with null clears) the game's completion webhook; a new one's secret is answered once. */
+  async setWebhook(
+    gameId: string,
+    url: string | null,
+  ): Promise<{ game_id: string; url: string | null; secret?: string }> {
     checkGameId(gameId);
-    if (url !== null && url.length > 2048)
-      throw new AppError('bad_request', 'url must be at most 2048 characters');
-    if (url === null) {
-      await this.db.deleteFrom('forge_game_webhooks').where('game_id', '=', gameId).execute();
-      return;
-    }
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new AppError('bad_request', 'url must be an absolute http(s) URL');
-    }
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-      throw new AppError('bad_request', 'url must be an absolute http(s) URL');
-    await this.db
-      .insertInto('forge_game_webhooks')
-      .values({ game_id: gameId, url, updated_at: this.now() })
-      .onConflict((oc) => oc.column('game_id').doUpdateSet({ url, updated_at: this.now() }))
-      .execute();
+    const set = await this.webhooks.setEndpoint(webhookOf(gameId), url, 'url');
+    return { game_id: gameId, ...set };
+  }
+
+  /** A new signing secret for the game's webhook, shown in this answer only. */
+  async rotateWebhookSecret(gameId: string): Promise<{ game_id: string; secret: string }> {
+    checkGameId(gameId);
+    const secret = await this.webhooks.rotateSecret(webhookOf(gameId));
+    if (secret === undefined) throw new AppError('not_found', `game ${gameId} has no quest webhook`);
+    return { game_id: gameId, secret };
   }
 }

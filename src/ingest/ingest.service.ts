@@ -48,11 +48,19 @@ export interface PartialIngestRequest {
    * recorded with the rows; when it was recorded before, the batch stores nothing again.
    */
   dedupeBatchKey?: string;
+  /**
+   * When the records entered the system, if before now (an upload accepted earlier, a bucket
+   * file's last change): records of a player deleted since are withheld. See `WriteBatch.entered`.
+   */
+  entered?: { at: number; byEventTime?: boolean };
 }
 
 export interface PartialIngestResult {
   written: number;
+  /** Valid records stored before (their dedupe key was recorded): not stored again. */
   duplicates: number;
+  /** Valid records of a player deleted after they entered the system: not stored. */
+  withheld: number;
   rejected: FieldError[];
 }
 
@@ -119,7 +127,8 @@ export class IngestService {
       if (earlier) return earlier;
     }
     this.observer.ingested(def, principal.environment, rows.length);
-    this.observer.accepted?.(principal, def, rows.length, records[0]);
+    // A deletion that raced this batch withheld some records: no sample, it may be theirs.
+    this.observer.accepted?.(principal, def, rows.length, written.withheld > 0 ? undefined : records[0]);
     return { ...result, replayed: false };
   }
 
@@ -172,7 +181,7 @@ export class IngestService {
     const receivedAt = this.now();
     const { rows, errors } = checkRecords(def, request.records, receivedAt);
     if (errors.length > 0) this.observer.rejected(def, new Set(errors.map((e) => e.index)).size);
-    if (rows.length === 0) return { written: 0, duplicates: 0, rejected: errors };
+    if (rows.length === 0) return { written: 0, duplicates: 0, withheld: 0, rejected: errors };
     const keys = request.dedupeKeys;
     const result = await this.store.writeBatch({
       dashboardId: principal.dashboardId,
@@ -186,11 +195,19 @@ export class IngestService {
       ...(request.dedupeBatchKey !== undefined && request.dedupeSource
         ? { once: { source: request.dedupeSource, key: request.dedupeBatchKey } }
         : {}),
+      ...(request.entered ? { entered: request.entered } : {}),
     });
-    const { written } = result;
+    const { written, withheld } = result;
     this.observer.ingested(def, principal.environment, written);
-    if (written > 0) this.observer.accepted?.(principal, def, written, request.records[rows[0]!.index]);
-    return { written, duplicates: rows.length - written, rejected: errors };
+    // The live tail's sample; none when the batch held a deleted player's records (it may be theirs).
+    if (written > 0)
+      this.observer.accepted?.(
+        principal,
+        def,
+        written,
+        withheld > 0 ? undefined : request.records[rows[0]!.index],
+      );
+    return { written, duplicates: rows.length - written - withheld, withheld, rejected: errors };
   }
 
   /** Whether a dedupe channel holds a key starting with `prefix` (how it was keyed before). */

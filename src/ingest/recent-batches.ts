@@ -1,4 +1,5 @@
 import type { Environment } from '../domain/records.js';
+import { mentionsPlayer } from '../privacy/player-data-tables.js';
 
 export interface RecentBatch {
   /** Increases by one per batch in this process: the live tail asks for what came after it. */
@@ -13,6 +14,8 @@ export interface RecentBatch {
 }
 
 const SAMPLE_CHARS = 300;
+/** What a batch's sample reads once its player's data was deleted. */
+export const REDACTED_SAMPLE = '(removed: this player’s data was deleted)';
 
 /**
  * The last accepted batches, in memory, per process: the dashboard's live tail reads it so no
@@ -50,6 +53,21 @@ export class RecentBatches {
       sample,
     };
     this.next = (this.next + 1) % this.capacity;
+  }
+
+  /**
+   * A player's data was deleted: the samples that quote them are replaced (the batch's count
+   * stays: other players' records may share it). Only this process's tail: see docs/api.md.
+   */
+  forget(dashboardId: string, environment: Environment, userId: string): number {
+    let redacted = 0;
+    for (const entry of this.ring) {
+      if (entry?.dashboardId !== dashboardId || entry.environment !== environment) continue;
+      if (!mentionsPlayer(entry.sample, userId)) continue;
+      entry.sample = REDACTED_SAMPLE;
+      redacted++;
+    }
+    return redacted;
   }
 
   /** The dashboard's batches after `afterSeq`, newest first, at most `limit`. */

@@ -1,11 +1,18 @@
 import type { Environment } from '../domain/records.js';
-import { AppError, type FieldError } from '../errors.js';
+import type { FieldError } from '../errors.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 import type { RejectsRepository } from './rejects.repository.js';
 
 /** Rejects kept per dashboard and environment: enough to debug an integration, never a growing table. */
 export const REJECTS_KEPT = 200;
 const ERRORS_KEPT = 10;
+
+/** A refusal as the client was told it: status, message and the error body's data. */
+export interface Refusal {
+  status: number;
+  message: string;
+  data: unknown;
+}
 
 export interface RejectView {
   id: number;
@@ -28,20 +35,20 @@ export class RejectLog {
 
   /**
    * Records a refusal of an authenticated push: the service's typed errors and the HTTP layer's
-   * own 4xx (body too large, wrong content type). 5xx are not the sender's and are not rejects.
+   * own 4xx (body too large, wrong content type), with the message the client got. 5xx are not
+   * the sender's and are not rejects.
    */
-  async record(principal: Principal, recordType: string, error: unknown): Promise<void> {
-    const status =
-      error instanceof AppError ? error.status : (error as { statusCode?: unknown } | null)?.statusCode;
-    if (typeof status !== 'number' || status < 400 || status >= 500 || status === 401) return;
-    const data = error instanceof AppError ? (error.data as { errors?: FieldError[] } | null) : null;
+  async record(principal: Principal, recordType: string, refusal: Refusal): Promise<void> {
+    const { status } = refusal;
+    if (status < 400 || status >= 500 || status === 401) return;
+    const data = refusal.data as { errors?: FieldError[] } | null;
     await this.repo.insert(
       {
         dashboard_id: principal.dashboardId,
         environment: principal.environment,
         record_type: recordType,
         status,
-        message: (error as Error).message.slice(0, 1000),
+        message: refusal.message.slice(0, 1000),
         errors: JSON.stringify((data?.errors ?? []).slice(0, ERRORS_KEPT)),
         created_at: this.now(),
       },

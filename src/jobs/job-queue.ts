@@ -29,27 +29,34 @@ export class JobQueue {
 
   /** Queues a job, in the caller's transaction when given one. Returns its id. */
   async enqueue(job: NewJob, trx: Kysely<Database> | Transaction<Database> = this.db): Promise<string> {
-    const id = job.id ?? randomUUID();
+    const [id] = await this.enqueueMany([job], trx);
+    return id!;
+  }
+
+  /** Queues several jobs in one statement (e.g. the webhooks of a batch's rewards). Returns their ids. */
+  async enqueueMany(
+    jobs: readonly NewJob[],
+    trx: Kysely<Database> | Transaction<Database> = this.db,
+  ): Promise<string[]> {
+    if (jobs.length === 0) return [];
     const now = this.now();
-    await trx
-      .insertInto('jobs')
-      .values({
-        id,
-        kind: job.kind,
-        payload: JSON.stringify(job.payload ?? null),
-        status: 'queued',
-        attempts: 0,
-        max_attempts: job.maxAttempts ?? 5,
-        run_after: now,
-        lease_until: null,
-        lease_owner: null,
-        checkpoint: null,
-        last_error: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    return id;
+    const rows = jobs.map((job) => ({
+      id: job.id ?? randomUUID(),
+      kind: job.kind,
+      payload: JSON.stringify(job.payload ?? null),
+      status: 'queued' as const,
+      attempts: 0,
+      max_attempts: job.maxAttempts ?? 5,
+      run_after: now,
+      lease_until: null,
+      lease_owner: null,
+      checkpoint: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    }));
+    await trx.insertInto('jobs').values(rows).execute();
+    return rows.map((row) => row.id);
   }
 
   /** Claims the next due job (queued and due, or running with an expired lease) for `owner`. */

@@ -45,7 +45,7 @@ export interface JobWorkerOptions {
 /**
  * Runs durable jobs from the shared queue: claims one, runs its kind's handler, and records
  * the outcome (succeeded; failed and retried with backoff; failed for good). Started by
- * `npm start` next to the webhook worker; tests call `runOnce`.
+ * `npm start` (webhook deliveries are jobs too); tests call `runOnce`.
  */
 export class JobWorker {
   readonly owner: string;

@@ -1,20 +1,25 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 
-/** The behavioural features a persona is predicted from, in model order. */
+/**
+ * The behavioural features a persona is predicted from, in model order. Counts and money are per
+ * day played (first to last event, plus the last day), so a veteran and a newcomer who play alike
+ * look alike: totals grow with time in the game, which says nothing about the player's traits.
+ * Days played is a feature of its own; ratios (per login, per interaction) need no normalising.
+ */
 export const FEATURE_NAMES = [
-  'log_logins',
-  'log_spend',
-  'log_purchases',
+  'log_days_played',
+  'log_logins_per_day',
+  'log_spend_per_day',
+  'log_purchases_per_day',
   'payer',
-  'log_virtual_spend',
-  'log_virtual_purchases',
-  'level',
-  'level_pace',
-  'log_social',
-  'log_social_targets',
-  'log_actions',
-  'action_kinds',
+  'log_virtual_spend_per_day',
+  'log_virtual_purchases_per_day',
+  'log_levels_per_day',
+  'log_social_per_day',
+  'social_breadth',
+  'log_actions_per_day',
+  'log_action_kinds',
   'actions_per_login',
 ] as const;
 
@@ -22,8 +27,6 @@ interface Aggregates {
   user_id: string;
   profile_level: number | null;
   logins: number | null;
-  first_login: number | null;
-  last_login: number | null;
   spend: number | null;
   purchases: number | null;
   virtual_spend: number | null;
@@ -33,13 +36,16 @@ interface Aggregates {
   social_targets: number | null;
   actions: number | null;
   action_kinds: number | null;
+  /** Earliest and latest event of any table: the span the per-day rates divide by. */
+  first_ts: number | null;
+  last_ts: number | null;
 }
 
 const DAY_MS = 86_400_000;
 
 /** Per-player aggregates of one event table: `select player_id, <aggregates> … group by player_id`. */
 const AGGREGATES: readonly { table: string; columns: string; fields: (keyof Aggregates)[] }[] = [
-  { table: 'logins', columns: 'count(*), min(ts), max(ts)', fields: ['logins', 'first_login', 'last_login'] },
+  { table: 'logins', columns: 'count(*)', fields: ['logins'] },
   { table: 'purchases', columns: 'count(*), sum(price)', fields: ['purchases', 'spend'] },
   {
     table: 'virtual_purchases',
@@ -54,6 +60,8 @@ const AGGREGATES: readonly { table: string; columns: string; fields: (keyof Aggr
   },
   { table: 'actions', columns: 'count(*), count(distinct action_name)', fields: ['actions', 'action_kinds'] },
 ];
+/** Every grouped scan also reads its table's time span (same scan, no extra statement). */
+const SPAN = 'min(ts), max(ts)';
 
 /**
  * One feature vector per player of the scope. Each event table is aggregated per player by the
@@ -75,7 +83,7 @@ export async function behaviourFeatures(
   const byPlayer = new Map<number, Aggregates>();
   for (const p of players.rows) byPlayer.set(p.id, { ...EMPTY, user_id: p.user_id, profile_level: p.level });
   for (const { table, columns, fields } of AGGREGATES) {
-    const aliased = columns
+    const aliased = `${columns}, ${SPAN}`
       .split(/,(?![^(]*\))/)
       .map((column, i) => `${column.trim()} as a${i}`)
       .join(', ');
@@ -90,6 +98,12 @@ export async function behaviourFeatures(
         (aggregates as unknown as Record<string, number | null>)[field] =
           value === null || value === undefined ? null : Number(value);
       });
+      const first = row[`a${fields.length}`];
+      const last = row[`a${fields.length + 1}`];
+      if (first !== null && first !== undefined)
+        aggregates.first_ts = Math.min(aggregates.first_ts ?? Infinity, Number(first));
+      if (last !== null && last !== undefined)
+        aggregates.last_ts = Math.max(aggregates.last_ts ?? -Infinity, Number(last));
     }
   }
   const features = new Map<string, number[]>();
@@ -99,8 +113,6 @@ export async function behaviourFeatures(
 
 const EMPTY: Omit<Aggregates, 'user_id' | 'profile_level'> = {
   logins: null,
-  first_login: null,
-  last_login: null,
   spend: null,
   purchases: null,
   virtual_spend: null,
@@ -110,32 +122,34 @@ const EMPTY: Omit<Aggregates, 'user_id' | 'profile_level'> = {
   social_targets: null,
   actions: null,
   action_kinds: null,
+  first_ts: null,
+  last_ts: null,
 };
 
 const num = (value: number | string | null) => (value === null ? 0 : Number(value));
 
 function featureVector(row: Aggregates): number[] {
+  // Days played: first to last event, counting the last day (one session is one day).
+  const days = row.first_ts !== null && row.last_ts !== null ? 1 + (row.last_ts - row.first_ts) / DAY_MS : 1;
+  const perDay = (value: number | null) => Math.log1p(num(value) / days);
   const logins = num(row.logins);
   const level = Math.max(num(row.max_level), num(row.profile_level));
-  const days =
-    row.first_login !== null && row.last_login !== null
-      ? (num(row.last_login) - num(row.first_login)) / DAY_MS
-      : 0;
-  const actions = num(row.actions);
+  const social = num(row.social);
   return [
-    Math.log1p(logins),
-    Math.log1p(num(row.spend)),
-    Math.log1p(num(row.purchases)),
+    Math.log(days),
+    perDay(logins),
+    perDay(row.spend),
+    perDay(row.purchases),
     num(row.purchases) > 0 ? 1 : 0,
-    Math.log1p(num(row.virtual_spend)),
-    Math.log1p(num(row.virtual_purchases)),
-    level,
-    level / (days + 1),
-    Math.log1p(num(row.social)),
-    Math.log1p(num(row.social_targets)),
-    Math.log1p(actions),
-    num(row.action_kinds),
-    actions / Math.max(1, logins),
+    perDay(row.virtual_spend),
+    perDay(row.virtual_purchases),
+    perDay(level),
+    perDay(social),
+    social > 0 ? num(row.social_targets) / social : 0,
+    perDay(row.actions),
+    // Distinct action names saturate at what the game offers: not a per-day rate.
+    Math.log1p(num(row.action_kinds)),
+    num(row.actions) / Math.max(1, logins),
   ];
 }
 

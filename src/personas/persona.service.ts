@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import type { Database, PersonaSource } from '../store/database.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
-import { behaviourFeatures, FEATURE_NAMES, NO_BEHAVIOUR } from './behaviour-features.js';
+import { behaviourFeatures, NO_BEHAVIOUR } from './behaviour-features.js';
 import {
   CLUSTERING_DEFAULTS,
   clusterPlayers,
@@ -15,9 +15,14 @@ import {
 } from './clustering.js';
 import { numberPersonas } from './numbering.js';
 import { PersonaRepository, type PersonaWrite, type SurveyedPlayers } from './personas.repository.js';
-import { predictPersona, trainPredictor } from './predictor.js';
-import { hashText } from './random.js';
-import { segmentUserIds } from './segment-filter.js';
+import {
+  PREDICTION_DEFAULTS,
+  predictPersonas,
+  type PredictionOptions,
+  type PredictionSummary,
+} from './prediction.js';
+import { decodeCursor, encodeCursor } from './id-cursor.js';
+import { segmentUserIds, type IdPage } from './segment-filter.js';
 import { DEFAULT_SEGMENT, type Segment, type SegmentService } from './segments.service.js';
 import {
   CONSTRUCT_DIMENSIONS,
@@ -31,18 +36,11 @@ export interface PersonaOptions {
   /** Completions and deletions within this window share one recompute. */
   debounceMs?: number;
   clustering?: ClusteringOptions;
+  /** When a player without scores gets a predicted persona (prediction.ts). */
+  prediction?: PredictionOptions;
 }
 
-export interface PredictionSummary {
-  model: 'multinomial logistic regression';
-  features: readonly string[];
-  trained_on: number;
-  held_out: number;
-  /** Share of held-out surveyed players whose persona the model predicts right; null without a held-out set. */
-  accuracy: number | null;
-  /** The same share for always answering the most common persona of the training set. */
-  baseline: number | null;
-}
+export type { PredictionSummary };
 
 export interface SegmentSummary {
   segment_id: string;
@@ -66,6 +64,7 @@ export interface SegmentSummary {
     surveyed_expected: number;
     predicted: number;
   }[];
+  /** Null only when the segment has no scored player (no personas). */
   prediction: PredictionSummary | null;
   computed_at: string;
 }
@@ -75,10 +74,6 @@ export interface RecomputeResult {
   environments: { environment: Environment; segments: SegmentSummary[] }[];
 }
 
-/** One in five surveyed players (by a hash of the user id) is held out to measure the predictor. */
-const HOLD_OUT_MODULUS = 5;
-/** The predictor needs at least this many training players; fewer and no persona is predicted. */
-const MIN_TRAINING = 10;
 /** The user-ids endpoint answers at most this many ids per call by default, and at most MAX_IDS. */
 export const DEFAULT_IDS_LIMIT = 100_000;
 export const MAX_IDS_LIMIT = 1_000_000;
@@ -130,6 +125,7 @@ export class PersonaService {
   private readonly running = new Map<string, Promise<unknown>>();
   private readonly debounceMs: number;
   private readonly clustering: ClusteringOptions;
+  private readonly prediction: PredictionOptions;
   private stopped = false;
 
   constructor(
@@ -141,6 +137,7 @@ export class PersonaService {
     this.repo = new PersonaRepository(db);
     this.debounceMs = options.debounceMs ?? 5_000;
     this.clustering = options.clustering ?? CLUSTERING_DEFAULTS;
+    this.prediction = options.prediction ?? PREDICTION_DEFAULTS;
   }
 
   /**
@@ -271,46 +268,22 @@ export class PersonaService {
       probabilities: probabilitiesJson(clustering, i, numbers),
     }));
     const featuresOf = (userId: string) => features.get(userId) ?? NO_BEHAVIOUR;
-
-    // Held out by a hash of the user id: the same players at every recompute.
-    const train: number[] = [];
-    const test: number[] = [];
-    surveyedIds.forEach((userId, i) => (hashText(userId) % HOLD_OUT_MODULUS === 0 ? test : train).push(i));
-    let prediction: PredictionSummary | null = null;
     const surveyedSet = new Set(surveyedIds);
-    const unsurveyed = members.filter((userId) => !surveyedSet.has(userId));
-    if (clustering.k >= 1 && train.length >= MIN_TRAINING) {
-      const predictor = trainPredictor(
-        train.map((i) => featuresOf(surveyedIds[i]!)),
-        train.map((i) => personaOf(clustering.labels[i]!)),
-      );
-      const counts = new Map<number, number>();
-      for (const i of train)
-        counts.set(personaOf(clustering.labels[i]!), (counts.get(personaOf(clustering.labels[i]!)) ?? 0) + 1);
-      const majority = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
-      let right = 0;
-      let baseline = 0;
-      for (const i of test) {
-        const truth = personaOf(clustering.labels[i]!);
-        if (predictPersona(predictor, featuresOf(surveyedIds[i]!)) === truth) right++;
-        if (majority === truth) baseline++;
-      }
-      prediction = {
-        model: 'multinomial logistic regression',
-        features: FEATURE_NAMES,
-        trained_on: train.length,
-        held_out: test.length,
-        accuracy: test.length > 0 ? round(right / test.length) : null,
-        baseline: test.length > 0 ? round(baseline / test.length) : null,
-      };
-      for (const userId of unsurveyed)
-        members_.push({
+    const { assignments, summary: prediction } = await predictPersonas(
+      {
+        scored: surveyedIds.map((userId, i) => ({
           userId,
-          persona: predictPersona(predictor, featuresOf(userId)),
-          source: 'predicted',
-          probabilities: null,
-        });
-    }
+          persona: personaOf(clustering.labels[i]!),
+          features: featuresOf(userId),
+        })),
+        unscored: members
+          .filter((userId) => !surveyedSet.has(userId))
+          .map((userId) => ({ userId, features: featuresOf(userId) })),
+        k: clustering.k,
+      },
+      this.prediction,
+    );
+    for (const a of assignments) members_.push({ userId: a.userId, persona: a.persona, source: 'predicted', probabilities: null });
 
     const predictedCounts = new Map<number, number>();
     for (const m of members_)
@@ -341,7 +314,7 @@ export class PersonaService {
         surveyed_expected: round(p.expected, 2)!,
         predicted: p.predicted,
       })),
-      prediction,
+      prediction: clustering.k === 0 ? null : prediction,
       computed_at: formatTimestamp(Date.now()),
     };
     await this.repo.replace(dashboardId, environment, segment.id, {
@@ -377,7 +350,11 @@ export class PersonaService {
     );
   }
 
-  /** A persona's (or every persona's) member ids, surveyed and predicted, in user id order. */
+  /**
+   * One page of ids in user id order. `all`: every member of the segment as its filter stands now
+   * (scored or not, with a persona or not, before any survey too); a persona: the players assigned
+   * to it at the last recompute. `next` is the cursor of the following page (id-cursor.ts).
+   */
   async userIds(
     dashboardId: string,
     environment: Environment,
@@ -385,22 +362,34 @@ export class PersonaService {
     persona: number | 'all',
     page: { limit?: number; after?: string } = {},
   ): Promise<{ ids: string[]; next: string | undefined }> {
-    const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
-    const known = personas.map((p) => p.persona);
-    if (known.length === 0 || (persona !== 'all' && !known.includes(persona)))
-      throw this.missing(segment, environment, persona, known);
     const limit = Math.min(page.limit ?? DEFAULT_IDS_LIMIT, MAX_IDS_LIMIT);
-    const ids = await this.repo.memberIds(
-      dashboardId,
-      environment,
-      segment.id,
-      persona === 'all' ? undefined : persona,
-      limit + 1,
-      page.after,
-    );
+    const request: IdPage = {
+      after: page.after === undefined ? undefined : decodeCursor(page.after),
+      limit: limit + 1,
+    };
+    let ids: string[];
+    if (persona === 'all') {
+      const segment = await this.segments.get(dashboardId, segmentId);
+      ids =
+        segment.id === DEFAULT_SEGMENT.id
+          ? await this.repo.scopeUserIds(dashboardId, environment, request)
+          : await segmentUserIds(this.db, dashboardId, environment, segment.filter, request);
+    } else {
+      const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
+      const known = personas.map((p) => p.persona);
+      if (!known.includes(persona)) throw this.missing(segment, environment, persona, known);
+      ids = await this.repo.memberIds(
+        dashboardId,
+        environment,
+        segment.id,
+        persona,
+        request.limit,
+        request.after,
+      );
+    }
     const more = ids.length > limit;
     if (more) ids.pop();
-    return { ids, next: more ? ids[ids.length - 1] : undefined };
+    return { ids, next: more ? encodeCursor(ids[ids.length - 1]!) : undefined };
   }
 
   /** Mean trait scores of a persona's surveyed members; `all`: of the segment's surveyed members. */
@@ -423,7 +412,7 @@ export class PersonaService {
     return traitScoresOf(vector);
   }
 
-  /** A player's scores (when surveyed) and persona in every segment they belong to. */
+  /** A player's scores (surveyed or imported) and persona in every segment they belong to. */
   async playerTraits(dashboardId: string, environment: Environment, userId: string) {
     await this.tenancy.getDashboard(dashboardId);
     const [scores, memberships, exists, segments] = await Promise.all([
@@ -438,8 +427,11 @@ export class PersonaService {
     return {
       user_id: userId,
       environment,
-      surveyed: scores !== undefined,
-      completed_at: scores ? formatTimestamp(scores.completed_at) : null,
+      surveyed: scores?.source === 'survey',
+      completed_at: scores?.source === 'survey' ? formatTimestamp(scores.completed_at) : null,
+      // Where the scores come from: this server's survey, or an import (another vendor's).
+      scores_source: scores?.source ?? null,
+      imported_at: scores?.source === 'imported' ? formatTimestamp(scores.completed_at) : null,
       scores: scores ? (JSON.parse(scores.scores) as TraitScores) : null,
       personas: memberships
         .map((m) => ({

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
 import type { Database, PersonaSource } from '../store/database.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
+import type { IdPage } from './segment-filter.js';
 import { TRAIT_DIMENSIONS, writeTraitVector } from './trait-vector.js';
 
 export interface SurveyedPlayers {
@@ -71,12 +72,27 @@ export class PersonaRepository {
     return { userIds, vectors: vectors.subarray(0, userIds.length * TRAIT_DIMENSIONS) };
   }
 
-  async allUserIds(dashboardId: string, environment: Environment): Promise<string[]> {
+  /**
+   * One page of the `default` segment, every player of the scope: those with a `players` row
+   * and those with trait scores only (surveyed or imported, never sent an event), in user id
+   * order. Each side walks its primary key from `after`.
+   */
+  async scopeUserIds(dashboardId: string, environment: Environment, page: IdPage): Promise<string[]> {
+    const side = <T extends 'players' | 'trait_scores'>(table: T) => {
+      let query = this.db
+        .selectFrom(table as 'players')
+        .select('user_id')
+        .where('dashboard_id', '=', dashboardId)
+        .where('environment', '=', environment);
+      if (page.after !== undefined) query = query.where('user_id', '>', page.after);
+      // Wrapped: SQLite takes no ORDER BY / LIMIT inside one arm of a UNION.
+      return this.db.selectFrom(query.orderBy('user_id').limit(page.limit).as(table)).select('user_id');
+    };
     const rows = await this.db
-      .selectFrom('players')
-      .select('user_id')
-      .where('dashboard_id', '=', dashboardId)
-      .where('environment', '=', environment)
+      .selectFrom(side('players').union(side('trait_scores')).as('u'))
+      .select('u.user_id')
+      .orderBy('u.user_id')
+      .limit(page.limit)
       .execute();
     return rows.map((r) => r.user_id);
   }
@@ -256,7 +272,7 @@ export class PersonaRepository {
   async scores(dashboardId: string, environment: Environment, userId: string) {
     return this.db
       .selectFrom('trait_scores')
-      .select(['scores', 'completed_at'])
+      .select(['scores', 'completed_at', 'source'])
       .where('dashboard_id', '=', dashboardId)
       .where('environment', '=', environment)
       .where('user_id', '=', userId)

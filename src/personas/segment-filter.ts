@@ -14,6 +14,11 @@ const Values = (description: string) =>
       { description },
     ),
   );
+/** Levels are 32-bit integer columns: a bound past them could not be compared in SQL. */
+const MAX_LEVEL = 2_147_483_647;
+const Level = (description: string) =>
+  Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_LEVEL, description }));
+const Spend = (description: string) => Type.Optional(Type.Number({ minimum: 0, description }));
 const Since = (description: string) =>
   Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Number()], { description }));
 
@@ -23,15 +28,13 @@ export const SegmentFilterSchema = Type.Object(
     country: Values('ISO country code(s) of the login profile, any case'),
     platform: Values('Platform(s) of the login profile, any case'),
     language: Values('Language tag(s): "en" also matches "en-US"'),
-    level_min: Type.Optional(Type.Integer({ minimum: 0, description: 'Profile level at least' })),
-    level_max: Type.Optional(Type.Integer({ minimum: 0, description: 'Profile level at most' })),
+    level_min: Level('Profile level at least'),
+    level_max: Level('Profile level at most'),
     payer: Type.Optional(
       Type.Boolean({ description: 'Has (true) or has not (false) made a real-money purchase' }),
     ),
-    spend_min: Type.Optional(
-      Type.Number({ minimum: 0, description: 'Real-money spend (sum of prices) at least' }),
-    ),
-    spend_max: Type.Optional(Type.Number({ minimum: 0, description: 'Real-money spend at most' })),
+    spend_min: Spend('Real-money spend (sum of prices) at least'),
+    spend_max: Spend('Real-money spend at most'),
     active_since: Since('Last login at or after this time (timestamp or YYYY-MM-DD)'),
     registered_since: Since('register_date (else first seen) on or after this date'),
   },
@@ -53,8 +56,35 @@ function since(name: string, value: string | number | undefined): number | undef
   return ms;
 }
 
+/**
+ * JSON can write numbers no filter can hold: `1e400` parses as Infinity, which passes a JSON
+ * schema's integer and minimum checks. Every caller (API, dashboard, CLI) passes through here.
+ */
+function checkBounds(filter: SegmentFilter): void {
+  const bounds = [
+    ['level_min', filter.level_min, MAX_LEVEL],
+    ['level_max', filter.level_max, MAX_LEVEL],
+    ['spend_min', filter.spend_min, Number.MAX_SAFE_INTEGER],
+    ['spend_max', filter.spend_max, Number.MAX_SAFE_INTEGER],
+  ] as const;
+  for (const [name, value, max] of bounds) {
+    if (value === undefined) continue;
+    if (
+      !Number.isFinite(value) ||
+      value < 0 ||
+      value > max ||
+      (name.startsWith('level') && !Number.isInteger(value))
+    )
+      throw new AppError(
+        'bad_request',
+        `filter.${name} must be a ${name.startsWith('level') ? 'whole ' : ''}number from 0 to ${max}`,
+      );
+  }
+}
+
 /** The filter's mistakes a schema cannot see (bounds in the wrong order, unreadable dates). */
 export function checkFilter(filter: SegmentFilter): void {
+  checkBounds(filter);
   if (filter.level_min !== undefined && filter.level_max !== undefined && filter.level_min > filter.level_max)
     throw new AppError('bad_request', 'filter.level_min must not be greater than filter.level_max');
   if (filter.spend_min !== undefined && filter.spend_max !== undefined && filter.spend_min > filter.spend_max)
@@ -63,15 +93,24 @@ export function checkFilter(filter: SegmentFilter): void {
   since('registered_since', filter.registered_since);
 }
 
+/** One page of a listing in user id order: ids after `after`, at most `limit`. */
+export interface IdPage {
+  after?: string | undefined;
+  limit: number;
+}
+
 /**
  * The user ids of a scope's players matching the filter, evaluated in SQL over `players` (the
- * login profile) and the players' real-money spend (one grouped scan of `purchases`).
+ * login profile) and the players' real-money spend (one grouped scan of `purchases`); with `page`,
+ * one page of them in user id order (the user-ids endpoint lists a segment live, not as of the
+ * last recompute).
  */
 export async function segmentUserIds(
   db: Kysely<Database>,
   dashboardId: string,
   environment: string,
   filter: SegmentFilter,
+  page?: IdPage,
 ): Promise<string[]> {
   const needsSpend =
     filter.payer !== undefined || filter.spend_min !== undefined || filter.spend_max !== undefined;
@@ -118,6 +157,10 @@ export async function segmentUserIds(
   }
   if (needsSpend) query = query.leftJoin(spend, 's.player_id', 'p.id');
   for (const condition of conditions) query = query.where(condition);
+  if (page) {
+    if (page.after !== undefined) query = query.where('p.user_id', '>', page.after);
+    query = query.orderBy('p.user_id').limit(page.limit);
+  }
   const rows = await query.execute();
   return rows.map((r) => r.user_id);
 }

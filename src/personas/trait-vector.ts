@@ -15,15 +15,16 @@ export const TRAIT_VECTOR: readonly string[] = [...new Set(TRAIT_COORDINATES.map
 export const TRAIT_DIMENSIONS = TRAIT_VECTOR.length;
 
 /** The coordinates personas are modelled on: one per measured construct (MEASURED_CONSTRUCTS). */
-export const CONSTRUCTS: readonly string[] = Object.keys(MEASURED_CONSTRUCTS);
+export const CONSTRUCTS: readonly string[] = MEASURED_CONSTRUCTS.map((construct) => construct.code);
 export const CONSTRUCT_DIMENSIONS = CONSTRUCTS.length;
-/** For each construct, the positions of its trait names in TRAIT_VECTOR. */
-const CONSTRUCT_INDICES: readonly (readonly number[])[] = CONSTRUCTS.map((construct) =>
-  MEASURED_CONSTRUCTS[construct]!.map((trait) => {
-    const index = TRAIT_VECTOR.indexOf(trait);
-    if (index < 0) throw new Error(`construct ${construct} names an unknown trait ${trait}`);
-    return index;
-  }),
+/** For each construct, the positions of its reported names in TRAIT_VECTOR and whether each is its opposite pole. */
+const CONSTRUCT_NAMES: readonly (readonly { index: number; reversed: boolean }[])[] = MEASURED_CONSTRUCTS.map(
+  (construct) =>
+    construct.reportedAs.map(({ trait, reversed }) => {
+      const index = TRAIT_VECTOR.indexOf(trait);
+      if (index < 0) throw new Error(`construct ${construct.code} names an unknown trait ${trait}`);
+      return { index, reversed };
+    }),
 );
 
 /** A score missing from a stored result counts as the scale's midpoint. */
@@ -44,7 +45,8 @@ export function writeTraitVector(scores: unknown, out: Float32Array, offset: num
 
 /**
  * Writes the construct coordinates of the trait vector at `offset` of `vectors` into `out` from
- * `outOffset`: each the mean of the construct's reported scores, so scores imported with
+ * `outOffset`: each the mean of the construct's reported scores (an opposite pole as 100 − its
+ * score), so scores imported with
  * slightly different values under each name of one construct still make one coordinate.
  */
 export function writeConstructVector(
@@ -53,10 +55,13 @@ export function writeConstructVector(
   out: Float64Array,
   outOffset: number,
 ): void {
-  CONSTRUCT_INDICES.forEach((indices, c) => {
+  CONSTRUCT_NAMES.forEach((names, c) => {
     let sum = 0;
-    for (const index of indices) sum += vectors[offset + index]!;
-    out[outOffset + c] = sum / indices.length;
+    for (const { index, reversed } of names) {
+      const value = vectors[offset + index]!;
+      sum += reversed ? 100 - value : value;
+    }
+    out[outOffset + c] = sum / names.length;
   });
 }
 

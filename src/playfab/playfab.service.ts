@@ -66,6 +66,9 @@ export class PlayFabService {
         records: group.map((g) => g.mapped.record),
         dedupeSource: 'playfab',
         dedupeKeys: group.map((g) => g.mapped.eventId),
+        // An event entered at its PlayStream timestamp: a retry PlayFab queued before a deletion
+        // of the player is withheld, a new event after it is stored.
+        entered: { at: this.now(), byEventTime: true },
       });
       ingested += result.written;
       duplicates += result.duplicates;

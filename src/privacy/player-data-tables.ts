@@ -1,16 +1,18 @@
 /**
- * Every table holding a player's data, and how its rows name the player: by `user_id` (text) or
- * by the interned `player_id` of `players`. `DELETE /v1/userData` deletes from each, in this
- * order (`players` last: the others are found through it). Adding a table is one line here; a
- * test fails when a table of the database with a `user_id` column (or a `player_id` beside a
- * `dashboard_id`) is missing from this list.
+ * Every table holding a player's data, and how its rows name the player: by `user_id` (text), by
+ * the interned `player_id` of `players`, or quoted in free text (`excerpt`: refused bodies).
+ * `DELETE /v1/userData` deletes from each, in this order (`players` last: the others are found
+ * through it). Adding a table is one line here; a test fails when a table of the database with a
+ * `user_id` column (or a `player_id` beside a `dashboard_id`) is missing from this list.
  *
  * `dailyCounts`: the table's rows are counted in `daily_counts` under this record type, which
  * the deletion decrements so the per-day figures stay right.
  */
 export interface PlayerDataTable {
   table: string;
-  key: 'user_id' | 'player_id';
+  key: 'user_id' | 'player_id' | 'excerpt';
+  /** `excerpt`: the text columns that may quote a player's id; rows quoting it are deleted. */
+  textColumns?: readonly string[];
   dailyCounts?: string;
 }
 
@@ -29,6 +31,8 @@ export const PLAYER_DATA_TABLES: readonly PlayerDataTable[] = [
   { table: 'survey_tokens', key: 'user_id' },
   { table: 'survey_participants', key: 'user_id' },
   { table: 'persona_members', key: 'user_id' },
+  // The dashboard's reject log: error messages quote the refused body near the mistake.
+  { table: 'ingest_rejects', key: 'excerpt', textColumns: ['message', 'errors'] },
   { table: 'players', key: 'user_id' },
 ];
 
@@ -42,3 +46,12 @@ export const NOT_PLAYER_DATA: ReadonlySet<string> = new Set([
   'forge_progress',
   'forge_rewards',
 ]);
+
+/**
+ * Whether a text quotes the user id: as sent, or as it reads inside a JSON string. By design it
+ * errs towards deleting: an excerpt that merely contains the id goes too.
+ */
+export function mentionsPlayer(text: string, userId: string): boolean {
+  if (userId === '') return false;
+  return text.includes(userId) || text.includes(JSON.stringify(userId).slice(1, -1));
+}

@@ -43,6 +43,12 @@ export class AzureObjectSource implements ObjectSource {
     }
   }
 
+  /** The blob's URL without its query (a SAS token is a credential, not a location). */
+  location(key: string): string {
+    const url = new URL(this.client.url);
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}/${this.base}${key}`;
+  }
+
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
     const pages = this.client
       .listBlobsFlat({ prefix: this.base + prefix })
@@ -63,6 +69,7 @@ export class AzureObjectSource implements ObjectSource {
           key: blob.name.slice(this.base.length),
           etag: (blob.properties.etag ?? '').replace(/"/g, ''),
           size: blob.properties.contentLength ?? 0,
+          ...(blob.properties.lastModified ? { modifiedAt: blob.properties.lastModified.getTime() } : {}),
         };
       }
     }

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-depth.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -59,14 +60,30 @@ export function classifyKey(key: string): BucketFileKind | string {
   return { type: root as BucketRecordType, format, gzip };
 }
 
-/** The dedupe channel of one version of one file: the same file and ETag store nothing twice. */
-export function fileDedupeSource(sourceId: string, key: string, etag: string): string {
+/**
+ * The dedupe channel of one version of one file: where it lives (`ObjectSource.location`) and its
+ * version (ETag, or size + mtime for a local file). Every channel reading the file (`import`, a
+ * connection, a retry) uses it, so the same file version stores nothing twice, whoever reads it.
+ */
+export function fileDedupeSource(location: string, etag: string): string {
+  return `file:${createHash('sha256').update(`${location}\n${etag}`).digest('hex')}`;
+}
+
+/**
+ * The channel's own dedupe channel of a file version, as Traitforge keyed files before
+ * `fileDedupeSource` (per import root or connection): a version already read so is still keyed so.
+ */
+export function legacyFileDedupeSource(sourceId: string, key: string, etag: string): string {
   return `bucket:${createHash('sha256').update(`${sourceId}\n${key}\n${etag}`).digest('hex')}`;
 }
 
 export interface FileIngestResult {
-  /** Records stored (or stored before: duplicates of an earlier run). */
+  /** Records stored by this read (a connection test: the valid records). */
   records: number;
+  /** Records an earlier read of this file version stored (any channel): not stored again. */
+  duplicates: number;
+  /** Records of players deleted after the file was written: not stored. */
+  withheld: number;
   /** Rows (lines) rejected. */
   rejected: number;
   /** The first row errors, by line. */
@@ -84,8 +101,12 @@ export interface IngestFileRequest {
   kind: BucketFileKind;
   input: Readable;
   dedupeSource: string;
+  /** The channel's dedupe channel before `fileDedupeSource`: used when it holds this version. */
+  legacyDedupeSource?: string;
+  /** When the file's records entered the system (its last change): see `WriteBatch.entered`. */
+  enteredAt?: number;
   recordsPerChunk?: number;
-  /** Told after each chunk is stored: lines read so far and records stored. */
+  /** Told after each chunk is stored: lines read so far and records handled (new, stored before, withheld). */
   onProgress?: (lines: number, records: number) => void;
   /** Check the rows without storing them (a connection test): `records` counts the valid ones. */
   validateOnly?: boolean;
@@ -141,6 +162,13 @@ function ndjsonRow(line: number, text: string): Row | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { line, error: { field: null, message: 'invalid JSON: each line must be one JSON object' } };
   }
+  // Normalisation and the schema checks recurse: a line nested thousands deep would overflow the stack.
+  if (nestsDeeperThan(value)) {
+    return {
+      line,
+      error: { field: null, message: `invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels` },
+    };
+  }
   return { line, record: value as Record<string, unknown> };
 }
 
@@ -168,7 +196,9 @@ function cellReader(def: RecordTypeDef, name: string): (cell: string) => unknown
   if (type === 'array' || type === 'object') {
     return (cell) => {
       try {
-        return JSON.parse(cell) as unknown;
+        const value = JSON.parse(cell) as unknown;
+        // Too deep to check safely: kept as text, which the schema refuses for this column.
+        return nestsDeeperThan(value) ? cell : value;
       } catch {
         return cell;
       }
@@ -235,7 +265,7 @@ async function* csvRows(input: Readable, def: RecordTypeDef): AsyncGenerator<Row
 /** What storing would reject, without storing: a connection test's check of a file. */
 function validated(def: RecordTypeDef, records: readonly unknown[]): PartialIngestResult {
   const { rows, errors } = checkRecords(def, records, Date.now());
-  return { written: rows.length, duplicates: 0, rejected: errors };
+  return { written: rows.length, duplicates: 0, withheld: 0, rejected: errors };
 }
 
 function decompressed(input: Readable, gzip: boolean): Readable {
@@ -289,16 +319,19 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   const def = ALL_RECORD_TYPE_DEFS[kind.type];
   const perChunk = request.recordsPerChunk ?? RECORDS_PER_CHUNK;
   let perLine = false;
+  let dedupeSource = request.dedupeSource;
   if (!request.validateOnly) {
     try {
-      perLine = await ingest.hasDedupeKey(principal, request.dedupeSource, 'line:');
+      const legacy = request.legacyDedupeSource;
+      if (legacy !== undefined && (await ingest.hasDedupeKey(principal, legacy, ''))) dedupeSource = legacy;
+      perLine = await ingest.hasDedupeKey(principal, dedupeSource, 'line:');
     } catch (error) {
       request.input.destroy();
       throw error;
     }
   }
   const input = decompressed(request.input, kind.gzip);
-  const result: FileIngestResult = { records: 0, rejected: 0, errors: [] };
+  const result: FileIngestResult = { records: 0, duplicates: 0, withheld: 0, rejected: 0, errors: [] };
   let chunkNo = 0;
   /** The line of the chunk's first row (0: none yet). */
   let chunkFirst = 0;
@@ -324,10 +357,13 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
             principal,
             def,
             records: chunkRecords,
-            dedupeSource: request.dedupeSource,
+            dedupeSource,
             ...(perLine ? { dedupeKeys: lineKeys(chunkLines) } : { dedupeBatchKey: key }),
+            ...(request.enteredAt === undefined ? {} : { entered: { at: request.enteredAt } }),
           });
-      result.records += stored.written + stored.duplicates;
+      result.records += stored.written;
+      result.duplicates += stored.duplicates;
+      result.withheld += stored.withheld;
       for (const e of stored.rejected) {
         rowErrors.push({ line: chunkLines[e.index]!, field: e.field, message: e.message });
       }
@@ -335,7 +371,7 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
     result.rejected += new Set(rowErrors.map((e) => e.line)).size;
     rowErrors.sort((a, b) => a.line - b.line);
     for (const e of rowErrors) if (result.errors.length < MAX_FILE_ERRORS) result.errors.push(e);
-    request.onProgress?.(linesRead, result.records);
+    request.onProgress?.(linesRead, result.records + result.duplicates + result.withheld);
   };
 
   /** Waits for the chunk in flight; rethrows its failure. */

@@ -7,6 +7,7 @@ import {
   classifyKey,
   fileDedupeSource,
   ingestFile,
+  legacyFileDedupeSource,
   type BucketRecordType,
   type FileIngestResult,
 } from './bucket-file.js';
@@ -25,14 +26,22 @@ export interface ImportError {
 
 export interface ImportSummary {
   files_ingested: number;
+  /** Records stored by this import or sync: new. */
   records_ingested: number;
+  /** Records of the files that an earlier read stored (any channel: import, connection): kept once. */
+  records_already_stored: number;
+  /** Records of players deleted (`DELETE /v1/userData`) after the file was written: not stored. */
+  records_withheld: number;
   files_failed: number;
   errors: ImportError[];
 }
 
 export interface ImportRequest {
   source: ObjectSource;
-  /** Names the source in dedupe channels: the same file and ETag from it store nothing twice. */
+  /**
+   * The channel (`local:<root>`, `connection:<id>`): names the dedupe channels files were keyed
+   * in before they were keyed by location (`legacyFileDedupeSource`).
+   */
   sourceId: string;
   ingest: IngestService;
   principal: Principal;
@@ -44,7 +53,7 @@ export interface ImportRequest {
   isNew?: (object: ObjectInfo) => Promise<boolean>;
   /** Told after each file, ingested or failed. */
   onFile?: (object: ObjectInfo, outcome: FileIngestResult | Error) => Promise<void> | void;
-  /** Told as records are stored: totals over the whole import. */
+  /** Told as records are handled (stored, already stored, withheld): totals over the whole import. */
   onProgress?: (records: number) => void;
   /** Told as file bytes are read (as stored: compressed for .gz): totals over the whole import. */
   onBytes?: (bytes: number) => void;
@@ -78,7 +87,15 @@ async function* layoutObjects(
  * back-pressure). A file that cannot be read is counted as failed and the import goes on.
  */
 export async function importObjects(request: ImportRequest): Promise<ImportSummary> {
-  const summary: ImportSummary = { files_ingested: 0, records_ingested: 0, files_failed: 0, errors: [] };
+  const summary: ImportSummary = {
+    files_ingested: 0,
+    records_ingested: 0,
+    records_already_stored: 0,
+    records_withheld: 0,
+    files_failed: 0,
+    errors: [],
+  };
+  const handled = () => summary.records_ingested + summary.records_already_stored + summary.records_withheld;
   const addError = (e: ImportError) => {
     if (summary.errors.length < MAX_SUMMARY_ERRORS) summary.errors.push(e);
   };
@@ -112,7 +129,7 @@ export async function importObjects(request: ImportRequest): Promise<ImportSumma
     } else if (typeof kind === 'string') {
       outcome = new FileFormatError(kind);
     } else {
-      const before = summary.records_ingested;
+      const before = handled();
       try {
         outcome = await ingestFile({
           ingest: request.ingest,
@@ -121,7 +138,10 @@ export async function importObjects(request: ImportRequest): Promise<ImportSumma
           input: onChunk
             ? counted(await request.source.open(object.key), onChunk)
             : await request.source.open(object.key),
-          dedupeSource: fileDedupeSource(request.sourceId, object.key, object.etag),
+          dedupeSource: fileDedupeSource(request.source.location(object.key), object.etag),
+          legacyDedupeSource: legacyFileDedupeSource(request.sourceId, object.key, object.etag),
+          // Its last change, never later than now (a clock ahead must not let old records in).
+          enteredAt: Math.min(object.modifiedAt ?? Date.now(), Date.now()),
           ...(request.recordsPerChunk ? { recordsPerChunk: request.recordsPerChunk } : {}),
           onProgress: (_lines, records) => request.onProgress?.(before + records),
         });
@@ -135,9 +155,11 @@ export async function importObjects(request: ImportRequest): Promise<ImportSumma
     } else {
       summary.files_ingested++;
       summary.records_ingested += outcome.records;
+      summary.records_already_stored += outcome.duplicates;
+      summary.records_withheld += outcome.withheld;
       for (const e of outcome.errors) addError({ file: object.key, ...e });
     }
-    request.onProgress?.(summary.records_ingested);
+    request.onProgress?.(handled());
     await request.onFile?.(object, outcome);
   }
   return summary;

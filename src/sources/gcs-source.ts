@@ -211,6 +211,11 @@ export class GcsObjectSource implements ObjectSource {
     this.bucket = storage.bucket(options.bucket);
   }
 
+  location(key: string): string {
+    const store = this.options.apiEndpoint ? `${this.options.apiEndpoint.replace(/\/+$/, '')}/` : '';
+    return `gs://${store}${this.options.bucket}/${this.base}${key}`;
+  }
+
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
     let pageToken: string | undefined;
     do {
@@ -228,7 +233,8 @@ export class GcsObjectSource implements ObjectSource {
       }
       for (const file of files) {
         if (file.name.endsWith('/')) continue;
-        const { md5Hash, generation, etag, size } = file.metadata;
+        const { md5Hash, generation, etag, size, updated } = file.metadata;
+        const modifiedAt = updated === undefined ? NaN : Date.parse(updated);
         yield {
           key: file.name.slice(this.base.length),
           // The content's MD5 changes exactly when the bytes do: not on a metadata update (which
@@ -238,6 +244,7 @@ export class GcsObjectSource implements ObjectSource {
           // generation, which changes whenever the object is rewritten.
           etag: md5Hash ?? (generation !== undefined ? `generation:${generation}` : (etag ?? '')),
           size: Number(size ?? 0),
+          ...(Number.isFinite(modifiedAt) ? { modifiedAt } : {}),
         };
       }
       pageToken = response?.nextPageToken || undefined;

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, realpathSync } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,9 +10,22 @@ const READ_CHUNK_BYTES = 256 * 1024;
 /** A local directory as a bucket: keys are paths relative to it; etag = size + mtime. */
 export class LocalObjectSource implements ObjectSource {
   private readonly root: string;
+  private realRoot: string | undefined;
 
   constructor(root: string) {
     this.root = path.resolve(root);
+  }
+
+  /** The file's absolute path, symbolic links resolved: one location however the folder was named. */
+  location(key: string): string {
+    if (this.realRoot === undefined) {
+      try {
+        this.realRoot = realpathSync(this.root);
+      } catch {
+        return `file://${path.join(this.root, key)}`;
+      }
+    }
+    return `file://${path.join(this.realRoot, key)}`;
   }
 
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
@@ -45,7 +58,12 @@ export class LocalObjectSource implements ObjectSource {
       }
       if (!key.startsWith(prefix)) continue;
       const info = await stat(path.join(this.root, key));
-      yield { key, etag: `${info.size}-${Math.floor(info.mtimeMs)}`, size: info.size };
+      yield {
+        key,
+        etag: `${info.size}-${Math.floor(info.mtimeMs)}`,
+        size: info.size,
+        modifiedAt: Math.floor(info.mtimeMs),
+      };
     }
   }
 

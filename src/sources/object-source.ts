@@ -7,6 +7,8 @@ export interface ObjectInfo {
   /** Changes when the content changes: the store's ETag, or size+mtime for a directory. */
   etag: string;
   size: number;
+  /** When the content was last written (epoch ms), if the store says: the records' entry time. */
+  modifiedAt?: number;
 }
 
 /** A place files come from: a local directory, an S3 (or S3-compatible) bucket, Azure, GCS. */
@@ -15,6 +17,11 @@ export interface ObjectSource {
   list(prefix?: string): AsyncIterable<ObjectInfo>;
   /** The object's content as a stream (read it with back-pressure). */
   open(key: string): Promise<Readable>;
+  /**
+   * Where the object lives, whichever channel reads it (`file:///abs/path`, `s3://bucket/key`…):
+   * with its version, it names the file's dedupe channel, shared by `import` and connections.
+   */
+  location(key: string): string;
 }
 
 /** A source could not be reached or refused the request: "unable to connect". */

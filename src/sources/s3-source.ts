@@ -38,6 +38,11 @@ export class S3ObjectSource implements ObjectSource {
     });
   }
 
+  location(key: string): string {
+    const store = this.options.endpoint ? `${this.options.endpoint.replace(/\/+$/, '')}/` : '';
+    return `s3://${store}${this.options.bucket}/${this.base}${key}`;
+  }
+
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
@@ -60,6 +65,7 @@ export class S3ObjectSource implements ObjectSource {
           key: object.Key.slice(this.base.length),
           etag: (object.ETag ?? '').replace(/"/g, ''),
           size: object.Size ?? 0,
+          ...(object.LastModified ? { modifiedAt: object.LastModified.getTime() } : {}),
         };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -217,6 +217,8 @@ export class StorageConnectionService implements JobHandler {
       files_updated: 0,
       updated_files: [],
       records_ingested: 0,
+      records_already_stored: 0,
+      records_withheld: 0,
       files_failed: 0,
       errors: [],
     };
@@ -244,7 +246,8 @@ export class StorageConnectionService implements JobHandler {
               connection_id: row.id,
               key: object.key,
               etag: object.etag,
-              records: outcome.records,
+              // The file's rows in the store, whichever read stored them (a crashed sync's included).
+              records: outcome.records + outcome.duplicates,
               rejected: outcome.rejected,
               ingested_at: this.now(),
             });

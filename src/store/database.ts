@@ -186,22 +186,19 @@ export interface ForgeRewardTable {
   amount: number;
   granted_at: number;
 }
-export interface ForgeGameWebhookTable {
-  game_id: string;
+export type WebhookScope = 'dashboard' | 'game';
+
+/** Where a target's webhooks go: a dashboard's notifications, a Forge game's quest completions. */
+export interface WebhookEndpointTable {
+  scope: WebhookScope;
+  /** The dashboard id or the Forge game id. */
+  owner_id: string;
+  /** The http(s) URL, sealed (SecretBox) when it carries credentials. */
   url: string;
-  updated_at: number;
-}
-export interface ForgeWebhookDeliveryTable {
-  id: Generated<number>;
-  game_id: string;
-  url: string;
-  payload: string;
-  attempts: number;
-  next_attempt_at: number;
-  delivered_at: number | null;
-  failed_at: number | null;
-  last_error: string | null;
+  /** The sealed signing secret; null for endpoints set before deliveries were signed. */
+  secret: string | null;
   created_at: number;
+  updated_at: number;
 }
 
 export interface DashboardSettingsTable {
@@ -305,13 +302,6 @@ export interface StorageConnectionTable {
 
 export type ConnectionStatus = 'never_synced' | 'ok' | 'errors' | 'unreachable';
 
-/** Where a dashboard's operational alerts (sync errors) are POSTed. */
-export interface DashboardNotificationTable {
-  dashboard_id: string;
-  webhook_url: string;
-  updated_at: number;
-}
-
 export interface StorageFileTable {
   connection_id: string;
   key: string;
@@ -322,12 +312,16 @@ export interface StorageFileTable {
 }
 
 /** A surveyed player's scores: JSON {category: {trait: 0–100}} (see survey/trait-catalogue.ts). */
+/** Where a player's trait scores come from: this server's survey, or an import (0015). */
+export type TraitScoreSource = 'survey' | 'imported';
 export interface TraitScoreTable {
   dashboard_id: string;
   environment: Environment;
   user_id: string;
   scores: string;
+  /** The survey's completion, or the import's time. */
   completed_at: number;
+  source: Generated<TraitScoreSource>;
 }
 
 export type SurveyStatus = 'requested' | 'partial' | 'disqualified' | 'completed';
@@ -348,6 +342,16 @@ export interface SurveyParticipantTable {
   registered_at: number;
   updated_at: number;
   completed_at: number | null;
+  /** When the player agreed on the first page; null until then. */
+  consented_at: number | null;
+  /** 1 when the page just answered was rushed: the next page says so. */
+  warn_rushed: Generated<number>;
+  /** Careless-responding indices, set at completion (survey/careless.ts). */
+  long_string: number | null;
+  even_odd: number | null;
+  mahalanobis: number | null;
+  /** The signals raised, comma-separated ('' for none); null before completion. */
+  careless_signals: string | null;
 }
 
 /** A survey link's token, stored as its SHA-256 only. */
@@ -460,12 +464,21 @@ export interface UserDataDeletionTable {
   deleted_at: number;
 }
 
+/** A player deleted in a scope (`user_hash`: SHA-256 of the user id) and when: see 0012-deletion. */
+export interface DeletedPlayerTable {
+  dashboard_id: string;
+  environment: Environment;
+  user_hash: string;
+  deleted_at: number;
+}
+
 export interface Database {
   dashboard_members: DashboardMemberTable;
   dashboard_sessions: DashboardSessionTable;
   login_throttle: LoginThrottleTable;
   ingest_rejects: IngestRejectTable;
   user_data_deletions: UserDataDeletionTable;
+  deleted_players: DeletedPlayerTable;
   segments: SegmentTable;
   persona_runs: PersonaRunTable;
   personas: PersonaTable;
@@ -498,12 +511,10 @@ export interface Database {
   forge_quests: ForgeQuestTable;
   forge_progress: ForgeProgressTable;
   forge_rewards: ForgeRewardTable;
-  forge_game_webhooks: ForgeGameWebhookTable;
-  forge_webhook_deliveries: ForgeWebhookDeliveryTable;
+  webhook_endpoints: WebhookEndpointTable;
   storage_connections: StorageConnectionTable;
   storage_files: StorageFileTable;
   trait_scores: TraitScoreTable;
-  dashboard_notifications: DashboardNotificationTable;
   survey_participants: SurveyParticipantTable;
   survey_tokens: SurveyTokenTable;
   survey_responses: SurveyResponseTable;

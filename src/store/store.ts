@@ -22,6 +22,13 @@ export interface WriteBatch {
    * same transaction as the rows; when it was recorded before, nothing is written (written 0).
    */
   once?: { source: string; key: string };
+  /**
+   * When the records entered the system; default `receivedAt`. Records of a player deleted
+   * (`DELETE /v1/userData`) after they entered are withheld: neither stored nor keyed. With
+   * `byEventTime`, each record entered at the earlier of its own event time and `at` (a PlayFab
+   * event redelivered: PlayStream had it from its timestamp on).
+   */
+  entered?: { at: number; byEventTime?: boolean };
   /** When set, the batch is recorded under this key in the same transaction. */
   idempotency?: { key: string; requestHash: string; response: string; notBefore: number };
 }
@@ -31,6 +38,8 @@ export interface WriteResult {
   duplicate: boolean;
   /** Rows written (rows skipped by `dedupe` are not). */
   written: number;
+  /** Rows withheld: their player was deleted after they entered (see `WriteBatch.entered`). */
+  withheld: number;
 }
 
 /**
@@ -49,6 +58,19 @@ export interface Store {
   readonly capabilities: StoreCapabilities;
   readonly db: Kysely<Database>;
   writeBatch(batch: WriteBatch): Promise<WriteResult>;
+  /**
+   * After a deletion (`DELETE /v1/userData`): pushes what the store keeps of deleted rows out of
+   * its files where it can. SQLite zeroes deleted content as it goes (`secure_delete`); this
+   * checkpoints the WAL, which still holds the pages as they were, and truncates it. PostgreSQL:
+   * nothing (dead tuples stay until VACUUM reuses their space: see docs/api.md).
+   */
+  purgeDeleted(): Promise<void>;
+  /**
+   * Inside a deletion's transaction: waits for the scope's batch writes in flight and holds new
+   * ones until the transaction ends, so a batch either commits before the deletion (and is
+   * deleted with the rest) or reads its marker. SQLite: nothing (it has one writer at a time).
+   */
+  excludeWriters(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void>;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import { utcDay } from '../domain/timestamp.js';
 import type { NormalizedRow } from '../ingest/normalize.js';
+import { playerHash } from '../privacy/player-hash.js';
 import type { WriteBatch } from './store.js';
 
 /** Profile columns a login updates on the player, in the order of the login type's columns. */
@@ -93,6 +94,50 @@ export function dedupeOwners(batch: WriteBatch): Map<string, string | null> {
   return owners;
 }
 
+/**
+ * The earliest time a record of the batch entered the system: deletions after it may concern the
+ * batch (`deleted_players` is searched from here on); none do as a rule.
+ */
+export function earliestEntry(batch: WriteBatch): number {
+  const at = batch.entered?.at ?? batch.receivedAt;
+  if (!batch.entered?.byEventTime) return at;
+  let earliest = at;
+  for (const row of batch.rows) if (row.ts < earliest) earliest = row.ts;
+  return earliest;
+}
+
+/**
+ * The batch without the rows of players deleted after those rows entered the system (and without
+ * their dedupe keys: a key names its player). `deletions` maps a player's hash to the time of
+ * their deletion: the markers of the batch's scope newer than `earliestEntry`, usually none.
+ */
+export function withoutDeletedPlayers(
+  batch: WriteBatch,
+  deletions: ReadonlyMap<string, number>,
+): { batch: WriteBatch; withheld: number } {
+  if (deletions.size === 0 || !batch.def.userScoped) return { batch, withheld: 0 };
+  const at = batch.entered?.at ?? batch.receivedAt;
+  const byEventTime = batch.entered?.byEventTime === true;
+  const hashes = new Map<string, string>();
+  const keep = batch.rows.map((row) => {
+    const userId = row.userId!;
+    let hash = hashes.get(userId);
+    if (hash === undefined) hashes.set(userId, (hash = playerHash(userId)));
+    const deletedAt = deletions.get(hash);
+    return deletedAt === undefined || deletedAt <= (byEventTime ? Math.min(row.ts, at) : at);
+  });
+  const rows = batch.rows.filter((_, i) => keep[i]);
+  if (rows.length === batch.rows.length) return { batch, withheld: 0 };
+  const dedupe = batch.dedupe && {
+    source: batch.dedupe.source,
+    keys: batch.dedupe.keys.filter((_, i) => keep[i]),
+  };
+  return {
+    batch: { ...batch, rows, ...(dedupe ? { dedupe } : {}) },
+    withheld: batch.rows.length - rows.length,
+  };
+}
+
 /** Items upsert by item_id: within one batch the last occurrence wins. */
 export function lastItemPerId(rows: readonly NormalizedRow[]): NormalizedRow[] {
   const byId = new Map<string, NormalizedRow>();
@@ -163,7 +208,7 @@ export interface ScopeUsers {
   firstSeen: Map<string, number>;
 }
 
-export function scopeKey(batch: Pick<WriteBatch, 'dashboardId' | 'environment'>): string {
+export function scopeKey(batch: { dashboardId: string; environment: string }): string {
   return `${batch.dashboardId}\u0000${batch.environment}`;
 }
 

@@ -1,385 +1,611 @@
-import type { TraitCategory } from './trait-catalogue.js';
-import { TRAIT_CATEGORIES } from './trait-catalogue.js';
+import { MEASURED_CONSTRUCTS, type MeasuredConstruct, type TraitCategory } from './trait-catalogue.js';
+import type { TRAIT_CATEGORIES } from './trait-catalogue.js';
 
 /**
- * The survey's item bank: Likert statements written for Traitforge, three per measured trait,
- * each scale with at least one reverse-keyed statement (agreeing with it means *less* of the
- * trait). Answers are 1 (strongly disagree) … 5 (strongly agree).
+ * The survey's item bank: Likert statements, four per measured construct (MEASURED_CONSTRUCTS),
+ * two keyed each way: agreeing with a reverse-keyed statement means *less* of the construct, so a
+ * player who agrees with everything scores the midpoint everywhere (acquiescence cancels). Answers
+ * are 1 (strongly disagree) … 5 (strongly agree); on a sensitive (health or mood) statement the
+ * player may choose "prefer not to answer", stored as 0 (PREFER_NOT_TO_ANSWER).
  *
- * Ids are permanent: stored answers refer to them. Changing a statement's meaning means a new id.
- * `personality` is not measured here (its domains aggregate the facet categories), and the
- * `wellBeing` traits Autonomy, Mastery and Purpose are the `coreMotivations` scales reported twice.
+ * Each construct lists its two plain statements, then its two reversed ones, so the odd half
+ * (1st, 3rd) and the even half (2nd, 4th) each hold one of each: the even–odd consistency index
+ * compares halves that acquiescence cannot move.
+ *
+ * Ids are permanent: stored answers refer to them. A statement kept from an earlier bank keeps its
+ * id; a changed meaning gets a new id. Statements written for Traitforge, except the IPIP items
+ * (public domain, ipip.ori.org) credited in docs/psychometrics.md.
  */
 
 export type TraitName<C extends TraitCategory> = (typeof TRAIT_CATEGORIES)[C][number];
 
 export interface Item {
-  /** Stable id, `<scale code><n>`, e.g. `alt1`. */
   id: string;
   text: string;
   /** Reverse-keyed: scored 6 − answer. */
   reverse: boolean;
 }
 
+/** One construct's statements. */
 export interface Scale {
-  category: TraitCategory;
-  trait: string;
-  code: string;
+  construct: MeasuredConstruct;
+  /** Health or mood: each statement may be skipped ("prefer not to answer"). */
+  sensitive: boolean;
   items: readonly Item[];
 }
 
-type Statement = readonly [text: string, reverse?: 'R'];
+/** The stored answer for "prefer not to answer" (sensitive statements only). */
+export const PREFER_NOT_TO_ANSWER = 0;
 
-function scale<C extends TraitCategory>(
-  category: C,
-  trait: TraitName<C>,
+type Statement = readonly [id: string, text: string];
+
+const CONSTRUCTS = new Map(MEASURED_CONSTRUCTS.map((c) => [c.code, c]));
+
+function bank(
   code: string,
-  statements: readonly Statement[],
+  sensitive: boolean,
+  plain: readonly [Statement, Statement],
+  reversed: readonly [Statement, Statement],
 ): Scale {
+  const construct = CONSTRUCTS.get(code);
+  if (!construct) throw new Error(`no measured construct ${code}`);
   return {
-    category,
-    trait,
-    code,
-    items: statements.map(([text, reverse], i) => ({
-      id: `${code}${i + 1}`,
-      text,
-      reverse: reverse === 'R',
-    })),
+    construct,
+    sensitive,
+    items: [
+      ...plain.map(([id, text]) => ({ id, text, reverse: false })),
+      ...reversed.map(([id, text]) => ({ id, text, reverse: true })),
+    ],
   };
 }
 
+/** Every construct's statements, in MEASURED_CONSTRUCTS order. */
 export const SCALES: readonly Scale[] = [
-  // agreeableness
-  scale('agreeableness', 'Altruism', 'alt', [
-    ['I go out of my way to help someone who is having a hard time.'],
-    ['Helping other people gives me real satisfaction.'],
-    ["Other people's problems are not my business.", 'R'],
-  ]),
-  scale('agreeableness', 'Modesty', 'mod', [
-    ['I would rather let my results speak than talk about them.'],
-    ['I like to make sure everyone knows about my successes.', 'R'],
-    ['I feel uncomfortable being praised in front of others.'],
-  ]),
-  scale('agreeableness', 'Trust', 'tru', [
-    ['I assume that most people mean well.'],
-    ['When a stranger is friendly, I wonder what they want from me.', 'R'],
-    ['I find it easy to rely on people I have just met.'],
-  ]),
-
-  // communication
-  scale('communication', 'Feeler', 'fee', [
-    ['When I decide something, how it will affect people matters most to me.'],
-    ['I pay close attention to the mood of a conversation.'],
-    ['Feelings should be kept out of decisions.', 'R'],
-  ]),
-  scale('communication', 'Intuitor', 'int', [
-    ['I like talking about ideas and possibilities more than details.'],
-    ['I often see where a discussion is heading before others do.'],
-    ['I lose interest when people talk about what might happen someday.', 'R'],
-  ]),
-  scale('communication', 'Sensor', 'sen', [
-    ['I want concrete facts and examples before I believe something.'],
-    ['I prefer instructions that go step by step.'],
-    ['Details bore me; I only care about the big picture.', 'R'],
-  ]),
-  scale('communication', 'Thinker', 'thi', [
-    ['I judge a plan by whether its logic holds up.'],
-    ['In a disagreement, I focus on the arguments rather than on the people.'],
-    ['I go with my heart even when the facts point the other way.', 'R'],
-  ]),
-
-  // competitiveness
-  scale('competitiveness', 'Avoidant', 'avo', [
-    ['I stay away from situations where I have to compete with others.'],
-    ['When a contest gets serious, I would rather step aside.'],
-    ['I jump at any chance to compete.', 'R'],
-  ]),
-  scale('competitiveness', 'Collaborative', 'col', [
-    ['I get more out of working towards a shared goal than beating others.'],
-    ['I like it when a group wins together.'],
-    ['Working in a team mostly slows me down.', 'R'],
-  ]),
-  scale('competitiveness', 'Competitive affectivity', 'caf', [
-    ['Losing a match can spoil my mood for hours.'],
-    ['Winning gives me a rush like little else does.'],
-    ['Whether I win or lose leaves me emotionally unmoved.', 'R'],
-  ]),
-  scale('competitiveness', 'Dependent', 'dep', [
-    ['I perform better when someone guides me.'],
-    ['I need encouragement from others to keep going.'],
-    ['I do my best work without anyone backing me up.', 'R'],
-  ]),
-  scale('competitiveness', 'Dominant', 'dom', [
-    ['In a group, I like to be the one calling the shots.'],
-    ['I enjoy having influence over what others do.'],
-    ['I am happy to let someone else take control.', 'R'],
-  ]),
-  scale('competitiveness', 'General competitiveness', 'gco', [
-    ['I turn everyday things into a competition.'],
-    ['I enjoy comparing my results with those of others.'],
-    ['I do not care how I rank compared to other people.', 'R'],
-  ]),
-  scale('competitiveness', 'Independent', 'ind', [
-    ['I prefer to find my own way rather than follow a group.'],
-    ['I like to reach my goals through my own efforts alone.'],
-    ['I feel lost when I have to work things out by myself.', 'R'],
-  ]),
-  scale('competitiveness', 'Personal enhancement', 'pen', [
-    ['I compete mainly to become better than I was.'],
-    ['Beating my own best score matters more to me than beating others.'],
-    ['Competing is only worthwhile if I come out on top of others.', 'R'],
-  ]),
-
-  // conscientiousness
-  scale('conscientiousness', 'Achievement striving', 'ach', [
-    ['I set high standards for myself and work hard to meet them.'],
-    ['I want to excel at whatever I take on.'],
-    ['Doing just enough to get by is fine with me.', 'R'],
-  ]),
-  scale('conscientiousness', 'Competence', 'cmp', [
-    ['I handle most tasks that come my way well.'],
-    ['I know how to get things done.'],
-    ['I often feel out of my depth.', 'R'],
-  ]),
-  scale('conscientiousness', 'Self-discipline', 'sdi', [
-    ['Once I start a task, I keep at it until it is finished.'],
-    ['I do what needs doing even when I do not feel like it.'],
-    ['I put off chores until the last possible moment.', 'R'],
-  ]),
-
-  // coreMotivations (reported in wellBeing too)
-  scale('coreMotivations', 'Autonomy', 'aut', [
-    ['I like to decide for myself how to do things.'],
-    ['I feel free to choose what I spend my time on.'],
-    ['Most of what I do is decided for me by others.', 'R'],
-  ]),
-  scale('coreMotivations', 'Mastery', 'mas', [
-    ['I enjoy practising something until I am really good at it.'],
-    ['Getting better at a skill is rewarding in itself.'],
-    ['Once I can do something passably, I stop trying to improve.', 'R'],
-  ]),
-  scale('coreMotivations', 'Purpose', 'pur', [
-    ['What I do every day feels meaningful.'],
-    ['I want my efforts to make a difference beyond myself.'],
-    ['I often wonder what the point of my activities is.', 'R'],
-  ]),
-
-  // culture
-  scale('culture', 'Individualism', 'idv', [
-    ['People should look after themselves first and their group second.'],
-    ['My personal goals matter more to me than those of my community.'],
-    ['I would give up a personal wish for the good of my family or group.', 'R'],
-  ]),
-  scale('culture', 'Indulgence', 'idg', [
-    ['Having fun is one of the most important things in life.'],
-    ['I treat myself when I feel like it, without guilt.'],
-    ['People should keep their desires firmly in check.', 'R'],
-  ]),
-  scale('culture', 'Long term orientation', 'lto', [
-    ['I am willing to give up something now to gain more in the future.'],
-    ['Planning for years ahead comes naturally to me.'],
-    ['I live for today and let tomorrow take care of itself.', 'R'],
-  ]),
-  scale('culture', 'Masculinity', 'mscl', [
-    ['Success and winning are what life is mostly about.'],
-    ['It is important to be tough and assertive to get ahead.'],
-    ['Caring for others matters more than getting ahead.', 'R'],
-  ]),
-  scale('culture', 'Power distance', 'pdi', [
-    ['People in charge should not be questioned by those below them.'],
-    ['It is natural that some people have much more power than others.'],
-    ['Bosses and their staff should be treated as equals.', 'R'],
-  ]),
-  scale('culture', 'Uncertainty avoidance', 'uav', [
-    ['I feel uneasy when I do not know what will happen next.'],
-    ['Clear rules make me feel comfortable.'],
-    ['I enjoy situations where the outcome is unclear.', 'R'],
-  ]),
-
-  // extraversion
-  scale('extraversion', 'Activity', 'act', [
-    ['My days are usually packed with things to do.'],
-    ['I like to keep moving and stay busy.'],
-    ['I prefer a slow, relaxed pace of life.', 'R'],
-  ]),
-  scale('extraversion', 'Assertiveness', 'asr', [
-    ['I speak up when I disagree with a group.'],
-    ['I take charge when nobody else does.'],
-    ['I keep my opinions to myself to avoid attention.', 'R'],
-  ]),
-  scale('extraversion', 'Warmth', 'wrm', [
-    ['I make friends easily.'],
-    ['I show people that I care about them.'],
-    ['I keep people at a distance.', 'R'],
-  ]),
-
-  // motivations
-  scale('motivations', 'Compensatory effort', 'cef', [
-    ['When I am afraid of failing, I prepare twice as hard.'],
-    ['I put in extra hours to be sure nothing goes wrong.'],
-    ['Even with a lot at stake, I do not prepare more than usual.', 'R'],
-  ]),
-  scale('motivations', 'Competitiveness', 'mcm', [
-    ['I feel driven when others are doing better than me.'],
-    ['Knowing that I am up against someone makes me try harder.'],
-    ["Other people's performance has no effect on my effort.", 'R'],
-  ]),
-  scale('motivations', 'Confidence in success', 'cis', [
-    ['When I start something new, I expect it to go well.'],
-    ['I am sure I can succeed at hard tasks if I try.'],
-    ['I usually expect things to go wrong for me.', 'R'],
-  ]),
-  scale('motivations', 'Difficult tasks', 'dif', [
-    ['I choose the hard version of a task when given the choice.'],
-    ['A problem that seems almost impossible attracts me.'],
-    ['I prefer tasks I know I can easily finish.', 'R'],
-  ]),
-  scale('motivations', 'Dominance', 'mdo', [
-    ['I like being the person others turn to for decisions.'],
-    ['Leading others motivates me to do my best.'],
-    ['I would rather follow than lead.', 'R'],
-  ]),
-  scale('motivations', 'Eagerness to learn', 'etl', [
-    ['I look for chances to learn something new.'],
-    ['I read up on topics just because they interest me.'],
-    ['Learning new things feels like a chore to me.', 'R'],
-  ]),
-  scale('motivations', 'Engagement', 'eng', [
-    ['I throw myself fully into what I am doing.'],
-    ['I feel energised by the activities I take part in.'],
-    ['I often go through the motions without really caring.', 'R'],
-  ]),
-  scale('motivations', 'Fearlessness', 'fea', [
-    ['The thought of failing does not stop me from trying.'],
-    ['I stay calm when my performance is being judged.'],
-    ['I avoid trying things where I might embarrass myself.', 'R'],
-  ]),
-  scale('motivations', 'Flexibility', 'flx', [
-    ['I adapt quickly when plans change.'],
-    ['I enjoy switching between different kinds of tasks.'],
-    ['Unexpected changes throw me off for a long time.', 'R'],
-  ]),
-  scale('motivations', 'Flow', 'flo', [
-    ['I get so absorbed in an activity that I lose track of time.'],
-    ['When I am focused, everything else fades into the background.'],
-    ['My mind wanders even when I do things I like.', 'R'],
-  ]),
-  scale('motivations', 'Goal setting', 'gol', [
-    ['I set myself clear goals.'],
-    ['I break big aims into smaller steps with deadlines.'],
-    ['I rarely think about what I want to achieve.', 'R'],
-  ]),
-  scale('motivations', 'Independence', 'mid', [
-    ['I work best when nobody tells me how to do my job.'],
-    ['I like to take full responsibility for my own tasks.'],
-    ['I prefer someone else to decide how my work should be done.', 'R'],
-  ]),
-  scale('motivations', 'Internality', 'inl', [
-    ['My results depend mostly on my own effort.'],
-    ['When I fail, I look at what I could have done differently.'],
-    ['Whether I succeed is mostly a matter of luck.', 'R'],
-  ]),
-  scale('motivations', 'Persistence', 'per', [
-    ['I keep going after setbacks.'],
-    ['I can work on one problem for a long time without giving up.'],
-    ['If something does not work quickly, I move on to something else.', 'R'],
-  ]),
-  scale('motivations', 'Pride in productivity', 'pip', [
-    ['I feel proud after a productive day.'],
-    ['Getting a lot done is a big part of how I value myself.'],
-    ['How much I get done says little about me.', 'R'],
-  ]),
-  scale('motivations', 'Self-control', 'sco', [
-    ['I can resist distractions when I need to focus.'],
-    ['I finish my duties before I allow myself fun.'],
-    ['I give in to temptations easily.', 'R'],
-  ]),
-  scale('motivations', 'Status orientation', 'sta', [
-    ['I want to reach a position that others look up to.'],
-    ['Titles, ranks and recognition motivate me.'],
-    ['What others think of my position means nothing to me.', 'R'],
-  ]),
-
-  // neuroticism
-  scale('neuroticism', 'Anxiety', 'anx', [
-    ['I worry about things that might go wrong.'],
-    ['I often feel tense or nervous.'],
-    ['I rarely feel anxious.', 'R'],
-  ]),
-  scale('neuroticism', 'Impulsiveness', 'imp', [
-    ['I act on a whim and think about it later.'],
-    ['I find it hard to stop myself from buying things I want.'],
-    ['I think carefully before I do anything.', 'R'],
-  ]),
-  scale('neuroticism', 'Vulnerability', 'vul', [
-    ['I panic when things go badly at once.'],
-    ['Under pressure, I feel I cannot cope.'],
-    ['I stay level-headed in a crisis.', 'R'],
-  ]),
-
-  // openness
-  scale('openness', 'Actions', 'opa', [
-    ['I like trying things I have never done before.'],
-    ['I would rather visit a new place than a familiar one.'],
-    ['I stick to the routines I know.', 'R'],
-  ]),
-  scale('openness', 'Empathy', 'emp', [
-    ['I can easily imagine how another person feels.'],
-    ['Stories about other people move me.'],
-    ['I find it hard to understand why others get upset.', 'R'],
-  ]),
-  scale('openness', 'Fantasy', 'fan', [
-    ['I often daydream about other worlds or lives.'],
-    ['I enjoy letting my imagination run free.'],
-    ['I keep my thoughts on what is real and practical.', 'R'],
-  ]),
-
-  // wellBeing (Autonomy, Mastery and Purpose come from coreMotivations)
-  scale('wellBeing', 'Bounded reciprocity', 'bre', [
-    ['In my relationships, giving and receiving are in balance.'],
-    ['I help others, but I also ask for help when I need it.'],
-    ['I keep giving to people who never give anything back.', 'R'],
-  ]),
-  scale('wellBeing', 'Grit', 'grt', [
-    ['I stay committed to long-term goals for years.'],
-    ['Setbacks do not make me drop things I care about.'],
-    ['My interests change from one month to the next.', 'R'],
-  ]),
-  scale('wellBeing', 'Physical activity level', 'pal', [
-    ['I exercise or play sports several times a week.'],
-    ['I walk or cycle whenever I can.'],
-    ['Most of my day is spent sitting down.', 'R'],
-  ]),
-  scale('wellBeing', 'Physical well-being', 'pwb', [
-    ['I feel healthy and full of energy.'],
-    ['My body lets me do the things I want to do.'],
-    ['Aches or illness often get in my way.', 'R'],
-  ]),
-  scale('wellBeing', 'Psychological well-being', 'psy', [
-    ['I am generally satisfied with my life.'],
-    ['I feel good about who I am.'],
-    ['I often feel down or empty.', 'R'],
-  ]),
-  scale('wellBeing', 'Resilience', 'res', [
-    ['I bounce back quickly after hard times.'],
-    ['Difficult experiences have made me stronger.'],
-    ['It takes me a long time to recover from a disappointment.', 'R'],
-  ]),
-  scale('wellBeing', 'Sleep', 'slp', [
-    ['I usually wake up feeling rested.'],
-    ['I fall asleep easily at night.'],
-    ['I often lie awake or sleep badly.', 'R'],
-  ]),
-  scale('wellBeing', 'Social well-being', 'swb', [
-    ['I feel I belong to a community.'],
-    ['I have people I can count on.'],
-    ['I often feel lonely.', 'R'],
-  ]),
+  bank(
+    'altruism',
+    false,
+    [
+      ['alt1', 'I go out of my way to help someone who is having a hard time.'],
+      ['alt4', 'I love to help others.'],
+    ],
+    [
+      ['alt3', "Other people's problems are not my business."],
+      ['alt5', 'I rarely offer help unless I am asked.'],
+    ],
+  ),
+  bank(
+    'modesty',
+    false,
+    [
+      ['mod4', 'I dislike talking about myself.'],
+      ['mod1', 'I would rather let my results speak than talk about them.'],
+    ],
+    [
+      ['mod2', 'I like to make sure everyone knows about my successes.'],
+      ['mod5', 'I believe that I am better than others.'],
+    ],
+  ),
+  bank(
+    'trust',
+    false,
+    [
+      ['tru4', 'I trust others.'],
+      ['tru1', 'I assume that most people mean well.'],
+    ],
+    [
+      ['tru2', 'When a stranger is friendly, I wonder what they want from me.'],
+      ['tru5', 'I suspect hidden motives in others.'],
+    ],
+  ),
+  bank(
+    'thinking',
+    false,
+    [
+      ['thi1', 'I judge a plan by whether its logic holds up.'],
+      ['thi2', 'In a disagreement, I focus on the arguments rather than on the people.'],
+    ],
+    [
+      ['fee1', 'When I decide something, how it will affect people matters most to me.'],
+      ['thi3', 'I go with my heart even when the facts point the other way.'],
+    ],
+  ),
+  bank(
+    'sensing',
+    false,
+    [
+      ['sen4', 'I want concrete facts before I believe something.'],
+      ['sen2', 'I prefer instructions that go step by step.'],
+    ],
+    [
+      ['int4', 'I would rather talk about possibilities than about details.'],
+      ['int5', 'I am more interested in the big picture than in the details.'],
+    ],
+  ),
+  bank(
+    'competitiveness',
+    false,
+    [
+      ['gco1', 'I turn everyday things into a competition.'],
+      ['mcm2', 'Knowing that I am up against someone makes me try harder.'],
+    ],
+    [
+      ['avo1', 'I stay away from situations where I have to compete with others.'],
+      ['avo2', 'When a contest gets serious, I would rather step aside.'],
+    ],
+  ),
+  bank(
+    'collaboration',
+    false,
+    [
+      ['col1', 'I get more out of working towards a shared goal than out of beating others.'],
+      ['col2', 'I like it when a group wins together.'],
+    ],
+    [
+      ['col4', 'Playing in a team mostly slows me down.'],
+      ['col5', 'Sharing a win with others makes it feel smaller.'],
+    ],
+  ),
+  bank(
+    'competitive_affect',
+    false,
+    [
+      ['caf1', 'Losing a match can spoil my mood for hours.'],
+      ['caf2', 'Winning gives me a rush like little else does.'],
+    ],
+    [
+      ['caf3', 'Whether I win or lose leaves me emotionally unmoved.'],
+      ['caf4', 'I forget about a defeat as soon as the game is over.'],
+    ],
+  ),
+  bank(
+    'autonomy',
+    false,
+    [
+      ['aut1', 'I like to decide for myself how to do things.'],
+      ['ind1', 'I prefer to find my own way rather than follow a group.'],
+    ],
+    [
+      ['dep2', 'I need encouragement from others to keep going.'],
+      ['aut4', 'I prefer someone else to decide how I should go about a task.'],
+    ],
+  ),
+  bank(
+    'dominance',
+    false,
+    [
+      ['dom1', 'In a group, I like to be the one calling the shots.'],
+      ['asr4', 'I take charge.'],
+    ],
+    [
+      ['mdo3', 'I would rather follow than lead.'],
+      ['asr5', 'I keep my opinions to myself in a group discussion.'],
+    ],
+  ),
+  bank(
+    'mastery',
+    false,
+    [
+      ['mas1', 'I enjoy practising something until I am really good at it.'],
+      ['etl1', 'I look for chances to learn something new.'],
+    ],
+    [
+      ['mas3', 'Once I can do something passably, I stop trying to improve.'],
+      ['etl3', 'Learning new things feels like a chore to me.'],
+    ],
+  ),
+  bank(
+    'achievement',
+    false,
+    [
+      ['ach2', 'I want to excel at whatever I take on.'],
+      ['pip1', 'I feel proud after a productive day.'],
+    ],
+    [
+      ['ach3', 'Doing just enough to get by is fine with me.'],
+      ['pip3', 'How much I get done says little about me.'],
+    ],
+  ),
+  bank(
+    'self_efficacy',
+    false,
+    [
+      ['cmp2', 'I know how to get things done.'],
+      ['cis2', 'I am sure I can succeed at hard tasks if I try.'],
+    ],
+    [
+      ['cmp3', 'I often feel out of my depth.'],
+      ['cis3', 'I usually expect things to go wrong for me.'],
+    ],
+  ),
+  bank(
+    'self_discipline',
+    false,
+    [
+      ['sdi1', 'Once I start a task, I keep at it until it is finished.'],
+      ['sco1', 'I can resist distractions when I need to focus.'],
+    ],
+    [
+      ['sdi3', 'I put off chores until the last possible moment.'],
+      ['sco3', 'I give in to temptations easily.'],
+    ],
+  ),
+  bank(
+    'purpose',
+    false,
+    [
+      ['pur1', 'What I do every day feels meaningful.'],
+      ['pur2', 'I want my efforts to make a difference beyond myself.'],
+    ],
+    [
+      ['pur3', 'I often wonder what the point of my activities is.'],
+      ['pur4', 'I drift from day to day without a clear direction.'],
+    ],
+  ),
+  bank(
+    'individualism',
+    false,
+    [
+      ['idv1', 'People should look after themselves first and their group second.'],
+      ['idv2', 'My personal goals matter more to me than those of my community.'],
+    ],
+    [
+      ['idv4', 'I would give up a personal wish for the good of my family.'],
+      ['idv5', 'The needs of my group come before my own.'],
+    ],
+  ),
+  bank(
+    'indulgence',
+    false,
+    [
+      ['idg1', 'Having fun is one of the most important things in life.'],
+      ['idg4', 'I allow myself treats whenever I feel like it.'],
+    ],
+    [
+      ['idg3', 'People should keep their desires firmly in check.'],
+      ['idg5', 'Spending time on pleasure is a waste.'],
+    ],
+  ),
+  bank(
+    'long_term',
+    false,
+    [
+      ['lto1', 'I am willing to give up something now to gain more in the future.'],
+      ['lto2', 'Planning for years ahead comes naturally to me.'],
+    ],
+    [
+      ['lto3', 'I live for today and let tomorrow take care of itself.'],
+      ['lto4', 'Enjoying things now matters more to me than saving for later.'],
+    ],
+  ),
+  bank(
+    'masculinity',
+    false,
+    [
+      ['mscl4', 'Winning is what life is mostly about.'],
+      ['mscl5', 'You have to be tough to get ahead in life.'],
+    ],
+    [
+      ['mscl3', 'Caring for others matters more than getting ahead.'],
+      ['mscl6', 'Getting along with people matters more than being the best.'],
+    ],
+  ),
+  bank(
+    'power_distance',
+    false,
+    [
+      ['pdi1', 'People in charge should not be questioned by those below them.'],
+      ['pdi2', 'It is natural that some people have much more power than others.'],
+    ],
+    [
+      ['pdi4', 'Leaders and the people they lead should be treated as equals.'],
+      ['pdi5', 'Anyone should be able to challenge a decision made by those in authority.'],
+    ],
+  ),
+  bank(
+    'uncertainty_avoidance',
+    false,
+    [
+      ['uav1', 'I feel uneasy when I do not know what will happen next.'],
+      ['uav2', 'Clear rules make me feel comfortable.'],
+    ],
+    [
+      ['uav3', 'I enjoy situations where the outcome is unclear.'],
+      ['uav4', 'I can live with not knowing how things will turn out.'],
+    ],
+  ),
+  bank(
+    'activity',
+    false,
+    [
+      ['act1', 'My days are usually packed with things to do.'],
+      ['act4', 'I am always on the go.'],
+    ],
+    [
+      ['act3', 'I prefer a slow, relaxed pace of life.'],
+      ['act5', 'I like to take it easy.'],
+    ],
+  ),
+  bank(
+    'warmth',
+    false,
+    [
+      ['wrm1', 'I make friends easily.'],
+      ['wrm2', 'I show people that I care about them.'],
+    ],
+    [
+      ['wrm3', 'I keep people at a distance.'],
+      ['wrm4', 'I find it hard to warm up to new people.'],
+    ],
+  ),
+  bank(
+    'compensatory_effort',
+    false,
+    [
+      ['cef1', 'When I am afraid of failing, I prepare twice as hard.'],
+      ['cef4', 'I go over everything again so that nothing can go wrong.'],
+    ],
+    [
+      ['cef3', 'Even with a lot at stake, I do not prepare more than usual.'],
+      ['cef5', 'Worrying about a bad result does not make me try any harder.'],
+    ],
+  ),
+  bank(
+    'difficult_tasks',
+    false,
+    [
+      ['dif1', 'I choose the hard version of a task when given the choice.'],
+      ['dif2', 'A problem that seems almost impossible attracts me.'],
+    ],
+    [
+      ['dif3', 'I prefer tasks I know I can easily finish.'],
+      ['dif4', 'I play on the easiest setting when I can.'],
+    ],
+  ),
+  bank(
+    'engagement',
+    false,
+    [
+      ['eng1', 'I throw myself fully into what I am doing.'],
+      ['flo1', 'I get so absorbed in an activity that I lose track of time.'],
+    ],
+    [
+      ['eng3', 'I often go through the motions without really caring.'],
+      ['flo3', 'My mind wanders even when I do things I like.'],
+    ],
+  ),
+  bank(
+    'fearlessness',
+    false,
+    [
+      ['fea1', 'The thought of failing does not stop me from trying.'],
+      ['fea2', 'I stay calm when my performance is being judged.'],
+    ],
+    [
+      ['fea3', 'I avoid trying things where I might embarrass myself.'],
+      ['fea4', 'Before a big test of my skills, I am scared of failing.'],
+    ],
+  ),
+  bank(
+    'flexibility',
+    false,
+    [
+      ['flx1', 'I adapt quickly when plans change.'],
+      ['flx2', 'I enjoy switching between different kinds of tasks.'],
+    ],
+    [
+      ['flx3', 'Unexpected changes throw me off for a long time.'],
+      ['flx4', 'I get annoyed when I have to change my plans.'],
+    ],
+  ),
+  bank(
+    'goal_setting',
+    false,
+    [
+      ['gol1', 'I set myself clear goals.'],
+      ['gol4', 'I break big aims into smaller steps.'],
+    ],
+    [
+      ['gol3', 'I rarely think about what I want to achieve.'],
+      ['gol5', 'I take things as they come instead of aiming for something.'],
+    ],
+  ),
+  bank(
+    'internality',
+    false,
+    [
+      ['inl1', 'My results depend mostly on my own effort.'],
+      ['inl2', 'When I fail, I look at what I could have done differently.'],
+    ],
+    [
+      ['inl3', 'Whether I succeed is mostly a matter of luck.'],
+      ['inl4', 'Other people decide most of what happens to me.'],
+    ],
+  ),
+  bank(
+    'status',
+    false,
+    [
+      ['sta1', 'I want to reach a position that others look up to.'],
+      ['sta4', 'Climbing to a high rank motivates me.'],
+    ],
+    [
+      ['sta3', 'What others think of my position means nothing to me.'],
+      ['sta5', 'I do not care about being seen as important.'],
+    ],
+  ),
+  bank(
+    'anxiety',
+    true,
+    [
+      ['anx1', 'I worry about things that might go wrong.'],
+      ['anx4', 'I get stressed out easily.'],
+    ],
+    [
+      ['anx3', 'I rarely feel anxious.'],
+      ['anx5', 'I am relaxed most of the time.'],
+    ],
+  ),
+  bank(
+    'impulsiveness',
+    false,
+    [
+      ['imp1', 'I act on a whim and think about it later.'],
+      ['imp2', 'I find it hard to stop myself from buying things I want.'],
+    ],
+    [
+      ['imp3', 'I think carefully before I do anything.'],
+      ['imp4', 'I can control my cravings.'],
+    ],
+  ),
+  bank(
+    'vulnerability',
+    false,
+    [
+      ['vul4', 'I panic easily.'],
+      ['vul2', 'Under pressure, I feel I cannot cope.'],
+    ],
+    [
+      ['vul3', 'I stay level-headed in a crisis.'],
+      ['vul5', 'I can handle a lot of things going wrong at once.'],
+    ],
+  ),
+  bank(
+    'novelty',
+    false,
+    [
+      ['opa1', 'I like trying things I have never done before.'],
+      ['opa4', 'I like to visit new places.'],
+    ],
+    [
+      ['opa3', 'I stick to the routines I know.'],
+      ['opa5', 'At a restaurant I know, I order the same dish every time.'],
+    ],
+  ),
+  bank(
+    'empathy',
+    false,
+    [
+      ['emp1', 'I can easily imagine how another person feels.'],
+      ['emp2', 'Stories about other people move me.'],
+    ],
+    [
+      ['emp3', 'I find it hard to understand why others get upset.'],
+      ['emp4', "Other people's feelings leave me cold."],
+    ],
+  ),
+  bank(
+    'fantasy',
+    false,
+    [
+      ['fan4', 'I love to daydream.'],
+      ['fan2', 'I enjoy letting my imagination run free.'],
+    ],
+    [
+      ['fan3', 'I keep my thoughts on what is real and practical.'],
+      ['fan5', 'Made-up worlds do not interest me.'],
+    ],
+  ),
+  bank(
+    'reciprocity',
+    false,
+    [
+      ['bre1', 'In my relationships, giving and receiving are in balance.'],
+      ['bre4', 'I ask for help when I need it.'],
+    ],
+    [
+      ['bre3', 'I keep giving to people who never give anything back.'],
+      ['bre5', 'I find it hard to accept help from others.'],
+    ],
+  ),
+  bank(
+    'perseverance',
+    false,
+    [
+      ['per1', 'I keep going after setbacks.'],
+      ['grt1', 'I stay committed to long-term goals for years.'],
+    ],
+    [
+      ['per3', 'If something does not work quickly, I move on to something else.'],
+      ['grt4', 'I lose interest in a goal after a few weeks.'],
+    ],
+  ),
+  bank(
+    'physical_activity',
+    true,
+    [
+      ['pal4', 'I exercise several times a week.'],
+      ['pal5', 'I walk whenever I can.'],
+    ],
+    [
+      ['pal3', 'Most of my day is spent sitting down.'],
+      ['pal6', 'I rarely do anything that makes me out of breath.'],
+    ],
+  ),
+  bank(
+    'physical_health',
+    true,
+    [
+      ['pwb4', 'I feel healthy.'],
+      ['pwb2', 'My body lets me do the things I want to do.'],
+    ],
+    [
+      ['pwb5', 'Pain often gets in my way.'],
+      ['pwb6', 'I often feel physically worn out.'],
+    ],
+  ),
+  bank(
+    'psychological_health',
+    true,
+    [
+      ['psy2', 'I feel good about who I am.'],
+      ['psy4', 'Most days, I enjoy my life.'],
+    ],
+    [
+      ['psy5', 'I often feel down.'],
+      ['psy6', 'I feel that my life is going nowhere.'],
+    ],
+  ),
+  bank(
+    'sleep',
+    true,
+    [
+      ['slp2', 'I fall asleep easily at night.'],
+      ['slp4', 'I get enough sleep.'],
+    ],
+    [
+      ['slp5', 'I often lie awake at night.'],
+      ['slp6', 'I feel tired during the day because I slept badly.'],
+    ],
+  ),
+  bank(
+    'social_health',
+    true,
+    [
+      ['swb1', 'I feel I belong to a community.'],
+      ['swb2', 'I have people I can count on.'],
+    ],
+    [
+      ['swb3', 'I often feel lonely.'],
+      ['swb4', 'I feel left out by the people around me.'],
+    ],
+  ),
 ];
+
+/** Every scored statement, in bank order. */
+export const ITEMS: readonly Item[] = SCALES.flatMap((s) => s.items);
+
+const SENSITIVE_ITEMS: ReadonlySet<string> = new Set(
+  SCALES.filter((s) => s.sensitive).flatMap((s) => s.items.map((i) => i.id)),
+);
+
+/** Whether the statement may be answered "prefer not to answer". */
+export function isSkippable(itemId: string): boolean {
+  return SENSITIVE_ITEMS.has(itemId);
+}
 
 /**
  * Attention checks: each asks for one specific answer; any other answer disqualifies. They sit
- * among the items on the pages named by `ATTENTION_PAGES` and are not scored.
+ * among the statements of a few pages (survey-layout.ts) and are not scored.
  */
 export interface AttentionCheck {
   id: string;
@@ -415,6 +641,9 @@ export const LIKERT_LABELS = [
   'Strongly agree',
 ] as const;
 
+/** The label of the sixth option on sensitive statements. */
+export const PREFER_NOT_LABEL = 'Prefer not to answer';
+
 /** How the `personality` domains aggregate the facet categories: each domain is its category's mean. */
 export const PERSONALITY_DOMAINS = {
   Agreeableness: 'agreeableness',
@@ -423,6 +652,3 @@ export const PERSONALITY_DOMAINS = {
   Neuroticism: 'neuroticism',
   Openness: 'openness',
 } as const satisfies Record<TraitName<'personality'>, TraitCategory>;
-
-/** The wellBeing traits that are the coreMotivations scales reported a second time. */
-export const SHARED_TRAITS = ['Autonomy', 'Mastery', 'Purpose'] as const;

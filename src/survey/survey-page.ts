@@ -1,4 +1,4 @@
-import { LIKERT_LABELS } from './item-bank.js';
+import { isSkippable, LIKERT_LABELS, PREFER_NOT_LABEL, PREFER_NOT_TO_ANSWER } from './item-bank.js';
 import type { SurveyView } from './survey.service.js';
 
 /**
@@ -14,6 +14,10 @@ export function escapeHtml(value: string | number): string {
     .replaceAll('"', '&quot;')
     .replaceAll("'", '&#39;');
 }
+
+/** The form field of the first page's consent box, and the hidden field that marks that form. */
+export const CONSENT_FIELD = 'consent';
+export const CONSENT_FORM_FIELD = 'consent_form';
 
 /** The form field that carries an entry's answer. */
 export function answerField(entryId: string): string {
@@ -38,6 +42,10 @@ legend{font-weight:600;padding:0 .25rem}
 input[type=radio]{width:1.25rem;height:1.25rem;margin:0;accent-color:#2b59c3;flex:none}
 input[type=radio]:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
 .options label:has(input:checked){background:#e3eafb}
+.warning{border:2px solid #b26a00;border-radius:.5rem;padding:.75rem;margin:0 0 1rem;background:#fff8e6}
+.consent{display:flex;gap:.6rem;align-items:flex-start;margin:1rem 0}
+.consent input{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none;accent-color:#2b59c3}
+.options label.skip{font-style:italic;color:#4a5360}
 .error{color:#b3261e;font-weight:600;margin:.25rem 0 0}
 .summary{border:2px solid #b3261e;border-radius:.5rem;padding:.75rem;margin:0 0 1rem;background:#fff}
 button{font:inherit;font-weight:600;color:#fff;background:#2b59c3;border:0;border-radius:.5rem;padding:.8rem 1.5rem;width:100%;cursor:pointer}
@@ -45,6 +53,7 @@ button:hover{background:#224a9f}
 button:focus-visible,a:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
 @media (min-width:40rem){
   .options{grid-template-columns:repeat(5,1fr);text-align:center}
+  .options:has(.skip){grid-template-columns:repeat(6,1fr)}
   .options label{flex-direction:column;justify-content:flex-start;gap:.35rem;font-size:.85rem}
   button{width:auto}
 }`;
@@ -109,13 +118,37 @@ export function renderSurvey(view: SurveyView, action: string): RenderedPage {
       return {
         status: 200,
         html: message('Thank you for your time', [
-          'Unfortunately we cannot use your answers: some of them suggest the questions were not read carefully (an attention check was missed, or pages were answered very quickly).',
+          'Unfortunately we cannot use your answers: some of them suggest the statements were not read carefully (an attention check was missed, or several signs together: pages answered very quickly, the same answer many times in a row, answers that contradict each other).',
           'You can close this page and return to the game.',
         ]),
       };
+    case 'intro':
+      return { status: view.consentMissing ? 400 : 200, html: renderIntro(view, action) };
     case 'page':
       return { status: view.missing.length > 0 ? 400 : 200, html: renderQuestions(view, action) };
   }
+}
+
+/** The first page: whose survey it is, what for, how long it takes, what is kept, and consent. */
+function renderIntro(view: Extract<SurveyView, { kind: 'intro' }>, action: string): string {
+  const game = escapeHtml(view.gameName);
+  const error = view.consentMissing
+    ? `<div class="summary" role="alert"><p class="error" id="consent-error">Please tick the box to agree before you start, or close this page if you would rather not take part.</p></div>`
+    : '';
+  const body = `<h1>${game}: player survey</h1>
+${error}
+<div class="card">
+<p><strong>Why:</strong> ${game} asks its players how they like to play and what drives them, so that the game can suit different kinds of players. There are no right or wrong answers: answer for how you usually are.</p>
+<p><strong>How long:</strong> ${view.statements} short statements on ${view.pages} pages, about ${view.minutes} minutes. Your answers are saved after every page: you can stop and come back later with the same link.</p>
+<p><strong>Your answers:</strong> they are stored with your player id for ${game}, used to work out trait scores and groups of players, and deleted when the game deletes your data. A few statements ask about health and mood: you can answer "${PREFER_NOT_LABEL}" to those.</p>
+<p><strong>Taking part is voluntary.</strong> You can stop at any time; a few statements check that you are reading carefully.</p>
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="${CONSENT_FORM_FIELD}" value="1">
+<label class="consent"><input type="checkbox" name="${CONSENT_FIELD}" value="yes" required${view.consentMissing ? ' aria-invalid="true" aria-describedby="consent-error"' : ''}><span>I have read this and agree to take part.</span></label>
+<button type="submit">Start the survey</button>
+</form>
+</div>`;
+  return document(`${view.gameName}: player survey`, body);
 }
 
 function renderQuestions(view: Extract<SurveyView, { kind: 'page' }>, action: string): string {
@@ -125,6 +158,9 @@ function renderQuestions(view: Extract<SurveyView, { kind: 'page' }>, action: st
     view.page === 0
       ? `<p>How much do you agree with each statement? There are no right or wrong answers: answer for how you usually are. Your answers are saved after every page, so you can stop and come back later with the same link.</p>`
       : '';
+  const warning = view.warnRushed
+    ? `<div class="warning" role="status" id="rushed-warning"><p><strong>That page went very fast.</strong> Please take the time to read each statement: answers given too quickly cannot be used.</p></div>`
+    : '';
   const summary =
     missing.size > 0
       ? `<div class="summary" role="alert" id="summary"><p class="error">Please answer every statement on this page (${missing.size} left):</p><ul>${view.entries
@@ -137,11 +173,17 @@ function renderQuestions(view: Extract<SurveyView, { kind: 'page' }>, action: st
       const field = answerField(entry.id);
       const chosen = view.answers.get(entry.id);
       const invalid = missing.has(entry.id);
-      const options = LIKERT_LABELS.map((label, k) => {
-        const value = k + 1;
-        const checked = chosen === value ? ' checked' : '';
-        return `<label><input type="radio" name="${escapeHtml(field)}" value="${value}" required${checked}><span>${escapeHtml(label)}</span></label>`;
-      }).join('');
+      const choices: [number, string][] = LIKERT_LABELS.map((label, k) => [k + 1, label]);
+      // Health and mood statements: the player may keep the answer to themselves.
+      if (entry.kind === 'item' && isSkippable(entry.id))
+        choices.push([PREFER_NOT_TO_ANSWER, PREFER_NOT_LABEL]);
+      const options = choices
+        .map(([value, label]) => {
+          const checked = chosen === value ? ' checked' : '';
+          const skip = value === PREFER_NOT_TO_ANSWER ? ' class="skip"' : '';
+          return `<label${skip}><input type="radio" name="${escapeHtml(field)}" value="${value}" required${checked}><span>${escapeHtml(label)}</span></label>`;
+        })
+        .join('');
       const error = invalid
         ? `<p class="error" id="err-${escapeHtml(entry.id)}">Please choose an answer.</p>`
         : '';
@@ -153,6 +195,7 @@ function renderQuestions(view: Extract<SurveyView, { kind: 'page' }>, action: st
     .join('\n');
   const body = `<h1>Player survey</h1>
 ${intro}
+${warning}
 <div class="progress"><p id="progress-label">Page ${view.page + 1} of ${view.pageCount}</p><progress aria-labelledby="progress-label" max="${view.pageCount}" value="${view.page}">${Math.round((100 * view.page) / view.pageCount)}%</progress></div>
 ${summary}
 <form method="post" action="${escapeHtml(action)}">

@@ -19,17 +19,36 @@ export interface ParticipantUpdate {
   rushedPages: number;
   disqualifiedReason: string | null;
   completedAt: number | null;
+  /** The page just answered was rushed: warn on the next one. */
+  warnRushed: boolean;
+  /** The careless-responding indices, on completion or disqualification at the end. */
+  quality?: ParticipantQuality;
   now: number;
+}
+
+/** The careless-responding indices stored per participant (survey/careless.ts). */
+export interface ParticipantQuality {
+  longString: number;
+  evenOdd: number | null;
+  mahalanobis: number | null;
+  signals: readonly string[];
 }
 export type SurveyToken = Selectable<SurveyTokenTable>;
 
-/** A participant as the dashboard lists it. */
-export interface ParticipantSummary {
-  user_id: string;
-  status: SurveyStatus;
-  registered_at: number;
-  completed_at: number | null;
-}
+/** A participant as the dashboard lists it, with the quality indices of a finished survey. */
+export type ParticipantSummary = Pick<
+  Participant,
+  | 'user_id'
+  | 'status'
+  | 'registered_at'
+  | 'completed_at'
+  | 'disqualified_reason'
+  | 'rushed_pages'
+  | 'long_string'
+  | 'even_odd'
+  | 'mahalanobis'
+  | 'careless_signals'
+>;
 
 /** The survey's SQL. Knows no rules: the service decides, this reads and writes. */
 export class SurveyRepository {
@@ -67,6 +86,11 @@ export class SurveyRepository {
         registered_at: now,
         updated_at: now,
         completed_at: null,
+        consented_at: null,
+        long_string: null,
+        even_odd: null,
+        mahalanobis: null,
+        careless_signals: null,
       })
       .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'user_id']).doNothing())
       .execute();
@@ -93,6 +117,18 @@ export class SurveyRepository {
       .selectAll()
       .where('token_hash', '=', tokenHash)
       .executeTakeFirst();
+  }
+
+  /** Records the player's consent (the first page's "I agree"); a second one changes nothing. */
+  async consent(scope: SurveyScope, userId: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('survey_participants')
+      .set({ consented_at: now, updated_at: now })
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('user_id', '=', userId)
+      .where('consented_at', 'is', null)
+      .execute();
   }
 
   /** Starts the clock on the current page the first time it is shown. */
@@ -136,6 +172,13 @@ export class SurveyRepository {
         rushed_pages: next.rushedPages,
         disqualified_reason: next.disqualifiedReason,
         completed_at: next.completedAt,
+        warn_rushed: next.warnRushed ? 1 : 0,
+        ...(next.quality && {
+          long_string: next.quality.longString,
+          even_odd: next.quality.evenOdd,
+          mahalanobis: next.quality.mahalanobis,
+          careless_signals: next.quality.signals.join(','),
+        }),
         updated_at: next.now,
       })
       .where('dashboard_id', '=', scope.dashboardId)
@@ -199,14 +242,16 @@ export class SurveyRepository {
       user_id: userId,
       scores: JSON.stringify(scores),
       completed_at: completedAt,
+      source: 'survey' as const,
     };
+    // A completed survey replaces scores imported from another vendor.
     await this.db
       .insertInto('trait_scores')
       .values(row)
       .onConflict((oc) =>
         oc
           .columns(['dashboard_id', 'environment', 'user_id'])
-          .doUpdateSet({ scores: row.scores, completed_at: row.completed_at }),
+          .doUpdateSet({ scores: row.scores, completed_at: row.completed_at, source: row.source }),
       )
       .execute();
   }
@@ -237,13 +282,69 @@ export class SurveyRepository {
   recentParticipants(scope: SurveyScope, limit: number): Promise<ParticipantSummary[]> {
     return this.db
       .selectFrom('survey_participants')
-      .select(['user_id', 'status', 'registered_at', 'completed_at'])
+      .select([
+        'user_id',
+        'status',
+        'registered_at',
+        'completed_at',
+        'disqualified_reason',
+        'rushed_pages',
+        'long_string',
+        'even_odd',
+        'mahalanobis',
+        'careless_signals',
+      ])
       .where('dashboard_id', '=', scope.dashboardId)
       .where('environment', '=', scope.environment)
       .orderBy('registered_at', 'desc')
       .orderBy('user_id', 'asc')
       .limit(limit)
       .execute();
+  }
+
+  /** How many players of the scope completed the survey. */
+  async completedCount(scope: SurveyScope): Promise<number> {
+    return (await this.statusCounts(scope)).get('completed') ?? 0;
+  }
+
+  /**
+   * The answers of the `limit` most recently completed players of the scope (disqualified ones
+   * excluded), one map of item id → value per player.
+   */
+  async completedResponses(scope: SurveyScope, limit: number): Promise<Map<string, number>[]> {
+    const players = this.db
+      .selectFrom('survey_participants')
+      .select('user_id')
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('status', '=', 'completed')
+      .orderBy('completed_at', 'desc')
+      .orderBy('user_id', 'asc')
+      .limit(limit);
+    const rows = await this.db
+      .selectFrom('survey_responses')
+      .select(['user_id', 'item_id', 'value'])
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('user_id', 'in', players)
+      .execute();
+    const byPlayer = new Map<string, Map<string, number>>();
+    for (const row of rows) {
+      let answers = byPlayer.get(row.user_id);
+      if (!answers) byPlayer.set(row.user_id, (answers = new Map<string, number>()));
+      answers.set(row.item_id, row.value);
+    }
+    return [...byPlayer.keys()].sort().map((id) => byPlayer.get(id)!);
+  }
+
+  /** The dashboard's name: the game the survey tells the player about. */
+  async dashboardName(dashboardId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('dashboards')
+      .select('name')
+      .where('id', '=', dashboardId)
+      .executeTakeFirst();
+    return row?.name;
   }
 
   async dashboardCreatedAt(dashboardId: string): Promise<number | undefined> {

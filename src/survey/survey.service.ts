@@ -1,7 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { missingItems, isAnswer, scoreAnswers } from './scoring.js';
+import { isCareless, type CarelessSignal } from './careless.js';
+import { isAnswer, isResponse, missingItems, scoreAnswers } from './scoring.js';
 import { SURVEY_LAYOUT, type PageEntry, type SurveyLayout } from './survey-layout.js';
+import { SurveyQualityService } from './survey-quality.service.js';
 import type {
   Participant,
   ParticipantSummary,
@@ -9,13 +11,13 @@ import type {
   SurveyRepository,
   SurveyScope,
 } from './survey.repository.js';
-import type { TraitScores } from './trait-catalogue.js';
+import type { PartialTraitScores } from './trait-catalogue.js';
 
 export interface SurveyOptions {
   /** A page answered faster than this per statement counts as rushed; 0 turns the check off. */
   minMsPerItem: number;
-  /** Rushed pages that disqualify (one may be a slip; two are a pattern). */
-  maxRushedPages?: number;
+  /** The careless-responding indices at completion (made from the repository if not given). */
+  quality?: SurveyQualityService;
   /** How long a survey link works. */
   tokenTtlMs?: number;
   /** Told after a completion has committed (e.g. to recompute personas); errors are swallowed. */
@@ -52,12 +54,25 @@ export interface SurveyCounts {
   complete: number;
 }
 
+/** Seconds a player takes per statement, for the first page's time estimate. */
+export const SECONDS_PER_STATEMENT = 5;
+
 /** What the survey link shows. */
 export type SurveyView =
   | { kind: 'invalid' }
   | { kind: 'expired' }
   | { kind: 'completed' }
   | { kind: 'disqualified' }
+  | {
+      /** The first page: the game, the purpose, the time it takes, and the player's consent. */
+      kind: 'intro';
+      gameName: string;
+      statements: number;
+      pages: number;
+      minutes: number;
+      /** The form was sent without ticking the consent box. */
+      consentMissing: boolean;
+    }
   | {
       kind: 'page';
       page: number;
@@ -68,6 +83,8 @@ export type SurveyView =
       answers: ReadonlyMap<string, number>;
       /** Statements left unanswered in a form sent back. */
       missing: readonly string[];
+      /** The previous page was answered very fast: ask the player to take their time. */
+      warnRushed: boolean;
     };
 
 export interface PageSubmission {
@@ -80,12 +97,17 @@ export interface PageSubmission {
 /** After a submission: show the link's current state, or the page again with what is missing. */
 export type SubmitOutcome =
   | { kind: 'redirect' }
-  | Extract<SurveyView, { kind: 'invalid' | 'expired' | 'page' }>;
+  | Extract<SurveyView, { kind: 'invalid' | 'expired' | 'page' | 'intro' }>;
 
 const TOKEN_PATTERN = /^[0-9a-f]{40}$/;
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** The stored reason of a careless-responding disqualification: the signals that raised it. */
+function carelessReason(signals: readonly CarelessSignal[]): string {
+  return `careless:${signals.join('+')}`;
 }
 
 function newNonce(): string {
@@ -100,7 +122,7 @@ export class SurveyService {
   private readonly now: () => number;
   private readonly layout: SurveyLayout;
   private readonly tokenTtlMs: number;
-  private readonly maxRushedPages: number;
+  private readonly quality: SurveyQualityService;
 
   constructor(
     private readonly repo: SurveyRepository,
@@ -109,7 +131,7 @@ export class SurveyService {
     this.now = options.now ?? Date.now;
     this.layout = options.layout ?? SURVEY_LAYOUT;
     this.tokenTtlMs = options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
-    this.maxRushedPages = options.maxRushedPages ?? 2;
+    this.quality = options.quality ?? new SurveyQualityService(repo, { layout: this.layout });
   }
 
   get pageCount(): number {
@@ -220,12 +242,46 @@ export class SurveyService {
     if (participant.status === 'completed' || participant.status === 'disqualified') {
       return { kind: participant.status };
     }
+    if (participant.consented_at === null) return this.intro(link.scope, false);
     if (participant.page_nonce === null) {
       await this.repo.startPage(link.scope, participant.user_id, participant.page, newNonce(), this.now());
       // Two first views at once: whichever nonce was stored is the page's.
       participant = (await this.repo.findParticipant(link.scope, participant.user_id)) ?? participant;
     }
     return this.pageView(participant, new Map(), []);
+  }
+
+  private async intro(
+    scope: SurveyScope,
+    consentMissing: boolean,
+  ): Promise<Extract<SurveyView, { kind: 'intro' }>> {
+    const statements = this.layout.entryCount;
+    return {
+      kind: 'intro',
+      gameName: (await this.repo.dashboardName(scope.dashboardId)) ?? 'this game',
+      statements,
+      pages: this.layout.pages.length,
+      minutes: Math.ceil((statements * SECONDS_PER_STATEMENT) / 60),
+      consentMissing,
+    };
+  }
+
+  /** The first page's answer: consent starts the survey; without it the page is shown again. */
+  async consent(token: string | undefined, agreed: boolean): Promise<SubmitOutcome> {
+    const link = await this.resolve(token);
+    if (link.kind !== 'ok') return link;
+    const { participant } = link;
+    // Finished, or agreed already: nothing to record. A player part-way through a survey begun
+    // before the consent page existed (status partial) is asked once, then continues.
+    if (
+      participant.consented_at !== null ||
+      participant.status === 'completed' ||
+      participant.status === 'disqualified'
+    )
+      return { kind: 'redirect' };
+    if (!agreed) return this.intro(link.scope, true);
+    await this.repo.consent(link.scope, participant.user_id, this.now());
+    return { kind: 'redirect' };
   }
 
   private pageView(
@@ -242,6 +298,7 @@ export class SurveyService {
       nonce: participant.page_nonce ?? '',
       answers,
       missing,
+      warnRushed: participant.warn_rushed === 1,
     };
   }
 
@@ -253,6 +310,7 @@ export class SurveyService {
     const userId = participant.user_id;
     if (participant.status === 'completed' || participant.status === 'disqualified')
       return { kind: 'redirect' };
+    if (participant.consented_at === null) return { kind: 'redirect' };
     // An old page (back button, a second tab, a replayed form): show where the player really is.
     const current = this.currentPage(participant);
     if (form.page !== current || participant.page_nonce === null || form.nonce !== participant.page_nonce) {
@@ -262,7 +320,8 @@ export class SurveyService {
     const answers = new Map<string, number>();
     for (const entry of entries) {
       const value = form.answers.get(entry.id);
-      if (isAnswer(value)) answers.set(entry.id, value);
+      const valid = entry.kind === 'check' ? isAnswer(value) : isResponse(entry.id, value);
+      if (valid && value !== undefined) answers.set(entry.id, value);
     }
     const missing = entries.filter((e) => !answers.has(e.id)).map((e) => e.id);
     if (missing.length > 0) return this.pageView(participant, answers, missing);
@@ -271,23 +330,19 @@ export class SurveyService {
     const failedCheck = entries.some((e) => e.kind === 'check' && answers.get(e.id) !== e.check.expected);
     const elapsed = now - (participant.page_shown_at ?? now);
     const rushed = this.options.minMsPerItem > 0 && elapsed < this.options.minMsPerItem * entries.length;
-    const rushedPages = participant.rushed_pages + (rushed ? 1 : 0);
-    const disqualifiedReason = failedCheck
-      ? 'attention_check'
-      : rushedPages >= this.maxRushedPages
-        ? 'too_fast'
-        : null;
     const base = {
-      rushedPages,
+      rushedPages: participant.rushed_pages + (rushed ? 1 : 0),
       now,
-      disqualifiedReason,
+      disqualifiedReason: failedCheck ? 'attention_check' : null,
       completedAt: null,
       pageNonce: null,
       pageShownAt: null,
+      warnRushed: rushed,
     };
+    // The last page is judged before the transaction: the careless indices read other players' answers.
+    const next = await this.nextState(scope, participant, answers, base);
 
     const completed = await this.repo.transaction(async (repo) => {
-      const next = await this.nextState(repo, scope, participant, answers, base);
       // Someone else moved this player on meanwhile (a double submission): nothing to write.
       if (!(await repo.advance(scope, userId, participant.page, form.nonce, next.update))) return false;
       await repo.saveResponses(scope, userId, answers, now);
@@ -304,14 +359,16 @@ export class SurveyService {
     return { kind: 'redirect' };
   }
 
-  /** Where a valid page leads: out (disqualified), the next page, or the end with every trait scored. */
+  /**
+   * Where a valid page leads: out (a failed attention check), the next page, or the end: scored,
+   * or disqualified when the careless-responding indices raise two signals or more.
+   */
   private async nextState(
-    repo: SurveyRepository,
     scope: SurveyScope,
     participant: Participant,
     answers: ReadonlyMap<string, number>,
     base: Omit<ParticipantUpdate, 'status' | 'page'>,
-  ): Promise<{ update: ParticipantUpdate; scores?: TraitScores }> {
+  ): Promise<{ update: ParticipantUpdate; scores?: PartialTraitScores }> {
     if (base.disqualifiedReason)
       return { update: { ...base, status: 'disqualified', page: participant.page } };
     const toPage = (page: number): ParticipantUpdate => ({
@@ -323,14 +380,17 @@ export class SurveyService {
     });
     const current = this.currentPage(participant);
     if (current < this.layout.pages.length - 1) return { update: toPage(current + 1) };
-    const all = new Map([...(await repo.responses(scope, participant.user_id)), ...answers]);
+    const all = new Map([...(await this.repo.responses(scope, participant.user_id)), ...answers]);
     const missing = missingItems(all);
     // Only after a change of the item bank: back to the first page with a gap.
     if (missing.length > 0) return { update: toPage(this.firstPageWith(missing)) };
-    return {
-      update: { ...base, status: 'completed', page: participant.page, completedAt: base.now },
-      scores: scoreAnswers(all),
-    };
+    const { indices, signals } = await this.quality.assess(scope, all, base.rushedPages);
+    const quality = { ...indices, signals };
+    const end = { ...base, page: participant.page, warnRushed: false, quality };
+    if (isCareless(signals)) {
+      return { update: { ...end, status: 'disqualified', disqualifiedReason: carelessReason(signals) } };
+    }
+    return { update: { ...end, status: 'completed', completedAt: base.now }, scores: scoreAnswers(all) };
   }
 
   /** The stored page, within the layout even if a newer item bank has fewer pages. */

@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { privateDirectory } from '../store/private-path.js';
 
 const VERSION = 'v1';
 
@@ -11,7 +12,12 @@ const VERSION = 'v1';
  * data directory (mode 0600) — fine for one server, while several servers must share the variable.
  */
 export class SecretBox {
-  private constructor(private readonly key: Buffer) {}
+  /** Its own key for hashing, derived from the server key: one key never serves two algorithms. */
+  private readonly hashKey: Buffer;
+
+  private constructor(private readonly key: Buffer) {
+    this.hashKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'traitforge keyed hash v1', 32));
+  }
 
   static fromKey(text: string): SecretBox {
     const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
@@ -25,11 +31,19 @@ export class SecretBox {
     if (secretKey) return SecretBox.fromKey(secretKey);
     const file = join(dataDir, 'secret.key');
     if (!existsSync(file)) {
-      mkdirSync(dirname(file), { recursive: true });
+      privateDirectory(dirname(file));
       writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
       chmodSync(file, 0o600);
     }
     return SecretBox.fromKey(readFileSync(file, 'utf8').trim());
+  }
+
+  /**
+   * HMAC-SHA256 of a secret under the server key, hex: a stored hash that a database dump alone
+   * cannot test guesses against. `purpose` keeps hashes made for different uses apart.
+   */
+  keyedHash(purpose: string, secret: string): string {
+    return createHmac('sha256', this.hashKey).update(`${purpose}\0${secret}`, 'utf8').digest('hex');
   }
 
   seal(plain: string): string {

@@ -106,14 +106,26 @@ describe.each(BACKENDS)('traitforge connection, notifications and playfab on %s'
         '--json',
       ),
     );
-    expect(set).toEqual({ webhook_url: 'https://hooks.example.com/tf' });
-    expect(json(await cli('notifications', 'show', '--dashboard', dashboardId, '--json'))).toEqual(set);
+    expect(set).toEqual({
+      webhook_url: 'https://hooks.example.com/tf',
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    expect(json(await cli('notifications', 'show', '--dashboard', dashboardId, '--json'))).toEqual({
+      webhook_url: 'https://hooks.example.com/tf',
+    });
+    const rotated = await cli('notifications', 'rotate-secret', '--dashboard', dashboardId);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/^Signing secret: whsec_\S+\nIt is shown only now/);
+    expect(rotated.stdout).not.toContain((set as { secret: string }).secret);
     const bad = await cli('notifications', 'set', '--url', 'ftp://x', '--dashboard', dashboardId);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/webhook_url must be an absolute http/);
     expect(json(await cli('notifications', 'set', '--clear', '--dashboard', dashboardId, '--json'))).toEqual({
       webhook_url: null,
     });
+    const none = await cli('notifications', 'rotate-secret', '--dashboard', dashboardId);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(`traitforge: dashboard ${dashboardId} has no notification webhook\n`);
 
     const levels = json(
       await cli('playfab', 'levels', '--set', 'Level, XPLevel', '--dashboard', dashboardId, '--json'),

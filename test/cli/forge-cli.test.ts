@@ -16,7 +16,7 @@ import { expectUsageError, json, run, type Run } from '../support/cli-process.js
 const GROUPS: Record<string, string[]> = {
   'forge-key': ['create', 'list', 'revoke', 'quota'],
   player: ['create', 'show', 'link-wallet', 'link-platform', 'quests', 'rewards'],
-  quest: ['create', 'list', 'webhook'],
+  quest: ['create', 'list', 'webhook', 'webhook-secret'],
 };
 const COMMANDS = Object.entries(GROUPS).flatMap(([group, names]) => names.map((n) => `${group} ${n}`));
 const WALLET = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
@@ -256,13 +256,23 @@ describe.each(BACKENDS)('traitforge Forge commands on %s', (backend) => {
 
   it('quest webhook sets and clears the URL; refusals of quest commands exit 1', async () => {
     const set = await cli('quest webhook --game-id pixel-4 --url https://example.com/hook --json');
-    expect(json(set)).toEqual({ game_id: 'pixel-4', url: 'https://example.com/hook' });
+    expect(json(set)).toEqual({
+      game_id: 'pixel-4',
+      url: 'https://example.com/hook',
+      secret: expect.stringMatching(/^whsec_/),
+    });
     const { store } = await server();
-    const hooks = () => store.db.selectFrom('forge_game_webhooks').select(['game_id', 'url']).execute();
-    expect(await hooks()).toEqual([{ game_id: 'pixel-4', url: 'https://example.com/hook' }]);
+    const hooks = () => store.db.selectFrom('webhook_endpoints').select(['owner_id', 'url']).execute();
+    expect(await hooks()).toEqual([{ owner_id: 'pixel-4', url: 'https://example.com/hook' }]);
+    const rotated = json(await cli('quest webhook-secret --game-id pixel-4 --json')) as { secret: string };
+    expect(rotated).toEqual({ game_id: 'pixel-4', secret: expect.stringMatching(/^whsec_/) });
+    expect(rotated.secret).not.toBe((json(set) as { secret: string }).secret);
     const cleared = await cli('quest webhook --game-id pixel-4 --clear');
     expect(cleared).toEqual(printed('Cleared the quest webhook of game pixel-4'));
     expect(await hooks()).toEqual([]);
+    expect(await cli('quest webhook-secret --game-id pixel-4')).toEqual(
+      refused('game pixel-4 has no quest webhook'),
+    );
 
     const create = (line: string, ...more: string[]) =>
       cli(`quest create --game-id pixel-4 --target 1 --reward-kind gems --reward-amount 1 ${line}`, ...more);
@@ -273,7 +283,7 @@ describe.each(BACKENDS)('traitforge Forge commands on %s', (backend) => {
       create('--type hours_played --starts-at soon --ends-at 2026-01-01'),
     ]);
     expect(results).toEqual([
-      refused('url must be an absolute http(s) URL'),
+      refused('url must be an absolute http:// or https:// URL'),
       refused('achievement_title is required for an achievement quest'),
       refused('ends_at must be after starts_at'),
       refused('starts_at must be a timestamp: "YYYY-MM-DD HH:MM:SS" (UTC), ISO 8601 or epoch seconds'),

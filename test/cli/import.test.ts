@@ -55,6 +55,8 @@ describe.each(BACKENDS)('traitforge import on %s', (backend) => {
     expect(summary).toEqual({
       files_ingested: 4,
       records_ingested: 6,
+      records_already_stored: 0,
+      records_withheld: 0,
       files_failed: 0,
       errors: [
         {
@@ -69,12 +71,43 @@ describe.each(BACKENDS)('traitforge import on %s', (backend) => {
     expect(records).toMatchObject({ purchases: 3, logins: 2, kpis: 1 });
   });
 
-  it('stores nothing twice when the same files are imported again', async () => {
-    const again = json(await cli('import', dir, '--dashboard', dashboardId, '--json')) as {
-      records_ingested: number;
-    };
-    expect(again.records_ingested).toBe(6);
+  it('stores nothing twice when the same files are imported again, and says they were already there', async () => {
+    const again = json(await cli('import', dir, '--dashboard', dashboardId, '--json'));
+    expect(again).toMatchObject({ files_ingested: 4, records_ingested: 0, records_already_stored: 6 });
+    const text = await cli('import', dir, '--dashboard', dashboardId);
+    expect(text.stdout).toMatch(/^\s+records ingested\s+0$/m);
+    expect(text.stdout).toMatch(/^\s+already stored\s+6$/m);
     expect((await stats()).records.production).toMatchObject({ purchases: 3, logins: 2, kpis: 1 });
+  });
+
+  it('a local storage connection on the imported folder stores nothing twice', async () => {
+    const created = json(
+      await cli('connection', 'add', 'local', '--path', dir, '--dashboard', dashboardId, '--json'),
+    ) as { id: string };
+    const synced = json(await cli('connection', 'sync', created.id, '--dashboard', dashboardId, '--json'));
+    expect(synced).toMatchObject({ files_ingested: 4, records_ingested: 0, records_already_stored: 6 });
+    expect((await stats()).records.production).toMatchObject({ purchases: 3, logins: 2, kpis: 1 });
+    // …and the other way round: a file the connection read first, imported afterwards.
+    writeFileSync(join(dir, 'purchases', 'late.json'), `${purchase(9)}\n`);
+    const late = json(await cli('connection', 'sync', created.id, '--dashboard', dashboardId, '--json'));
+    expect(late).toMatchObject({ files_ingested: 1, records_ingested: 1, records_already_stored: 0 });
+    const imported = json(await cli('import', dir, '--dashboard', dashboardId, '--json'));
+    expect(imported).toMatchObject({ records_ingested: 0, records_already_stored: 7 });
+    expect((await stats()).records.production).toMatchObject({ purchases: 4, logins: 2, kpis: 1 });
+    await cli('connection', 'remove', created.id, '--dashboard', dashboardId);
+  }, 120_000);
+
+  it('refuses a folder that holds none of the root folders, naming them, and exits 1', async () => {
+    const stray = mkdtempSync(join(tmpdir(), 'traitforge-import-stray-'));
+    mkdirSync(join(stray, 'exports', 'purchases'), { recursive: true });
+    writeFileSync(join(stray, 'exports', 'purchases', 'a.json'), `${purchase(1)}\n`);
+    const result = await cli('import', stray, '--dashboard', dashboardId, '--json');
+    rmSync(stray, { recursive: true, force: true });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /holds none of the folders actions\/, logins\/, purchases\/.*social_dynamics\//,
+    );
   });
 
   it('imports one file, or one root folder, into the sandbox; prints text without --json', async () => {
@@ -100,8 +133,8 @@ describe.each(BACKENDS)('traitforge import on %s', (backend) => {
         '--json',
       ),
     ) as { files_ingested: number; records_ingested: number };
-    expect(folder).toMatchObject({ files_ingested: 2, records_ingested: 3 });
-    expect((await stats()).records.sandbox).toMatchObject({ logins: 2, purchases: 3, kpis: 0 });
+    expect(folder).toMatchObject({ files_ingested: 3, records_ingested: 4 });
+    expect((await stats()).records.sandbox).toMatchObject({ logins: 2, purchases: 4, kpis: 0 });
   });
 
   it('exits 1 when a file cannot be read, after ingesting the others', async () => {

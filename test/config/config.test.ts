@@ -25,9 +25,12 @@ describe('configuration from TRAITFORGE_* variables', () => {
       maxUploadBytes: 256 * 1024 * 1024,
       logLevel: 'info',
       shutdownTimeoutMs: 30_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
       workers: true,
       jobLeaseMs: 300_000,
-      surveyMinMsPerItem: 1000,
+      surveyMinMsPerItem: 2000,
+      webhookAllow: [],
     });
   });
 
@@ -47,9 +50,12 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_MAX_UPLOAD: '4096',
       TRAITFORGE_LOG_LEVEL: 'warn',
       TRAITFORGE_SHUTDOWN_TIMEOUT_MS: '5000',
+      TRAITFORGE_REQUEST_TIMEOUT_MS: '10000',
+      TRAITFORGE_KEEP_ALIVE_TIMEOUT_MS: '65000',
       TRAITFORGE_WORKERS: 'false',
       TRAITFORGE_JOB_LEASE_MS: '60000',
       TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: '250',
+      TRAITFORGE_WEBHOOK_ALLOW: '127.0.0.1, 10.0.0.0/8,hooks.internal,fd00::/8',
     });
     expect(config).toEqual({
       port: 0,
@@ -66,9 +72,12 @@ describe('configuration from TRAITFORGE_* variables', () => {
       maxUploadBytes: 4096,
       logLevel: 'warn',
       shutdownTimeoutMs: 5000,
+      requestTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 65_000,
       workers: false,
       jobLeaseMs: 60_000,
       surveyMinMsPerItem: 250,
+      webhookAllow: ['127.0.0.1', '10.0.0.0/8', 'hooks.internal', 'fd00::/8'],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -103,9 +112,17 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ['TRAITFORGE_LOG_LEVEL', 'loud', /one of fatal, error, warn, info, debug, trace, silent/],
     ['TRAITFORGE_SHUTDOWN_TIMEOUT_MS', '-5', /0 or more/],
     ['TRAITFORGE_SHUTDOWN_TIMEOUT_MS', '5s', /whole number/],
+    ['TRAITFORGE_REQUEST_TIMEOUT_MS', '0', /1000 to 3600000/],
+    ['TRAITFORGE_KEEP_ALIVE_TIMEOUT_MS', '500', /1000 to 3600000/],
     ['TRAITFORGE_WORKERS', 'maybe', /true or false/],
     ['TRAITFORGE_JOB_LEASE_MS', '10', /1000 to 86400000/],
     ['TRAITFORGE_SURVEY_MIN_MS_PER_ITEM', '-1', /0 \(no speed check\) to 60000/],
+    [
+      'TRAITFORGE_WEBHOOK_ALLOW',
+      '127.0.0.1,10.0.0.0/33',
+      /"10.0.0.0\/33" is not a host name, IP address or CIDR range/,
+    ],
+    ['TRAITFORGE_WEBHOOK_ALLOW', 'hooks_internal', /"hooks_internal" is not a host name/],
   ];
   it.each(BAD)('refuses %s=%s with a message naming the variable', (variable, value, mentions) => {
     const read = () => loadConfig({ [variable]: value });
@@ -166,6 +183,12 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ]);
     expect(configWarnings(parseConfig({ requireHttps: true, trustedProxies: ['10.0.0.1'] }))).toEqual([]);
     expect(configWarnings(parseConfig({}))).toEqual([]);
+    // On PostgreSQL several servers may share the database: each would have its own key.
+    const url = 'postgres://db/traitforge';
+    expect(configWarnings(parseConfig({ databaseUrl: url }))).toEqual([
+      expect.stringContaining('set TRAITFORGE_SECRET_KEY to the same value on every server'),
+    ]);
+    expect(configWarnings(parseConfig({ databaseUrl: url, secretKey: 'ab'.repeat(32) }))).toEqual([]);
   });
 });
 

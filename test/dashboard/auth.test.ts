@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { SecretBox } from '../../src/tenancy/secret-box.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
@@ -256,12 +260,59 @@ describe.each(BACKENDS)('dashboard sign-in, sessions and CSRF on %s', (backend) 
     const client = new DashboardClient(t.app);
     await client.signInOperator();
     const repo = new DashboardAuthRepository(t.store.db);
-    const same = new DashboardAuthService(repo, {} as never, ADMIN_TOKEN);
-    const rotated = new DashboardAuthService(repo, {} as never, 'a-brand-new-admin-token-42');
-    const off = new DashboardAuthService(repo, {} as never, undefined);
+    const secrets = () => SecretBox.open(undefined, t.database.dataDir);
+    const same = new DashboardAuthService(repo, {} as never, ADMIN_TOKEN, secrets);
+    const rotated = new DashboardAuthService(repo, {} as never, 'a-brand-new-admin-token-42', secrets);
+    const off = new DashboardAuthService(repo, {} as never, undefined, secrets);
+    // Another server key (another server's data dir) does not recognise the session either.
+    const otherKey = new DashboardAuthService(repo, {} as never, ADMIN_TOKEN, () =>
+      SecretBox.fromKey('ab'.repeat(32)),
+    );
     expect(await same.viewer(client.session)).toMatchObject({ kind: 'operator' });
     expect(await rotated.viewer(client.session)).toBeUndefined();
     expect(await off.viewer(client.session)).toBeUndefined();
+    expect(await otherKey.viewer(client.session)).toBeUndefined();
+  });
+
+  it('stores the admin token of operator sessions as a keyed hash; 0011 deletes the unsalted ones', async () => {
+    const client = new DashboardClient(t.app);
+    await client.signInOperator();
+    const hash = createHash('sha256').update(client.session!).digest('hex');
+    const row = await t.store.db
+      .selectFrom('dashboard_sessions')
+      .select('operator_token_hash')
+      .where('id_hash', '=', hash)
+      .executeTakeFirstOrThrow();
+    const key = readFileSync(join(t.database.dataDir, 'secret.key'), 'utf8').trim();
+    expect(row.operator_token_hash).toBe(
+      SecretBox.fromKey(key).keyedHash('dashboard operator token', ADMIN_TOKEN),
+    );
+    expect(row.operator_token_hash).not.toBe(createHash('sha256').update(ADMIN_TOKEN).digest('hex'));
+
+    // A session stored by an older server, and the migration run again over it.
+    await operator.post(`/dashboard/d/${dash.id}/members`, {
+      email: 'eve@studio.example',
+      password: PASSWORD,
+    });
+    const member = new DashboardClient(t.app);
+    await member.signIn({ mode: 'member', email: 'eve@studio.example', password: PASSWORD });
+    expect(member.session).toBeDefined();
+    await t.store.db
+      .insertInto('dashboard_sessions')
+      .values({
+        id_hash: 'old-operator-session',
+        member_id: null,
+        operator_token_hash: createHash('sha256').update(ADMIN_TOKEN).digest('hex'),
+        csrf_token: 'x',
+        created_at: Date.now(),
+        expires_at: Date.now() + 60_000,
+      })
+      .execute();
+    await sql`delete from traitforge_migrations where name = '0011-hardening'`.execute(t.store.db);
+    expect(await t.store.migrate()).toEqual(['0011-hardening']);
+    const left = await t.store.db.selectFrom('dashboard_sessions').selectAll().execute();
+    expect(left.filter((r) => r.member_id === null)).toEqual([]);
+    expect((await member.get(`/dashboard/d/${dash.id}/ingestion`)).statusCode).toBe(200);
   });
 
   it('treats an expired session as none', async () => {

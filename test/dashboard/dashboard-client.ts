@@ -5,7 +5,15 @@ import { ADMIN_TOKEN } from '../support/test-app.js';
 export class DashboardClient {
   session: string | undefined;
   csrf: string | undefined;
-  constructor(private readonly app: FastifyInstance) {}
+  /** `remoteAddress`: the client address the server sees (sign-in throttling counts per address). */
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly remoteAddress?: string,
+  ) {}
+
+  private get from(): { remoteAddress?: string } {
+    return this.remoteAddress === undefined ? {} : { remoteAddress: this.remoteAddress };
+  }
 
   private cookieHeader(extra: string[] = []): Record<string, string> {
     const cookies = [...(this.session ? [`tf_session=${this.session}`] : []), ...extra];
@@ -40,9 +48,10 @@ export class DashboardClient {
 
   /** Loads the sign-in form (for its login token) and posts it. */
   async signIn(fields: Record<string, string>, next?: string): Promise<LightMyRequestResponse> {
-    const form = await this.app.inject({ method: 'GET', url: '/dashboard/sign-in' });
+    const form = await this.app.inject({ method: 'GET', url: '/dashboard/sign-in', ...this.from });
     const login = /tf_login=([^;]+)/.exec(String(form.headers['set-cookie']))![1]!;
     const res = await this.app.inject({
+      ...this.from,
       method: 'POST',
       url: '/dashboard/sign-in',
       headers: { cookie: `tf_login=${login}`, 'content-type': 'application/x-www-form-urlencoded' },

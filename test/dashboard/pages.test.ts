@@ -211,7 +211,9 @@ describe.each(BACKENDS)('dashboard pages on %s', (backend) => {
     expect(tested.statusCode).toBe(200);
     expect(tested.body).toContain('Connection works: connected: 1 file found');
     const synced = await web.post(`/dashboard/d/${dash.id}/files/${cid}/sync?env=production`, {});
-    expect(synced.body).toContain('Sync done: 1 new file(s), 1 record(s) ingested, 0 file(s) failed.');
+    expect(synced.body).toContain(
+      'Sync done: 1 new file(s), 1 record(s) ingested, 0 already stored, 0 file(s) failed.',
+    );
     const after = squash((await web.get(`/dashboard/d/${dash.id}/files`)).body);
     expect(after).not.toContain('>never<');
     expect(after).toMatch(/<td class="num">1<\/td><td class="num">1<\/td><td class="num">0<\/td>/);

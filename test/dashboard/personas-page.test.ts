@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { categoryLabel, csvField, MEMBERS_SHOWN } from '../../src/dashboard/pages/personas.js';
+import { categoryLabel, MEMBERS_SHOWN } from '../../src/dashboard/pages/personas.js';
+import { csvCell, csvRow } from '../../src/domain/csv-cell.js';
 import { CATEGORY_NAMES } from '../../src/survey/trait-catalogue.js';
 import { correlatedPlayers, insertTraitScores, surveyedPlayers } from '../personas/factory.js';
 import { BACKENDS } from '../support/backends.js';
@@ -43,13 +44,23 @@ function memberRows(body: string): [string, string][] {
 }
 
 describe('personas page helpers', () => {
-  it('labels categories and quotes CSV fields', () => {
+  it('labels categories', () => {
     expect(categoryLabel('coreMotivations')).toBe('Core motivations');
     expect(categoryLabel('openness')).toBe('Openness');
-    expect(csvField('plain-id')).toBe('plain-id');
-    expect(csvField('a,b')).toBe('"a,b"');
-    expect(csvField('say "hi"')).toBe('"say ""hi"""');
-    expect(csvField(3)).toBe('3');
+  });
+
+  it('quotes CSV cells (RFC 4180) and writes text a spreadsheet would run as a formula as text', () => {
+    expect(csvCell('plain-id')).toBe('plain-id');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell(3)).toBe('3');
+    expect(csvCell(-3)).toBe('-3');
+    expect(csvCell('=1+2')).toBe("'=1+2");
+    expect(csvCell('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
+    for (const lead of ['+', '-', '@', '\t']) expect(csvCell(`${lead}x`)).toBe(`'${lead}x`);
+    expect(csvCell('\rx')).toBe(`"'\rx"`);
+    expect(csvCell('a=b')).toBe('a=b');
+    expect(csvRow(['=a', 1, 'b'])).toBe("'=a,1,b\n");
   });
 });
 
@@ -225,6 +236,29 @@ describe.each(BACKENDS)(
       expect(body).not.toMatch(/<td class="mono">p-/);
       // Production is as it was.
       expect(squash((await web.get(path())).body)).toContain(`2 personas, ${2 * PER_CLUSTER} players`);
+    });
+
+    it('exports ids a spreadsheet would run as formulas as inert text', async () => {
+      // Ids are written by whoever holds a client key, and client keys ship inside game builds.
+      const leads = ['=HYPERLINK("http://evil.example/?x","open")', '+1', '-2', '@SUM(A1)', '\tx', '\rx'];
+      const players = surveyedPlayers(2, 30, 'f', 3).map((p, i) => ({
+        ...p,
+        userId: `${leads[i % leads.length]!}${p.userId}`,
+      }));
+      await insertTraitScores(t.store.db, other.id, 'production', players);
+      const page = `/dashboard/d/${other.id}/personas`;
+      await web.get(page);
+      expect((await web.post(`${page}/recompute?env=production&segment=default`, {})).statusCode).toBe(200);
+      const csv = await web.get(`${page}/export.csv?env=production&segment=default&persona=all`);
+      expect(csv.statusCode).toBe(200);
+      const lines = csv.body.slice(0, -1).split('\n');
+      expect(lines).toHaveLength(players.length + 1);
+      for (const line of lines.slice(1)) expect(line).toMatch(/^("?)'[=+\-@\t\r]/);
+      expect(lines.find((l) => l.includes('f-0-0"'))).toMatch(
+        /^"'=HYPERLINK\(""http:\/\/evil\.example\/\?x"",""open""\)f-0-0",\d,surveyed$/,
+      );
+      expect(csv.body).toContain("'+1f-0-1,");
+      expect(csv.body).toContain("'@SUM(A1)f-0-3,");
     });
 
     it('picks custom segments', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SURVEY_LAYOUT } from '../../src/survey/survey-layout.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
-import { parsePage, takeSurvey } from '../survey/survey-driver.js';
+import { takeSurvey } from '../survey/survey-driver.js';
 import { DashboardClient } from './dashboard-client.js';
 
 /** Markup without the whitespace between tags (the templates are formatted source). */
@@ -80,6 +80,14 @@ describe.each(BACKENDS)('dashboard survey page on %s', (backend) => {
       /p-out<\/td><td><span class="badge bad">disqualified<\/span><\/td><td[^>]*>[^<]+<\/td><td[^>]*>—/,
     );
     expect(body).toMatch(/p-partial<\/td><td><span class="badge ">partial/);
+    // A finished survey's careless-responding indices: rushed pages, long string, even–odd, D², signals.
+    const completeRow = /<td class="mono">p-complete<\/td>.*?<\/tr>/.exec(body)![0];
+    expect(completeRow).toMatch(
+      /<td class="num">\d+<\/td><td class="num">\d+<\/td><td class="num">–<\/td><td class="num">–<\/td><td> (none|speed) <\/td><\/tr>$/,
+    );
+    expect(body).toMatch(/p-out<\/td>.*?<td> attention_check <\/td>/);
+    // No reliability figures from a handful of surveys: the count, and why.
+    expect(body).toContain('No reliability figures yet: 1 complete survey in production');
     expect(body).not.toContain('s-only');
     // The API's figures agree.
     const api = await t.call('GET', '/v1/assessment', dash.keys.production);
@@ -129,7 +137,9 @@ describe.each(BACKENDS)('dashboard survey page on %s', (backend) => {
     expect(counts(res.body)).toEqual([2, 2, 0, 0, 0]);
     const survey = await open(token!);
     expect(survey.statusCode).toBe(200);
-    expect(parsePage(survey.body).page).toBe(0);
+    // The link opens on the survey's first page: the game's name and the consent box.
+    expect(survey.body).toContain('<h1>Survey game: player survey</h1>');
+    expect(survey.body).toContain('name="consent"');
     const status = await t.call(
       'GET',
       `/v1/assessment/user/status?id=${encodeURIComponent('form-player<b>')}`,

@@ -55,3 +55,39 @@ describe('the live tail ring', () => {
     expect(ring.list('d1', 'sandbox').map((b) => b.type)).toEqual(['logins']);
   });
 });
+
+describe('the password hashing limit', () => {
+  it('runs at most `max` tasks at once, queues the next ones in order and refuses beyond the queue with 429', async () => {
+    const { ConcurrencyLimit } = await import('../../src/dashboard/concurrency-limit.js');
+    const { ThrottledError } = await import('../../src/errors.js');
+    const limit = new ConcurrencyLimit(2, 3, 'busy');
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const releases: (() => void)[] = [];
+    const task = (i: number) => () =>
+      new Promise<number>((resolve) => {
+        running++;
+        peak = Math.max(peak, running);
+        order.push(i);
+        releases.push(() => {
+          running--;
+          resolve(i);
+        });
+      });
+    const runs = [0, 1, 2, 3, 4].map((i) => limit.run(task(i)));
+    const refused = limit.run(task(5));
+    await expect(refused).rejects.toBeInstanceOf(ThrottledError);
+    await expect(refused).rejects.toMatchObject({ status: 429, retryAfterSeconds: 1, message: 'busy' });
+    while (order.length < 5 || releases.length > 0) {
+      await new Promise((r) => setTimeout(r, 1));
+      releases.shift()?.();
+    }
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+    expect(peak).toBe(2);
+    // A failing task frees its slot too.
+    await expect(limit.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await limit.run(() => Promise.resolve('free'))).toBe('free');
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookWorker } from '../../src/forge/webhook-worker.js';
+import { buildServices } from '../../src/services.js';
 import { BACKENDS } from '../support/backends.js';
 import { receiver } from '../support/receiver.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -7,7 +7,7 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
 describe.each(BACKENDS)('quest-completion webhooks on %s', (backend) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(backend);
+    t = await createTestApp(backend, { webhookAllow: ['127.0.0.1'] });
   });
   afterAll(async () => {
     await t.close();
@@ -46,15 +46,15 @@ describe.each(BACKENDS)('quest-completion webhooks on %s', (backend) => {
         });
       }
 
-      let clock = Date.now();
-      const worker = new WebhookWorker(t.store.db, { baseBackoffMs: 1000 }, () => clock);
-      expect(await worker.runOnce()).toBe(0); // the receiver answers 500
-      expect(await worker.runOnce()).toBe(0); // backing off: not due yet
-      clock += 1500;
-      expect(await worker.runOnce()).toBe(1);
-      clock += 60_000;
-      expect(await worker.runOnce()).toBe(0); // delivered: never again
+      const { jobs, jobQueue } = buildServices(t.config, t.store, { jobWorker: { baseBackoffMs: 50 } });
+      expect(await jobs.runOnce()).toBe(1); // the receiver answers 500
+      expect(await jobs.runOnce()).toBe(0); // backing off: not due yet
+      await new Promise((r) => setTimeout(r, 80));
+      expect(await jobs.runOnce()).toBe(1);
+      expect(await jobs.runOnce()).toBe(0); // delivered: never again
       expect(hook.attempts()).toBe(2);
+      const [job] = await t.store.db.selectFrom('jobs').select('id').where('kind', '=', 'webhook').execute();
+      expect(await jobQueue.get(job!.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
       expect(hook.bodies).toEqual([
         {
           event: 'quest.completed',

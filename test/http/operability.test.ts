@@ -464,6 +464,8 @@ describe.each(BACKENDS)('logs and failures on %s', (backend) => {
       migrate: () => l.store.migrate(),
       ping: () => Promise.reject(failure),
       writeBatch: () => Promise.reject(failure),
+      purgeDeleted: () => Promise.resolve(),
+      excludeWriters: () => Promise.resolve(),
       close: () => l.store.close(),
     };
     const config = parseConfig({ adminToken: ADMIN_TOKEN, dataDir: l.database.dataDir, logLevel: 'silent' });

@@ -117,12 +117,9 @@ export function behaviourOf(userId: string, cluster: number, random: () => numbe
 }
 
 /** The category of a construct (of its first reported name): its factor in `correlatedPlayers`. */
-const CONSTRUCT_FACTOR = CONSTRUCTS.map((construct) => {
-  const trait = MEASURED_CONSTRUCTS[construct]![0]!;
-  return CATEGORY_NAMES.findIndex((category) =>
-    (TRAIT_CATEGORIES[category] as readonly string[]).includes(trait),
-  );
-});
+const CONSTRUCT_FACTOR = MEASURED_CONSTRUCTS.map((construct) =>
+  CATEGORY_NAMES.indexOf(construct.reportedAs[0]!.category),
+);
 const DOMAINS = [
   ['Agreeableness', 'agreeableness'],
   ['Conscientiousness', 'conscientiousness'],
@@ -170,9 +167,10 @@ export function correlatedPlayers(
         Math.sqrt(1 - 0.09 - 0.36) * normal(),
     );
     const vector = new Array<number>(TRAIT_DIMENSIONS).fill(50);
-    CONSTRUCTS.forEach((construct, j) => {
+    MEASURED_CONSTRUCTS.forEach((construct, j) => {
       const score = Math.min(100, Math.max(0, 50 + 15 * z[j]!));
-      for (const trait of MEASURED_CONSTRUCTS[construct]!) vector[traitIndex.get(trait)!] = score;
+      for (const { trait, reversed } of construct.reportedAs)
+        vector[traitIndex.get(trait)!] = reversed ? 100 - score : score;
     });
     for (const [domain, category] of DOMAINS) {
       const facets = TRAIT_CATEGORIES[category];

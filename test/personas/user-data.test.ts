@@ -186,8 +186,10 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
       if (!holdsPlayers || NOT_PLAYER_DATA.has(table)) continue;
       expect([table, registered.has(table)]).toEqual([table, true]);
     }
-    for (const { table, key } of PLAYER_DATA_TABLES) {
-      expect([table, (await catalog(db(), backend)).get(table)?.has(key)]).toEqual([table, true]);
+    for (const { table, key, textColumns } of PLAYER_DATA_TABLES) {
+      const columns = (await catalog(db(), backend)).get(table);
+      for (const column of key === 'excerpt' ? (textColumns ?? []) : [key])
+        expect([table, column, columns?.has(column)]).toEqual([table, column, true]);
     }
   });
 

@@ -131,6 +131,8 @@ describe('Azure source (azurite)', () => {
         files_updated: 0,
         updated_files: [],
         records_ingested: 3,
+        records_already_stored: 0,
+        records_withheld: 0,
         files_failed: 0,
         errors: [],
       });

@@ -8,7 +8,7 @@ import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_TYPE_DEFS } from '../../src/domain/records.js';
 import { buildServices, type Services } from '../../src/services.js';
-import { classifyKey, ingestFile } from '../../src/sources/bucket-file.js';
+import { classifyKey, ingestFile, legacyFileDedupeSource } from '../../src/sources/bucket-file.js';
 import { importObjects } from '../../src/sources/bucket-import.js';
 import { LocalObjectSource } from '../../src/sources/local-source.js';
 import { S3ObjectSource } from '../../src/sources/s3-source.js';
@@ -124,8 +124,42 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
     expect(await count('kpis')).toBe(1);
 
     const again = await importObjects({ source, sourceId: 'local', ingest: services.ingest, principal });
-    expect(again.records_ingested).toBe(7);
+    expect(again).toMatchObject({ records_ingested: 0, records_already_stored: 7 });
     expect(await count('purchases')).toBe(4);
+  });
+
+  it('refuses a line or a CSV cell nested thousands deep as a row error, storing the rest', async () => {
+    const deepDir = mkdtempSync(join(tmpdir(), 'traitforge-bucket-deep-'));
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const action = (user: string, params: string) =>
+      `{"user_id":"${user}","action_id":"a","action_name":"open","action_params":${params}}`;
+    mkdirSync(join(deepDir, 'actions'), { recursive: true });
+    writeFileSync(
+      join(deepDir, 'actions', 'deep.ndjson'),
+      `${action('deep-1', '[]')}\n${action('deep-2', deep)}\n`,
+    );
+    writeFileSync(
+      join(deepDir, 'actions', 'deep.csv'),
+      `user_id,action_id,action_name,action_params\ndeep-3,a,open,[]\ndeep-4,a,open,${deep}\n`,
+    );
+    try {
+      const source = new LocalObjectSource(deepDir);
+      const summary = await importObjects({ source, sourceId: 'local', ingest: services.ingest, principal });
+      expect(summary).toMatchObject({ files_ingested: 2, records_ingested: 2 });
+      expect(summary.errors).toEqual(
+        expect.arrayContaining([
+          {
+            file: 'actions/deep.ndjson',
+            line: 2,
+            field: null,
+            message: 'invalid JSON: nested deeper than 64 levels',
+          },
+          { file: 'actions/deep.csv', line: 3, field: 'action_params', message: expect.any(String) },
+        ]),
+      );
+    } finally {
+      rmSync(deepDir, { recursive: true, force: true });
+    }
   });
 
   it('streams a large file in chunks of 1000 with one key per chunk', async () => {
@@ -142,7 +176,14 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
       onProgress: (n) => progress.push(n),
     });
     rmSync(big, { recursive: true, force: true });
-    expect(summary).toEqual({ files_ingested: 1, records_ingested: 2500, files_failed: 0, errors: [] });
+    expect(summary).toEqual({
+      files_ingested: 1,
+      records_ingested: 2500,
+      records_already_stored: 0,
+      records_withheld: 0,
+      files_failed: 0,
+      errors: [],
+    });
     expect(progress).toEqual([1000, 2000, 2500, 2500]);
     const keys = await t.store.db
       .selectFrom('ingest_dedupe')
@@ -203,7 +244,7 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
         input: Readable.from([text.join('')]),
         dedupeSource: source,
       });
-      expect(whole).toEqual({ records: 2500, rejected: 0, errors: [] });
+      expect(whole).toEqual({ records: 1500, duplicates: 1000, withheld: 0, rejected: 0, errors: [] });
       expect(await stored()).toBe(2500);
       expect((await keysOf(source)).sort()).toEqual([
         'chunk:0:1-1000',
@@ -233,6 +274,34 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
       expect(await stored()).toBe(before + 20);
     });
 
+    it('does not store again a file version an earlier version keyed under its channel', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'traitforge-legacy-'));
+      mkdirSync(join(dir, 'purchases'));
+      writeFileSync(join(dir, 'purchases', 'a.json'), text.slice(0, 5).join(''));
+      const source = new LocalObjectSource(dir);
+      const objects = [];
+      for await (const o of source.list('purchases/')) objects.push(o);
+      const object = objects[0];
+      const before = await stored();
+      // As the previous release's import stored it: keyed in the import root's own channel.
+      await ingestFile({
+        ingest: services.ingest,
+        principal: own,
+        kind,
+        input: await source.open(object!.key),
+        dedupeSource: legacyFileDedupeSource('local:old-root', object!.key, object!.etag),
+      });
+      const summary = await importObjects({
+        source,
+        sourceId: 'local:old-root',
+        ingest: services.ingest,
+        principal: own,
+      });
+      rmSync(dir, { recursive: true, force: true });
+      expect(summary).toMatchObject({ records_ingested: 0, records_already_stored: 5 });
+      expect(await stored()).toBe(before + 5);
+    });
+
     it('keeps keying line by line a channel an earlier version started so', async () => {
       const source = 'test:legacy';
       const before = await stored();
@@ -252,7 +321,7 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
         input: Readable.from([text.join('')]),
         dedupeSource: source,
       });
-      expect(result).toEqual({ records: 2500, rejected: 0, errors: [] });
+      expect(result).toEqual({ records: 1500, duplicates: 1000, withheld: 0, rejected: 0, errors: [] });
       expect(await stored()).toBe(before + 2500);
       const keys = await keysOf(source);
       expect(keys).toHaveLength(2500);
@@ -312,7 +381,7 @@ describe.each(BACKENDS)('S3 source (fauxqs) on %s', (backend) => {
       ingest: buildServices(t.config, t.store).ingest,
       principal: { dashboardId, environment: 'production', keyId: 's3-test' },
     });
-    expect(summary).toEqual({ files_ingested: 6, records_ingested: 11, files_failed: 0, errors: [] });
+    expect(summary).toMatchObject({ files_ingested: 6, records_ingested: 11, files_failed: 0, errors: [] });
     source.destroy();
   });
 

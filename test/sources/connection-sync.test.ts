@@ -55,7 +55,7 @@ describe.each(BACKENDS)('connection status, schedules and notifications on %s', 
     );
 
   beforeAll(async () => {
-    t = await createTestApp(backend);
+    t = await createTestApp(backend, { webhookAllow: ['127.0.0.1'] });
     services = buildServices(t.config, t.store, { jobWorker: { baseBackoffMs: 1 } });
     dashboardId = (await t.createDashboard('Sync game')).id;
   });
@@ -94,7 +94,7 @@ describe.each(BACKENDS)('connection status, schedules and notifications on %s', 
     const hook: Receiver = await receiver(1);
     try {
       const put = await t.admin('PUT', `/dashboards/${dashboardId}/notifications`, { webhook_url: hook.url });
-      expect(put.json()).toEqual({ webhook_url: hook.url });
+      expect(put.json()).toMatchObject({ webhook_url: hook.url });
       const { id } = await connect({ path: join(tmpdir(), 'traitforge-no-such-dir-4711') });
       const tested = (await t.admin('POST', `${base()}/${id}/test`)).json<{ ok: boolean; message: string }>();
       expect(tested.ok).toBe(false);
@@ -184,7 +184,7 @@ describe.each(BACKENDS)('connection status, schedules and notifications on %s', 
 
   it('notification settings: http(s) URLs only, null removes, unknown dashboards 404', async () => {
     const url = `/dashboards/${dashboardId}/notifications`;
-    for (const webhook_url of ['not a url', 'ftp://example.com/x', 'https://user:pw@example.com/x']) {
+    for (const webhook_url of ['not a url', 'ftp://example.com/x', 'http://10.0.0.8/x']) {
       const res = await t.admin('PUT', url, { webhook_url });
       expect(res.statusCode).toBe(400);
       expect(res.json<{ message: string }>().message).toMatch(/webhook_url/);
@@ -192,8 +192,9 @@ describe.each(BACKENDS)('connection status, schedules and notifications on %s', 
     expect(
       (await t.admin('PUT', url, { webhook_url: 'https://example.com/hooks/tf?token=abc' })).statusCode,
     ).toBe(200);
+    // The token is sealed at rest and never answered.
     expect((await t.admin('GET', url)).json()).toEqual({
-      webhook_url: 'https://example.com/hooks/tf?token=abc',
+      webhook_url: 'https://example.com/hooks/tf?token=***',
     });
     expect((await t.admin('PUT', url, { webhook_url: null })).json()).toEqual({ webhook_url: null });
     expect((await t.admin('GET', url)).json()).toEqual({ webhook_url: null });

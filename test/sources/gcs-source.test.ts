@@ -300,12 +300,24 @@ describe.each(BACKENDS)('GCS import into the store on %s', (backend) => {
       principal: { dashboardId, environment: 'production' as const, keyId: 'gcs-test' },
     };
     const summary = await importObjects(request);
-    expect(summary).toEqual({ files_ingested: 6, records_ingested: 10, files_failed: 0, errors: [] });
+    expect(summary).toEqual({
+      files_ingested: 6,
+      records_ingested: 10,
+      records_already_stored: 0,
+      records_withheld: 0,
+      files_failed: 0,
+      errors: [],
+    });
     const counts = { purchases: 7, logins: 2, kpis: 1 };
     for (const [type, n] of Object.entries(counts)) expect(await count(type)).toBe(n);
 
     const again = await importObjects({ ...request, source: source() });
-    expect(again).toMatchObject({ files_ingested: 6, files_failed: 0 });
+    expect(again).toMatchObject({
+      files_ingested: 6,
+      records_ingested: 0,
+      records_already_stored: 10,
+      files_failed: 0,
+    });
     for (const [type, n] of Object.entries(counts)) expect(await count(type)).toBe(n);
   });
 

@@ -31,6 +31,8 @@ const unchanged = (seen: number) => ({
   files_updated: 0,
   updated_files: [],
   records_ingested: 0,
+  records_already_stored: 0,
+  records_withheld: 0,
   files_failed: 0,
   errors: [],
 });

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCALES } from '../../src/survey/item-bank.js';
+import { reportScores } from '../../src/survey/scoring.js';
 import { SURVEY_LAYOUT } from '../../src/survey/survey-layout.js';
-import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
 import { BACKENDS } from '../support/backends.js';
 import { launchChromium } from '../support/browser.js';
 import { ROOT } from '../support/server-process.js';
@@ -18,19 +18,15 @@ const PAGES = SURVEY_LAYOUT.pages.length;
 const KEYED = new Map(SCALES.flatMap((s, i) => s.items.map((item) => [item.id, 1 + (i % 5)] as const)));
 const answerOf = (id: string, failChecks = false) => answerFor(id, KEYED.get(id) ?? 3, failChecks);
 
-function expectedScores(): Record<string, Record<string, number>> {
-  const byTrait = new Map(SCALES.map((s, i) => [`${s.category}.${s.trait}`, 25 * (i % 5)]));
-  const shared = (t: string) => byTrait.get(`coreMotivations.${t}`);
-  const out: Record<string, Record<string, number>> = {};
-  for (const [category, traits] of Object.entries(TRAIT_CATEGORIES)) {
-    if (category === 'personality') continue;
-    out[category] = Object.fromEntries(traits.map((t) => [t, byTrait.get(`${category}.${t}`) ?? shared(t)!]));
-  }
-  const mean = (c: string) => Object.values(out[c]!).reduce((a, b) => a + b, 0) / 3;
-  out.personality = Object.fromEntries(
-    TRAIT_CATEGORIES.personality.map((d) => [d, Math.round(mean(d.toLowerCase()) * 10_000) / 10_000]),
-  );
-  return out;
+function expectedScores() {
+  return reportScores(new Map(SCALES.map((s, i) => [s.construct.code, 25 * (i % 5)])));
+}
+
+/** The first page: ticks the consent box (by keyboard) and starts the survey. */
+async function consent(page: Page): Promise<void> {
+  await page.locator('input[name=consent]').focus();
+  await page.keyboard.press('Space');
+  await Promise.all([page.waitForEvent('load'), page.locator('button[type=submit]').click()]);
 }
 
 /** The statements' ids on the page now showing, from its HTML. */
@@ -135,6 +131,17 @@ describe.each(BACKENDS)('the survey in a real browser on %s', (backend) => {
     const page = await context.newPage();
     const first = await page.goto(`${base}/survey?playerid=${token}`);
     expect(first?.status()).toBe(200);
+    expect(await page.locator('h1').textContent()).toBe('Browser game: player survey');
+    expect(await page.locator('main').textContent()).toContain('about 15 minutes');
+    await page.screenshot({ path: join(OUTPUT, `survey-first-page-${backend}.png`), fullPage: true });
+    // The start button does nothing until the box is ticked (the browser's own validation).
+    await page.locator('button[type=submit]').click();
+    expect(
+      await page
+        .locator('input[name=consent]')
+        .evaluate((el: { validity: { valid: boolean } }) => el.validity.valid),
+    ).toBe(false);
+    await consent(page);
     expect(await page.locator('progress').getAttribute('max')).toBe(String(PAGES));
     await page.screenshot({ path: join(OUTPUT, `survey-page-1-${backend}.png`), fullPage: true });
     for (let p = 0; p < PAGES; p++) {
@@ -170,6 +177,7 @@ describe.each(BACKENDS)('the survey in a real browser on %s', (backend) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(link);
+    await consent(page);
     await answerShowingPage(page, 'mouse');
     await answerShowingPage(page, 'dom');
     expect(await showingPageNumber(page)).toBe(2);
@@ -190,6 +198,7 @@ describe.each(BACKENDS)('the survey in a real browser on %s', (backend) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${base}/survey?playerid=${token}`);
+    await consent(page);
     const checkPage = SURVEY_LAYOUT.pages.findIndex((entries) => entries.some((e) => e.kind === 'check'));
     for (let p = 0; p <= checkPage; p++) await answerShowingPage(page, 'dom', true);
     expect(await page.locator('h1').textContent()).toBe('Thank you for your time');

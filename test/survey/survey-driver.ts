@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { ATTENTION_CHECKS, SCALES } from '../../src/survey/item-bank.js';
+import { ATTENTION_CHECKS, ITEMS } from '../../src/survey/item-bank.js';
 
 /** Test helpers to read the survey's HTML and answer it the way a given player would. */
 
-const ITEMS = new Map(SCALES.flatMap((s) => s.items.map((i) => [i.id, i] as const)));
+const BY_ID = new Map(ITEMS.map((i) => [i.id, i] as const));
 const CHECKS = new Map(ATTENTION_CHECKS.map((c) => [c.id, c]));
 
 export interface ParsedPage {
@@ -29,10 +29,13 @@ export function parsePage(html: string): ParsedPage {
 export function answerFor(entryId: string, keyed = 4, failChecks = false): number {
   const check = CHECKS.get(entryId);
   if (check) return failChecks ? (check.expected === 5 ? 1 : 5) : check.expected;
-  const item = ITEMS.get(entryId);
+  const item = BY_ID.get(entryId);
   if (!item) throw new Error(`unknown entry ${entryId}`);
   return item.reverse ? 6 - keyed : keyed;
 }
+
+/** The first page's form: the player agrees to take part. */
+export const CONSENT_FORM = 'consent_form=1&consent=yes';
 
 /** A page's form body, url-encoded. */
 export function pageForm(parsed: ParsedPage, answer: (entryId: string) => number | undefined): string {
@@ -46,7 +49,8 @@ export function pageForm(parsed: ParsedPage, answer: (entryId: string) => number
 
 /**
  * Takes a player's survey through the page (GET, then POST each page's form) for `pages` pages,
- * all of them by default, answering `keyed` everywhere (or failing the checks when asked).
+ * all of them by default, answering `keyed` everywhere (or failing the checks when asked). The
+ * first page's consent is given on the way and does not count as a page.
  */
 export async function takeSurvey(
   app: FastifyInstance,
@@ -54,7 +58,16 @@ export async function takeSurvey(
   options: { pages?: number; keyed?: number; failChecks?: boolean } = {},
 ): Promise<void> {
   for (let i = 0; i < (options.pages ?? Infinity); i++) {
-    const body = (await app.inject({ method: 'GET', url: `/survey?playerid=${token}` })).body;
+    let body = (await app.inject({ method: 'GET', url: `/survey?playerid=${token}` })).body;
+    if (body.includes('name="consent_form"')) {
+      await app.inject({
+        method: 'POST',
+        url: `/survey?playerid=${token}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: CONSENT_FORM,
+      });
+      body = (await app.inject({ method: 'GET', url: `/survey?playerid=${token}` })).body;
+    }
     if (!body.includes('name="nonce"')) return;
     const res = await app.inject({
       method: 'POST',

@@ -27,6 +27,7 @@ describe('survey HTML', () => {
         ],
         answers: new Map([['q1', 2]]),
         missing: ['c1'],
+        warnRushed: true,
       },
       `/survey?playerid=a"b`,
     );
@@ -40,6 +41,57 @@ describe('survey HTML', () => {
     expect(page.html).toContain('<progress aria-labelledby="progress-label" max="3" value="1">');
     expect(page.html).toContain('Page 2 of 3');
     expect(page.html).toContain('>Next page</button>');
+    expect(page.html).toContain('That page went very fast.');
+    expect(page.html).not.toContain('Prefer not to answer');
+  });
+
+  it('offers "Prefer not to answer" on health and mood statements only', () => {
+    const entry = (id: string) => ({
+      kind: 'item' as const,
+      id,
+      text: id,
+      item: { id, text: id, reverse: false },
+    });
+    const page = renderSurvey(
+      {
+        kind: 'page',
+        page: 0,
+        pageCount: 3,
+        nonce: 'n',
+        entries: [entry('slp2'), entry('alt1')],
+        answers: new Map(),
+        missing: [],
+        warnRushed: false,
+      },
+      '/survey',
+    );
+    expect(page.html).toContain('name="a_slp2" value="0" required');
+    expect(page.html).not.toContain('name="a_alt1" value="0"');
+    expect(page.html).not.toContain('That page went very fast.');
+  });
+
+  it('renders the first page with the game name escaped, the time, and a consent box', () => {
+    const page = renderSurvey(
+      {
+        kind: 'intro',
+        gameName: '<b>Quest</b>',
+        statements: 179,
+        pages: 18,
+        minutes: 15,
+        consentMissing: false,
+      },
+      '/survey?playerid=x',
+    );
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('<h1>&lt;b&gt;Quest&lt;/b&gt;: player survey</h1>');
+    expect(page.html).toContain('179 short statements on 18 pages, about 15 minutes');
+    expect(page.html).toContain('<input type="checkbox" name="consent" value="yes" required>');
+    const refused = renderSurvey(
+      { kind: 'intro', gameName: 'Quest', statements: 179, pages: 18, minutes: 15, consentMissing: true },
+      '/survey',
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('role="alert"');
   });
 
   it('answers 404, 410 and 200 pages for invalid, expired and finished links', () => {

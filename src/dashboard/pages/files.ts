@@ -179,7 +179,7 @@ export function registerFilesPage(app: FastifyInstance, deps: DashboardDeps): vo
     const failed = summary.files_failed > 0 || summary.errors.length > 0;
     return renderFilesPage(deps, request, reply, dashboard, environment, {
       [failed ? 'error' : 'notice']:
-        `Sync done: ${summary.files_ingested} new file(s), ${summary.records_ingested} record(s) ingested, ${summary.files_failed} file(s) failed.`,
+        `Sync done: ${summary.files_ingested} new file(s), ${summary.records_ingested} record(s) ingested, ${summary.records_already_stored} already stored, ${summary.files_failed} file(s) failed.`,
       details:
         summary.errors.length === 0
           ? ''

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { csvRow } from '../../domain/csv-cell.js';
 import type { Environment } from '../../domain/records.js';
 import { AppError } from '../../errors.js';
 import { NO_DISTINCT_PERSONAS } from '../../personas/clustering.js';
@@ -31,12 +32,6 @@ export function categoryMeans(persona: Pick<StoredPersona, 'traitMeans'>): numbe
     const mean = values.length === 0 ? 50 : values.reduce((a, b) => a + b, 0) / values.length;
     return Math.round(mean * 10) / 10;
   });
-}
-
-/** A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
-export function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function share(part: number, whole: number): string {
@@ -389,9 +384,9 @@ export function registerPersonasPage(app: FastifyInstance, deps: DashboardDeps):
     if (persona === undefined) throw new AppError('bad_request', 'persona must be a persona number or all');
     const pages = await deps.services.personas.memberPages(dashboard.id, environment, segmentId, persona);
     async function* lines() {
-      yield 'user_id,persona,source\n';
+      yield csvRow(['user_id', 'persona', 'source']);
       for await (const rows of pages)
-        yield rows.map((m) => `${csvField(m.user_id)},${m.persona},${m.source}\n`).join('');
+        yield rows.map((m) => csvRow([m.user_id, m.persona, m.source])).join('');
     }
     const name = `personas-${dashboard.id}-${environment}-${segmentId}-${persona}.csv`.replace(
       /[^\w.-]/g,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.js';
+import { AppError, ThrottledError } from '../../errors.js';
 import { randomToken, secretsEqual } from '../../tenancy/secrets.js';
 import { SESSION_TTL_MS } from '../dashboard-auth.service.js';
 import { html } from '../html.js';
@@ -105,6 +105,7 @@ export function registerSignInPage(app: FastifyInstance, deps: DashboardDeps): v
           ? await auth.signInOperator(form.token ?? '', request.ip)
           : await auth.signInMember(form.email ?? '', form.password ?? '', request.ip);
     } catch (error) {
+      if (error instanceof ThrottledError) void reply.header('retry-after', String(error.retryAfterSeconds));
       if (error instanceof AppError && error.status < 500) {
         return signInPage(deps, request, reply, error.status, error.message);
       }

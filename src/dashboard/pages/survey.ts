@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Environment } from '../../domain/records.js';
 import type { SurveyStatus } from '../../store/database.js';
+import type { ParticipantSummary } from '../../survey/survey.repository.js';
+import type { ReliabilityReport } from '../../survey/survey-quality.service.js';
 import type { Registration } from '../../survey/survey.service.js';
 import type { DashboardSummary } from '../../tenancy/tenancy.service.js';
 import {
@@ -32,6 +34,61 @@ const STATUS_BADGES: Record<SurveyStatus, { label: string; style: string }> = {
 /** Registering a player through the API, ready to paste. */
 export function registerCommand(base: string, key: string): string {
   return `curl -X POST ${base}/v1/assessment/user/register \\\n  -H "Authorization: Bearer ${key}" \\\n  -H "Content-Type: application/json" \\\n  -d '{"id":"player-1"}'`;
+}
+
+const fixed = (v: number | null, digits: number) => (v === null ? '–' : v.toFixed(digits));
+
+/** A participant's careless-responding indices and the signals they raised (finished surveys only). */
+function qualityCells(p: ParticipantSummary): Child {
+  const signals = p.careless_signals === null ? null : p.careless_signals.split(',').filter(Boolean);
+  return html`<td class="num">${p.rushed_pages}</td>
+    <td class="num">${p.long_string ?? '–'}</td>
+    <td class="num">${fixed(p.even_odd, 2)}</td>
+    <td class="num">${fixed(p.mahalanobis, 0)}</td>
+    <td>
+      ${signals === null ? (p.disqualified_reason ?? '') : signals.length === 0 ? 'none' : signals.join(', ')}
+    </td>`;
+}
+
+/** α and ω per scale with their intervals, or why there are none yet. */
+function reliabilitySection(report: ReliabilityReport): Child {
+  const interval = (e: { value: number; low: number; high: number } | null) =>
+    e === null ? '–' : `${e.value.toFixed(2)} [${e.low.toFixed(2)}, ${e.high.toFixed(2)}]`;
+  return html`<section class="card" aria-labelledby="reliability-title" id="survey-reliability">
+    <h2 id="reliability-title">Reliability (${report.environment})</h2>
+    ${report.available
+      ? html`<p class="muted">
+            Cronbach's α and McDonald's ω (one factor) per scale, ${report.message}, with 95% bootstrap
+            intervals (${report.resamples} resamples, seeded). Also at
+            <code>GET /admin/v1/dashboards/:id/survey/reliability</code>.
+          </p>
+          ${table(
+            `Reliability of the ${report.scales.length} scales`,
+            [
+              'Construct',
+              'Reported as',
+              ['Items', 'num'],
+              ['Players', 'num'],
+              'α [95% interval]',
+              'ω [95% interval]',
+            ],
+            report.scales.map(
+              (s) =>
+                html`<tr>
+                  <td>${s.name}</td>
+                  <td>${s.reported_as.join(', ')}</td>
+                  <td class="num">${s.items}</td>
+                  <td class="num">${count(s.respondents)}</td>
+                  <td class="num">${interval(s.alpha)}</td>
+                  <td class="num">${interval(s.omega)}</td>
+                </tr>`,
+            ),
+          )}`
+      : html`<p id="reliability-pending">
+          No reliability figures yet: ${report.message}. Figures from fewer players would be too uncertain to
+          act on.
+        </p>`}
+  </section>`;
 }
 
 /** A link just made: shown in this response only (the database keeps only the token's hash). */
@@ -83,9 +140,10 @@ async function renderSurveyPage(
   const viewer = viewerOf(request);
   const path = `/dashboard/d/${dashboard.id}/survey`;
   const scope = { dashboardId: dashboard.id, environment };
-  const [counts, participants] = await Promise.all([
+  const [counts, participants, reliability] = await Promise.all([
     deps.services.survey.counts(scope),
     deps.services.survey.recentParticipants(scope, RECENT_PARTICIPANTS),
+    deps.services.surveyQuality.reliability(scope),
   ]);
   const keyHint = environment === 'production' ? '<your production key>' : '<your sandbox key>';
   const stats: [string, number][] = [
@@ -162,7 +220,17 @@ async function renderSurveyPage(
                 counts.registered > participants.length
                   ? `The ${participants.length} newest of ${count(counts.registered)} registrations`
                   : `${participants.length} registration${participants.length === 1 ? '' : 's'}, newest first`,
-                ['User id', 'Status', 'Registered', 'Completed'],
+                [
+                  'User id',
+                  'Status',
+                  'Registered',
+                  'Completed',
+                  ['Rushed pages', 'num'],
+                  ['Long string', 'num'],
+                  ['Even–odd', 'num'],
+                  ['Mahalanobis D²', 'num'],
+                  'Careless signals',
+                ],
                 participants.map((p) => {
                   const badge = STATUS_BADGES[p.status];
                   return html`<tr>
@@ -170,10 +238,16 @@ async function renderSurveyPage(
                     <td><span class="badge ${badge.style}">${badge.label}</span></td>
                     <td class="when">${when(p.registered_at)}</td>
                     <td class="when">${when(p.completed_at)}</td>
+                    ${qualityCells(p)}
                   </tr>`;
                 }),
               )}
-        </section>`,
+          <p class="muted">
+            Careless-responding indices of finished surveys: two signals or more disqualify (see
+            docs/psychometrics.md).
+          </p>
+        </section>
+        ${reliabilitySection(reliability)}`,
     ),
     status,
   );

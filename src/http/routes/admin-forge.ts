@@ -94,6 +94,20 @@ const Webhook = Type.Object(
   { url: Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]) },
   { additionalProperties: false },
 );
+const WebhookAnswer = Type.Object({
+  game_id: Type.String(),
+  url: Type.Union([
+    Type.String({ description: 'User name, password and query values shown as ***' }),
+    Type.Null(),
+  ]),
+  secret: Type.Optional(
+    Type.String({ description: 'The signing secret of a new webhook: shown only in this answer' }),
+  ),
+});
+const RotatedSecret = Type.Object({
+  game_id: Type.String(),
+  secret: Type.String({ description: 'The new signing secret: shown only in this answer' }),
+});
 
 /** The operator's Forge API under /admin/v1: keys, players and their links, quests, progress and rewards. */
 export function adminForgeRoutes(
@@ -275,18 +289,29 @@ export function adminForgeRoutes(
       {
         schema: {
           ...admin,
-          summary: 'Set (or clear with null) the quest-completion webhook',
+          summary:
+            'Set (or clear with null) the quest-completion webhook (a new one answers its signing secret once)',
           params: GameId,
           body: Webhook,
-          response: errors,
+          response: { 200: WebhookAnswer, ...errors },
         },
       },
-      async (request) => {
+      (request) => {
         const { game_id } = request.params as Static<typeof GameId>;
-        const { url } = request.body as Static<typeof Webhook>;
-        await quests.setWebhook(game_id, url);
-        return { game_id, url };
+        return quests.setWebhook(game_id, (request.body as Static<typeof Webhook>).url);
       },
+    );
+    app.post(
+      '/games/:game_id/webhook/secret',
+      {
+        schema: {
+          ...admin,
+          summary: 'Rotate the signing secret of the quest-completion webhook: the new one is answered once',
+          params: GameId,
+          response: { 200: RotatedSecret, ...errors },
+        },
+      },
+      (request) => quests.rotateWebhookSecret((request.params as Static<typeof GameId>).game_id),
     );
   };
 }

@@ -4,6 +4,8 @@ import { ENVIRONMENTS } from '../../domain/records.js';
 import type { PersonaService } from '../../personas/persona.service.js';
 import { SegmentFilterSchema } from '../../personas/segment-filter.js';
 import type { SegmentService } from '../../personas/segments.service.js';
+import { MAX_IMPORT_PLAYERS, type TraitImportService } from '../../personas/trait-import.service.js';
+import { ErrorEnvelopeSchema } from '../envelope.js';
 import { requireAdmin } from '../plugins/auth.js';
 import { StringEnum } from '../schemas.js';
 import { ADMIN_ERRORS, adminDoc, DashboardParams } from '../admin-schemas.js';
@@ -22,6 +24,20 @@ const EnvironmentQuery = Type.Object(
   { environment: Type.Optional(StringEnum(ENVIRONMENTS, { description: 'production or sandbox' })) },
   { additionalProperties: false },
 );
+const ImportQuery = Type.Object(
+  { environment: StringEnum(ENVIRONMENTS, { description: 'production or sandbox' }) },
+  { additionalProperties: false },
+);
+// The players are checked by the service, so that every invalid one is listed (index, field,
+// message) rather than the first schema error.
+const ImportBody = Type.Object(
+  {
+    players: Type.Array(Type.Unknown(), {
+      description: `1 to ${MAX_IMPORT_PLAYERS} players: {"user_id": "…", "traits": {<category>: {<Trait>: 0–100}}}, every category and trait of the traits response`,
+    }),
+  },
+  { additionalProperties: false },
+);
 const SegmentSchema = Type.Object({ id: Type.String(), name: Type.String(), filter: SegmentFilterSchema });
 const CreateSegment = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 200 }), filter: Type.Optional(SegmentFilterSchema) },
@@ -32,6 +48,7 @@ const CreateSegment = Type.Object(
 export function adminPersonaRoutes(
   segments: SegmentService,
   personas: PersonaService,
+  traitImport: TraitImportService,
   adminToken: string | undefined,
 ) {
   return async (app: FastifyInstance) => {
@@ -101,6 +118,36 @@ export function adminPersonaRoutes(
         const { id, user_id } = request.params as Static<typeof PlayerParams>;
         const { environment } = request.query as Static<typeof EnvironmentQuery>;
         return personas.playerTraits(id, environment ?? 'production', user_id);
+      },
+    );
+
+    app.post(
+      '/dashboards/:id/trait-scores',
+      {
+        schema: {
+          ...admin,
+          summary:
+            'Import trait scores measured elsewhere (all or nothing); a completed survey takes precedence',
+          params: DashboardParams,
+          querystring: ImportQuery,
+          body: ImportBody,
+          response: {
+            201: Type.Object({
+              imported: Type.Integer({ description: 'Players whose imported scores are stored' }),
+              kept_survey: Type.Integer({
+                description: 'Players left with their completed survey’s scores (not replaced)',
+              }),
+            }),
+            ...errors,
+            413: ErrorEnvelopeSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as Static<typeof DashboardParams>;
+        const { environment } = request.query as Static<typeof ImportQuery>;
+        const { players } = request.body as Static<typeof ImportBody>;
+        return reply.code(201).send(await traitImport.import(id, environment, players));
       },
     );
 

@@ -59,7 +59,13 @@ const SyncCounts = {
   files_ingested: Type.Integer(),
   files_updated: Type.Integer({ description: 'Files whose ETag changed, ingested again as a new version' }),
   updated_files: Type.Array(Type.String()),
-  records_ingested: Type.Integer(),
+  records_ingested: Type.Integer({ description: 'Records stored by this sync (new)' }),
+  records_already_stored: Type.Integer({
+    description: 'Records of the files stored before, by any channel (an import, a connection): kept once',
+  }),
+  records_withheld: Type.Integer({
+    description: 'Records of players deleted after the file was written: not stored',
+  }),
   files_failed: Type.Integer(),
   errors: Type.Array(SyncError),
 };
@@ -106,6 +112,17 @@ const Notifications = Type.Object(
   },
   { additionalProperties: false },
 );
+const NotificationsAnswer = Type.Object({
+  webhook_url: Nullable(
+    Type.String({ description: 'The URL, its user name, password and query values shown as ***' }),
+  ),
+  secret: Type.Optional(
+    Type.String({ description: 'The signing secret of a new webhook: shown only in this answer' }),
+  ),
+});
+const RotatedSecret = Type.Object({
+  secret: Type.String({ description: 'The new signing secret: shown only in this answer' }),
+});
 
 /** Storage connections (bucket channel) and notification webhooks of a dashboard, under /admin/v1. */
 export function adminSourceRoutes(
@@ -191,9 +208,12 @@ export function adminSourceRoutes(
     );
     app.put(
       '/dashboards/:id/notifications',
-      route('Set the webhook URL that receives the dashboard’s sync errors', DashboardParams, Notifications, {
-        body: Notifications,
-      }),
+      route(
+        'Set the webhook URL that receives the dashboard’s sync errors (a new one answers its signing secret once)',
+        DashboardParams,
+        NotificationsAnswer,
+        { body: Notifications },
+      ),
       (request) => {
         const { id } = request.params as Static<typeof DashboardParams>;
         return notifications.setWebhook(id, (request.body as Static<typeof Notifications>).webhook_url);
@@ -201,8 +221,17 @@ export function adminSourceRoutes(
     );
     app.get(
       '/dashboards/:id/notifications',
-      route('The dashboard’s notification webhook', DashboardParams, Notifications),
+      route('The dashboard’s notification webhook', DashboardParams, NotificationsAnswer),
       (request) => notifications.webhook((request.params as Static<typeof DashboardParams>).id),
+    );
+    app.post(
+      '/dashboards/:id/notifications/secret',
+      route(
+        'Rotate the signing secret of the dashboard’s webhook: the new one is answered once',
+        DashboardParams,
+        RotatedSecret,
+      ),
+      (request) => notifications.rotateSecret((request.params as Static<typeof DashboardParams>).id),
     );
   };
 }

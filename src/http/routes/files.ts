@@ -11,6 +11,29 @@ import { principalOf, requireApiKey } from '../plugins/auth.js';
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 /**
+ * The multipart parser's own errors (no final boundary, a truncated part, no or an over-long
+ * boundary) are plain `Error`s: they mean the client's body is malformed. Errors with a status
+ * (the plugin's limits, 413) and our own keep theirs.
+ */
+function asClientError(error: unknown): unknown {
+  if (error instanceof AppError || !(error instanceof Error)) return error;
+  if (typeof (error as { statusCode?: unknown }).statusCode === 'number') return error;
+  return new AppError('bad_request', `the multipart body is malformed: ${error.message}`);
+}
+
+/**
+ * The file part's bytes, with its stream's errors read as the client's. Errors raised while
+ * the service stores the bytes happen in the consumer, outside this loop, and stay server errors.
+ */
+async function* partBytes(file: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of file) yield chunk;
+  } catch (error) {
+    throw asClientError(error);
+  }
+}
+
+/**
  * CSV uploads (`POST /v1/kpis/csv`, `/v1/survey-data/csv`, multipart field `file`) and the
  * ingestion status (`GET /v1/ingestions/:id`), with the 12traits key.
  */
@@ -32,11 +55,13 @@ export function fileRoutes(tenancy: TenancyService, files: FileIngestionService)
             'send the CSV as multipart/form-data with the file in the field "file"',
           );
         }
-        const part = await request.file();
+        const part = await request.file().catch((error: unknown) => {
+          throw asClientError(error);
+        });
         if (!part || part.fieldname !== 'file') {
           throw new AppError('bad_request', 'no file: send the CSV in the multipart field "file"');
         }
-        const { ingestionId, estimatedSeconds } = await files.upload(principal, kind, part.file);
+        const { ingestionId, estimatedSeconds } = await files.upload(principal, kind, partBytes(part.file));
         reply.code(201);
         return envelope(201, 'ingestion has been started', {
           estimated_time_to_complete: estimatedSeconds,
@@ -48,10 +73,16 @@ export function fileRoutes(tenancy: TenancyService, files: FileIngestionService)
       summary,
       consumes: ['multipart/form-data'],
     });
-    app.post('/v1/kpis/csv', { schema: uploadSchema('Upload KPIs as CSV') }, upload('kpis'));
+    // Uploads are held to a minimum rate, not the request deadline: a large file takes its time.
+    const streamed = { streamedUpload: true };
+    app.post(
+      '/v1/kpis/csv',
+      { schema: uploadSchema('Upload KPIs as CSV'), config: streamed },
+      upload('kpis'),
+    );
     app.post(
       '/v1/survey-data/csv',
-      { schema: uploadSchema('Upload custom survey data as CSV') },
+      { schema: uploadSchema('Upload custom survey data as CSV'), config: streamed },
       upload('survey_data'),
     );
 

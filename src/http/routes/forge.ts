@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { ForgeCaller, ForgeKeyService } from '../../forge/forge-keys.service.js';
 import type { ForgeIngestService, ForgeIngestResult } from '../../forge/forge-ingest.service.js';
@@ -8,6 +8,7 @@ import { IdentityError, readIdentity } from '../../forge/identity.js';
 import type { PlayersService } from '../../forge/players.service.js';
 import type { QuestService } from '../../forge/quests.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
+import { installErrorHandler, sendJsonError, type ErrorFamily } from '../plugins/errors.js';
 import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
 
 declare module 'fastify' {
@@ -32,6 +33,13 @@ export function forgeError(status: number, message: string) {
             : message;
   return { records_processed: 0, errors: [{ message: fixed }] };
 }
+
+/** Forge's error bodies for every failure under /player, a body it cannot read included. */
+const forgeErrors: ErrorFamily = {
+  send: (problem, _request, reply) =>
+    sendJsonError(reply, problem.status, forgeError(problem.status, problem.message)),
+  notFound: (path, request) => `No endpoint ${request.method} ${path}`,
+};
 
 const ErrorBody = Type.Object({
   records_processed: Type.Integer(),
@@ -61,6 +69,11 @@ const PartialBody = Type.Object(
     ],
   },
 );
+/** A 400 is either some records refused, or a request that could not be read at all. */
+const RefusedBody = Type.Union([PartialBody, ErrorBody], {
+  description:
+    'Some records were refused (`records_failed` and one error per record), or the body could not be read (malformed JSON, empty, corrupt gzip): `records_processed: 0` and one error naming the problem',
+});
 const forgeDoc = { tags: ['forge'], security: [{ forgeKey: [] }] };
 const errorResponses = {
   401: ErrorBody,
@@ -87,18 +100,7 @@ function callerOf(request: FastifyRequest): ForgeCaller {
 /** The Forge partner API under /player, with `X-API-Key` and Forge's own answer shapes. */
 export function forgeRoutes(s: ForgeRouteServices) {
   return async (app: FastifyInstance) => {
-    app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-      const status =
-        error instanceof AppError ? error.status : error.validation ? 400 : (error.statusCode ?? 500);
-      if (status >= 500) request.log.error({ err: error }, 'forge request failed');
-      const message = error instanceof AppError || status < 500 ? error.message : 'Service Unavailable';
-      return reply.code(status).send(forgeError(status, message));
-    });
-    app.setNotFoundHandler((request, reply) =>
-      reply
-        .code(404)
-        .send(forgeError(404, `No endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`)),
-    );
+    installErrorHandler(app, forgeErrors, FORGE_PREFIX);
 
     app.addHook('onRequest', async (request) => {
       const header = request.headers['x-api-key'];
@@ -126,7 +128,7 @@ export function forgeRoutes(s: ForgeRouteServices) {
           ...forgeDoc,
           summary: 'Record play sessions (one record or an array)',
           body: Type.Union([PlaytimeSchema, Type.Array(PlaytimeSchema)], { [VALIDATED_BY_SERVICE]: true }),
-          response: { 200: ResultBody, 400: PartialBody, ...errorResponses },
+          response: { 200: ResultBody, 400: RefusedBody, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -144,7 +146,7 @@ export function forgeRoutes(s: ForgeRouteServices) {
           body: Type.Union([AchievementSchema, Type.Array(AchievementSchema)], {
             [VALIDATED_BY_SERVICE]: true,
           }),
-          response: { 200: ResultBody, 400: PartialBody, ...errorResponses },
+          response: { 200: ResultBody, 400: RefusedBody, ...errorResponses },
         },
       },
       async (request, reply) => {

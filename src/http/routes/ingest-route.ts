@@ -7,6 +7,7 @@ import type { IngestRequest, IngestService } from '../../ingest/ingest.service.j
 import type { RejectLog } from '../../ingest/reject-log.js';
 import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
 import { principalOf } from '../plugins/auth.js';
+import { describeError } from '../plugins/errors.js';
 import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
 
 declare module 'fastify' {
@@ -25,7 +26,8 @@ export function installRejectLog(app: FastifyInstance, rejects: RejectLog): void
   app.addHook('onError', async (request, _reply, error) => {
     const type = request.routeOptions.config.recordType;
     if (!request.principal || type === undefined) return;
-    rejects.record(request.principal, type, error).catch((cause: unknown) => {
+    // Recorded as the client was told it (the same reading as the error handler's), not as raised.
+    rejects.record(request.principal, type, describeError(error, request)).catch((cause: unknown) => {
       request.log.warn({ err: cause }, 'could not record a refused push');
     });
   });

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import { answerField, renderSurvey } from '../../survey/survey-page.js';
-import type { SurveyService, SurveyView } from '../../survey/survey.service.js';
+import { answerField, CONSENT_FIELD, CONSENT_FORM_FIELD, renderSurvey } from '../../survey/survey-page.js';
+import type { SubmitOutcome, SurveyService, SurveyView } from '../../survey/survey.service.js';
 import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
 
 /** Form bodies are a page of radio answers: a few hundred bytes. */
@@ -30,6 +30,14 @@ function linkTo(token: string): string {
 function send(reply: FastifyReply, view: SurveyView, token: string | undefined): FastifyReply {
   const page = renderSurvey(view, linkTo(token ?? ''));
   return reply.code(page.status).headers(HTML_HEADERS).send(page.html);
+}
+
+/** Post/redirect/get: a reload shows the page again instead of sending the form twice. */
+function answer(reply: FastifyReply, outcome: SubmitOutcome, token: string | undefined): FastifyReply {
+  if (outcome.kind === 'redirect') {
+    return reply.header('cache-control', 'no-store').redirect(linkTo(token ?? ''), 303);
+  }
+  return send(reply, outcome, token);
 }
 
 /** A form body's fields; the first value of a repeated field counts. */
@@ -80,11 +88,20 @@ export function surveyPageRoutes(survey: SurveyService) {
           consumes: ['application/x-www-form-urlencoded'],
           body: Type.Object(
             {
-              page: Type.String({ description: 'The page shown (0-based)' }),
-              nonce: Type.String({ description: "The page's form nonce" }),
+              page: Type.Optional(Type.String({ description: 'The page shown (0-based)' })),
+              nonce: Type.Optional(Type.String({ description: "The page's form nonce" })),
+              [CONSENT_FORM_FIELD]: Type.Optional(
+                Type.String({ description: "Present on the first page's form (the consent step)" }),
+              ),
+              [CONSENT_FIELD]: Type.Optional(
+                Type.String({ description: '`yes`: the player agrees to take part' }),
+              ),
             },
             {
-              additionalProperties: Type.String({ description: '`a_<item id>`: the answer, 1 to 5' }),
+              additionalProperties: Type.String({
+                description:
+                  '`a_<item id>`: the answer, 1 to 5, or 0 (prefer not to answer) on health and mood statements',
+              }),
               [VALIDATED_BY_SERVICE]: true,
             },
           ),
@@ -97,18 +114,20 @@ export function surveyPageRoutes(survey: SurveyService) {
         }
         const token = playerToken(request);
         const fields = formFields(request.body);
+        if (fields.has(CONSENT_FORM_FIELD)) {
+          return answer(reply, await survey.consent(token, fields.get(CONSENT_FIELD) === 'yes'), token);
+        }
         const prefix = answerField('');
         const answers = new Map<string, number>();
         for (const [name, value] of fields) {
           if (name.startsWith(prefix)) answers.set(name.slice(prefix.length), Number(value));
         }
         const page = Number(fields.get('page') ?? NaN);
-        const outcome = await survey.submit(token, { page, nonce: fields.get('nonce') ?? '', answers });
-        // Post/redirect/get: a reload shows the page again instead of sending the form twice.
-        if (outcome.kind === 'redirect') {
-          return reply.header('cache-control', 'no-store').redirect(linkTo(token ?? ''), 303);
-        }
-        return send(reply, outcome, token);
+        return answer(
+          reply,
+          await survey.submit(token, { page, nonce: fields.get('nonce') ?? '', answers }),
+          token,
+        );
       },
     );
   };

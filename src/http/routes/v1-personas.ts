@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
+import { MAX_CURSOR_LENGTH } from '../../personas/id-cursor.js';
 import { DEFAULT_IDS_LIMIT, MAX_IDS_LIMIT, type PersonaService } from '../../personas/persona.service.js';
 import type { UserDataService } from '../../privacy/user-data.service.js';
 import { TRAIT_CATEGORIES } from '../../survey/trait-catalogue.js';
@@ -25,14 +26,15 @@ const IdsQuery = Type.Object(
       Type.Integer({
         minimum: 1,
         maximum: MAX_IDS_LIMIT,
-        description: `Ids per answer (default ${DEFAULT_IDS_LIMIT}); when more remain, the X-Next-After header holds the cursor`,
+        description: `Ids per answer (default ${DEFAULT_IDS_LIMIT}); when more remain, the X-Next-After response header holds the cursor of the next page`,
       }),
     ),
     after: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 256,
-        description: 'Only ids after this one (user id order): the cursor',
+        maxLength: MAX_CURSOR_LENGTH,
+        description:
+          'The X-Next-After header of the previous answer, as received (an opaque cursor: base64url of the last id)',
       }),
     ),
   },
@@ -74,6 +76,8 @@ export function v1PersonaRoutes(
         schema: {
           tags,
           summary: 'Get Segment / Persona User IDs',
+          description:
+            '`all`: every member of the segment (its filter evaluated now), with a persona or not; a persona index: the players assigned to it at the last recompute. In user id order; when more remain, the `X-Next-After` header is the `after` of the next page.',
           params: PersonaParams,
           querystring: IdsQuery,
           response: {

@@ -10,6 +10,11 @@ import { dashboard } from './0010-dashboard.js';
 import { personas } from './0009-personas.js';
 import { survey } from './0008-survey.js';
 import { sync } from './0007-sync.js';
+import { hardening } from './0011-hardening.js';
+import { surveyQuality } from './0016-survey-quality.js';
+import { deletion } from './0012-deletion.js';
+import { webhooks } from './0013-webhooks.js';
+import { importedScores } from './0015-imported-scores.js';
 import { personaProbabilities } from './0014-persona-probabilities.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
@@ -24,7 +29,12 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0008-survey', survey],
   ['0009-personas', personas],
   ['0010-dashboard', dashboard],
+  ['0011-hardening', hardening],
+  ['0012-deletion', deletion],
+  ['0013-webhooks', webhooks],
   ['0014-persona-probabilities', personaProbabilities],
+  ['0015-imported-scores', importedScores],
+  ['0016-survey-quality', surveyQuality],
 ];
 
 export class SchemaTooNewError extends Error {

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { AnyRecordType } from '../../domain/records.js';
+import { createHash } from 'node:crypto';
+import type { AnyRecordType, Environment } from '../../domain/records.js';
 import type { Database } from '../database.js';
 import { migrate } from '../migrations/index.js';
 import { POSTGRES_MIGRATION_DIALECT } from '../migrations/dialect.js';
@@ -19,6 +20,8 @@ import {
   profileRounds,
   keepNewRows,
   dedupeKeys,
+  earliestEntry,
+  withoutDeletedPlayers,
   dedupeOwners,
   PROFILE_COLUMNS,
   scopeKey,
@@ -53,6 +56,14 @@ type Attempt =
 const MAX_GROUP_ROWS = 16_000;
 /** Transactions writing batches at once: one keeps the server's other core for HTTP and COPY parsing. */
 const WRITERS = 1;
+
+/** The advisory-lock namespace (first key) of scope locks between batch writes and deletions. */
+const SCOPE_LOCK_SPACE = 727275;
+
+/** A scope's advisory lock (second key): 32 bits of a hash; two scopes sharing one only wait more. */
+function scopeLockKey(dashboardId: string, environment: string): number {
+  return createHash('sha256').update(scopeKey({ dashboardId, environment })).digest().readInt32BE(0);
+}
 
 /** Player ids of a group, per scope (dashboard and environment), per user id. */
 type PlayerIds = Map<string, Map<string, number>>;
@@ -96,6 +107,11 @@ export class PostgresStore implements Store {
       await client.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
       client.release();
     }
+  }
+
+  /** Dead tuples are PostgreSQL's to reclaim (autovacuum, or VACUUM by the operator). */
+  purgeDeleted(): Promise<void> {
+    return Promise.resolve();
   }
 
   async ping(): Promise<void> {
@@ -170,7 +186,7 @@ export class PostgresStore implements Store {
     let healthy = true;
     let committing = false;
     try {
-      await client.query('BEGIN');
+      await client.query(this.beginSql(batches));
       const results = await this.writeGroup(client, batches);
       committing = true;
       await client.query(results.every((r) => r.duplicate) ? 'ROLLBACK' : 'COMMIT');
@@ -185,19 +201,81 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * BEGIN, then a shared lock on each scope the group writes players' rows in (sorted), in one
+   * round trip: a deletion of the scope (`excludeWriters`) waits for the group, or the group for
+   * it, and then reads its marker. Lock keys are integers made here: nothing to escape.
+   */
+  private beginSql(batches: readonly WriteBatch[]): string {
+    const keys = [
+      ...new Set(
+        batches.filter((b) => b.def.userScoped).map((b) => scopeLockKey(b.dashboardId, b.environment)),
+      ),
+    ].sort((a, b) => a - b);
+    if (keys.length === 0) return 'BEGIN';
+    return `BEGIN; SELECT ${keys.map((k) => `pg_advisory_xact_lock_shared(${SCOPE_LOCK_SPACE}, ${k})`).join(', ')}`;
+  }
+
+  async excludeWriters(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void> {
+    await sql`select pg_advisory_xact_lock(${SCOPE_LOCK_SPACE}::int4, ${scopeLockKey(dashboardId, environment)}::int4)`.execute(
+      trx,
+    );
+  }
+
+  /**
+   * Per scope of the group, the players deleted after the earliest record of the group's batches
+   * in that scope entered: one query, as a rule answering nothing.
+   */
+  private async deletionsSince(
+    client: pg.PoolClient,
+    batches: readonly WriteBatch[],
+  ): Promise<Map<string, Map<string, number>>> {
+    const since = new Map<string, { dashboardId: string; environment: string; at: number }>();
+    for (const batch of batches) {
+      if (!batch.def.userScoped) continue;
+      const key = scopeKey(batch);
+      const at = earliestEntry(batch);
+      const scope = since.get(key);
+      if (!scope) since.set(key, { dashboardId: batch.dashboardId, environment: batch.environment, at });
+      else scope.at = Math.min(scope.at, at);
+    }
+    const deletions = new Map<string, Map<string, number>>();
+    if (since.size === 0) return deletions;
+    const scopes = [...since.values()];
+    const { rows } = await client.query<{ d: string; e: string; user_hash: string; deleted_at: number }>(
+      `SELECT m.dashboard_id AS d, m.environment AS e, m.user_hash, m.deleted_at
+       FROM unnest($1::text[], $2::text[], $3::int8[]) AS s(d, e, t)
+       JOIN deleted_players m ON m.dashboard_id = s.d AND m.environment = s.e AND m.deleted_at > s.t`,
+      [scopes.map((s) => s.dashboardId), scopes.map((s) => s.environment), scopes.map((s) => s.at)],
+    );
+    for (const row of rows) {
+      const key = scopeKey({ dashboardId: row.d, environment: row.e });
+      const scope = deletions.get(key) ?? new Map<string, number>();
+      scope.set(row.user_hash, row.deleted_at);
+      deletions.set(key, scope);
+    }
+    return deletions;
+  }
+
   private async writeGroup(client: pg.PoolClient, batches: readonly WriteBatch[]): Promise<WriteResult[]> {
     const results: WriteResult[] = [];
     const live: WriteBatch[] = [];
+    const deletions = await this.deletionsSince(client, batches);
+    const none = new Map<string, number>();
     for (const sent of batches) {
       const duplicate = sent.idempotency ? !(await this.recordKey(client, sent)) : false;
       // Batch by batch, in order: a key two batches of the group share goes to the first.
       const storedBefore = !duplicate && sent.once ? !(await this.recordOnceKey(client, sent)) : false;
+      const kept =
+        duplicate || storedBefore
+          ? { batch: sent, withheld: 0 }
+          : withoutDeletedPlayers(sent, deletions.get(scopeKey(sent)) ?? none);
       const batch = storedBefore
         ? { ...sent, rows: [] }
-        : !duplicate && sent.dedupe
-          ? keepNewRows(sent, await this.recordDedupeKeys(client, sent))
-          : sent;
-      results.push({ duplicate, written: duplicate ? 0 : batch.rows.length });
+        : !duplicate && kept.batch.dedupe
+          ? keepNewRows(kept.batch, await this.recordDedupeKeys(client, kept.batch))
+          : kept.batch;
+      results.push({ duplicate, written: duplicate ? 0 : batch.rows.length, withheld: kept.withheld });
       if (!duplicate && batch.rows.length > 0) live.push(batch);
     }
     if (live.length === 0) return results;

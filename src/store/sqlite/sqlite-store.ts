@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -6,6 +5,7 @@ import { utcDay } from '../../domain/timestamp.js';
 import type { Database } from '../database.js';
 import { migrate } from '../migrations/index.js';
 import { SQLITE_MIGRATION_DIALECT } from '../migrations/dialect.js';
+import { privateDirectory, privateFile } from '../private-path.js';
 import type { Store, WriteBatch, WriteResult } from '../store.js';
 import {
   eventColumns,
@@ -16,6 +16,8 @@ import {
   profileRounds,
   keepNewRows,
   dedupeKeys,
+  earliestEntry,
+  withoutDeletedPlayers,
   dedupeOwners,
   PROFILE_COLUMNS,
 } from '../write-plan.js';
@@ -57,11 +59,17 @@ export class SqliteStore implements Store {
   }
 
   static open(file: string): SqliteStore {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      privateDirectory(dirname(file));
+      privateFile(file, [`${file}-wal`, `${file}-shm`]);
+    }
     const raw = new BetterSqlite3(file);
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = FULL');
     raw.pragma('foreign_keys = ON');
+    // Deleted rows (a player's erased data) are overwritten with zeros, freed pages included,
+    // instead of staying readable in the file until the space is reused.
+    raw.pragma('secure_delete = ON');
     raw.pragma('busy_timeout = 5000');
     // 16 MiB of page cache (default 2 MiB): the pages a whole group dirties stay in memory
     // instead of spilling to the WAL mid-transaction.
@@ -73,6 +81,17 @@ export class SqliteStore implements Store {
 
   migrate(): Promise<string[]> {
     return migrate(this.db as unknown as Kysely<unknown>, SQLITE_MIGRATION_DIALECT);
+  }
+
+  async purgeDeleted(): Promise<void> {
+    // Through Kysely's one connection, so never inside a write group. TRUNCATE waits for readers
+    // of other processes (busy_timeout); one still reading leaves the WAL as it is.
+    await sql`pragma wal_checkpoint(truncate)`.execute(this.db);
+  }
+
+  /** One writer at a time: a batch commits wholly before or after the deletion's transaction. */
+  excludeWriters(): Promise<void> {
+    return Promise.resolve();
   }
 
   async ping(): Promise<void> {
@@ -179,11 +198,12 @@ export class SqliteStore implements Store {
            response = excluded.response, created_at = excluded.created_at
          WHERE idempotency_keys.created_at < ?`,
       ).run(dashboardId, environment, key, requestHash, response, sent.receivedAt, notBefore);
-      if (recorded.changes === 0) return { duplicate: true, written: 0 };
+      if (recorded.changes === 0) return { duplicate: true, written: 0, withheld: 0 };
     }
-    if (sent.once && !this.recordOnceKey(sent)) return { duplicate: false, written: 0 };
-    const batch = sent.dedupe ? keepNewRows(sent, this.recordDedupeKeys(sent)) : sent;
-    if (batch.rows.length === 0) return { duplicate: false, written: 0 };
+    if (sent.once && !this.recordOnceKey(sent)) return { duplicate: false, written: 0, withheld: 0 };
+    const { batch: live, withheld } = withoutDeletedPlayers(sent, this.deletionsSince(sent));
+    const batch = live.dedupe ? keepNewRows(live, this.recordDedupeKeys(live)) : live;
+    if (batch.rows.length === 0) return { duplicate: false, written: 0, withheld };
 
     const columns = eventColumns(batch);
     const placeholders = columns.map(() => '?').join(', ');
@@ -215,7 +235,19 @@ export class SqliteStore implements Store {
       `INSERT INTO daily_counts (dashboard_id, environment, record_type, day, count) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (dashboard_id, environment, record_type, day) DO UPDATE SET count = daily_counts.count + excluded.count`,
     ).run(dashboardId, environment, def.type, utcDay(batch.receivedAt), batch.rows.length);
-    return { duplicate: false, written: batch.rows.length };
+    return { duplicate: false, written: batch.rows.length, withheld };
+  }
+
+  /** The scope's players deleted after the batch's earliest record entered: as a rule none. */
+  private deletionsSince(batch: WriteBatch): Map<string, number> {
+    if (!batch.def.userScoped) return new Map();
+    const rows = this.statement(
+      'SELECT user_hash, deleted_at FROM deleted_players WHERE dashboard_id = ? AND environment = ? AND deleted_at > ?',
+    ).all(batch.dashboardId, batch.environment, earliestEntry(batch)) as {
+      user_hash: string;
+      deleted_at: number;
+    }[];
+    return new Map(rows.map((r) => [r.user_hash, r.deleted_at]));
   }
 
   /** Records the batch's own key; false when it was recorded before (the batch is stored). */
