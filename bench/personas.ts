@@ -6,7 +6,8 @@
  * For each size, on a fresh database: N surveyed players (trait scores around 4 centres, a
  * login profile, 1–3 logins, purchases for a quarter of them) and N/10 players without a survey
  * are bulk-inserted; then one persona recompute of the dashboard's production environment is
- * timed (read the scores, behavioural features in SQL, k-means for k = 2..8, silhouette,
+ * timed (read the scores, behavioural features in SQL, the tied Gaussian mixture for k = 1..8
+ * with its null check, membership probabilities,
  * prediction, writing the memberships), and the /v1 traits and user-ids endpoints are called
  * `requests` times each through `app.inject` (p50/p99). PostgreSQL needs
  * TRAITFORGE_TEST_DATABASE_URL (a local server: only 127.0.0.1 is contacted).

@@ -1,4 +1,5 @@
 import { ENVIRONMENTS, type Environment } from '../domain/records.js';
+import { NO_DISTINCT_PERSONAS } from '../personas/clustering.js';
 import { DASHBOARD_OPTION, JSON_OPTION, type CommandSpec, type OptionSpec } from './args.js';
 import { withContext } from './context.js';
 import { clean, printJson, printLines, table } from './output.js';
@@ -19,7 +20,8 @@ const personaRecompute: CommandSpec = {
   summary: "Recompute a dashboard's personas now, in every segment",
   details: [
     'Prints, per environment and segment: k, the persona sizes (surveyed + predicted) and the',
-    "predictor's held-out accuracy against the majority-class baseline.",
+    "predictor's held-out accuracy against the majority-class baseline; then, per segment, the",
+    'verdict of the mixture model: how many distinct personas, or "no distinct personas".',
     'With --json prints the same object as POST /admin/v1/dashboards/:id/personas/recompute.',
   ],
   args: [],
@@ -45,15 +47,26 @@ const personaRecompute: CommandSpec = {
         percent(s.prediction?.baseline ?? null),
       ]),
     );
-    printLines(
-      table(
+    printLines([
+      ...table(
         [
           ['ENVIRONMENT', 'SEGMENT', 'PLAYERS', 'SURVEYED', 'K', 'PERSONA:SIZE', 'ACCURACY', 'BASELINE'],
           ...rows,
         ],
         { right: [2, 3, 4] },
       ),
-    );
+      '',
+      ...result.environments.flatMap((e) =>
+        e.segments.map((s) => {
+          const where = `${e.environment} ${s.segment_id}:`;
+          if (s.k === 0) return `${where} no personas (no surveyed player)`;
+          if (!s.distinct_personas)
+            return `${where} ${NO_DISTINCT_PERSONAS} (${s.evidence?.conclusion ?? `fewer than 10 surveyed players`})`;
+          const check = s.evidence?.null_check;
+          return `${where} ${s.k} distinct personas (BIC; null check ${check ? `${check.observed} > ${check.null_max}` : '-'}; entropy ${s.evidence?.entropy ?? '-'})`;
+        }),
+      ),
+    ]);
   },
 };
 
@@ -79,8 +92,18 @@ const personaPlayer: CommandSpec = {
       `Player ${clean(view.user_id)} (${view.environment}): ${view.surveyed ? `surveyed ${view.completed_at ?? ''}` : 'not surveyed'}`,
       ...table(
         [
-          ['SEGMENT', 'NAME', 'PERSONA', 'SOURCE'],
-          ...view.personas.map((p) => [p.segment_id, clean(p.segment_name), String(p.persona), p.source]),
+          ['SEGMENT', 'NAME', 'PERSONA', 'SOURCE', 'PROBABILITIES'],
+          ...view.personas.map((p) => [
+            p.segment_id,
+            clean(p.segment_name),
+            String(p.persona),
+            p.source,
+            p.probabilities
+              ? Object.entries(p.probabilities)
+                  .map(([persona, probability]) => `${persona}:${probability}`)
+                  .join(' ')
+              : '-',
+          ]),
         ],
         { indent: '  ' },
       ),

@@ -20,3 +20,21 @@ export function seededShuffle<T>(values: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/** Standard normal draws (Box–Muller over seededRandom): the same seed gives the same sequence. */
+export function seededNormal(seed: number): () => number {
+  const random = seededRandom(seed);
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const value = spare;
+      spare = undefined;
+      return value;
+    }
+    // 1 - u keeps the logarithm finite (u can be 0, never 1).
+    const radius = Math.sqrt(-2 * Math.log(1 - random()));
+    const angle = 2 * Math.PI * random();
+    spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
+  };
+}

@@ -6,7 +6,13 @@ import type { Database, PersonaSource } from '../store/database.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import { behaviourFeatures, NO_BEHAVIOUR } from './behaviour-features.js';
-import { CLUSTERING_DEFAULTS, clusterPoints, type ClusteringOptions } from './clustering.js';
+import {
+  CLUSTERING_DEFAULTS,
+  clusterPlayers,
+  type Clustering,
+  type ClusteringOptions,
+  type PersonaEvidence,
+} from './clustering.js';
 import { numberPersonas } from './numbering.js';
 import { PersonaRepository, type PersonaWrite, type SurveyedPlayers } from './personas.repository.js';
 import {
@@ -18,7 +24,13 @@ import {
 import { decodeCursor, encodeCursor } from './id-cursor.js';
 import { segmentUserIds, type IdPage } from './segment-filter.js';
 import { DEFAULT_SEGMENT, type Segment, type SegmentService } from './segments.service.js';
-import { TRAIT_DIMENSIONS, traitScoresOf } from './trait-vector.js';
+import {
+  CONSTRUCT_DIMENSIONS,
+  meanTraitVectors,
+  TRAIT_DIMENSIONS,
+  traitScoresOf,
+  writeConstructVector,
+} from './trait-vector.js';
 
 export interface PersonaOptions {
   /** Completions and deletions within this window share one recompute. */
@@ -37,8 +49,21 @@ export interface SegmentSummary {
   surveyed: number;
   predicted: number;
   k: number;
-  silhouette: number | null;
-  personas: { persona: number; size: number; surveyed: number; predicted: number }[];
+  /** False when one persona is all the evidence supports (or there are too few surveyed players). */
+  distinct_personas: boolean;
+  /** How k was chosen (null: no surveyed player, or fewer than the minimum). */
+  evidence: PersonaEvidence | null;
+  /**
+   * size = surveyed + predicted members; surveyed = surveyed players assigned to the persona
+   * (their most probable); surveyed_expected = the sum of surveyed players' probabilities of it.
+   */
+  personas: {
+    persona: number;
+    size: number;
+    surveyed: number;
+    surveyed_expected: number;
+    predicted: number;
+  }[];
   /** Null only when the segment has no scored player (no personas). */
   prediction: PredictionSummary | null;
   computed_at: string;
@@ -55,6 +80,38 @@ export const MAX_IDS_LIMIT = 1_000_000;
 
 const round = (x: number | null, digits = 4) =>
   x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** A surveyed player's membership probabilities by persona number, 4 digits, the negligible left out. */
+function probabilitiesJson(clustering: Clustering, i: number, numbers: readonly number[]): string {
+  const out: Record<number, number> = {};
+  for (let c = 0; c < clustering.k; c++) {
+    const p = round(clustering.probabilities[i * clustering.k + c]!)!;
+    if (p > 0) out[numbers[c]!] = p;
+  }
+  return JSON.stringify(out);
+}
+
+/** The evidence with its figures rounded for reading (BIC to 0.1, shares and entropies to 4 digits). */
+function roundedEvidence(evidence: PersonaEvidence | null): PersonaEvidence | null {
+  if (!evidence) return null;
+  return {
+    ...evidence,
+    shrinkage: round(evidence.shrinkage)!,
+    entropy: round(evidence.entropy),
+    candidates: evidence.candidates.map((c) => ({
+      ...c,
+      bic: round(c.bic, 1)!,
+      log_likelihood: round(c.log_likelihood, 1)!,
+      entropy: round(c.entropy),
+      smallest_share: round(c.smallest_share)!,
+    })),
+    null_check: evidence.null_check && {
+      ...evidence.null_check,
+      observed: round(evidence.null_check.observed, 1)!,
+      null_max: round(evidence.null_check.null_max, 1)!,
+    },
+  };
+}
 
 /**
  * Personas: per segment, the surveyed players' trait vectors clustered (see clustering.ts),
@@ -183,12 +240,21 @@ export class PersonaService {
       });
     }
     const surveyedIds = rows.map((row) => all.userIds[row]!);
-    const clustering = await clusterPoints(vectors, rows.length, d, this.clustering);
+    const clustering = await clusterPlayers(
+      (i, out, offset) => {
+        writeConstructVector(vectors, i * d, out, offset);
+      },
+      rows.length,
+      CONSTRUCT_DIMENSIONS,
+      this.clustering,
+    );
+    // Centroids and trait means are over the reported traits (all of them, domains included).
+    const centroids = meanTraitVectors(vectors, rows.length, clustering.labels, clustering.k);
 
     const previous = await this.repo.personas(dashboardId, environment, segment.id);
     const run = await this.repo.run(dashboardId, environment, segment.id);
     const { numbers, lastNumber } = numberPersonas(
-      clustering.centroids,
+      centroids,
       clustering.sizes,
       previous,
       run?.lastNumber ?? 0,
@@ -199,6 +265,7 @@ export class PersonaService {
       userId,
       persona: personaOf(clustering.labels[i]!),
       source: 'surveyed' as const,
+      probabilities: probabilitiesJson(clustering, i, numbers),
     }));
     const featuresOf = (userId: string) => features.get(userId) ?? NO_BEHAVIOUR;
     const surveyedSet = new Set(surveyedIds);
@@ -216,17 +283,18 @@ export class PersonaService {
       },
       this.prediction,
     );
-    for (const a of assignments) members_.push({ userId: a.userId, persona: a.persona, source: 'predicted' });
+    for (const a of assignments) members_.push({ userId: a.userId, persona: a.persona, source: 'predicted', probabilities: null });
 
     const predictedCounts = new Map<number, number>();
     for (const m of members_)
       if (m.source === 'predicted') predictedCounts.set(m.persona, (predictedCounts.get(m.persona) ?? 0) + 1);
-    const personas = clustering.centroids
+    const personas = centroids
       .map((centroid, label) => ({
         persona: personaOf(label),
         centroid,
         traitMeans: traitScoresOf(centroid),
         surveyed: clustering.sizes[label]!,
+        expected: clustering.expected[label]!,
         predicted: predictedCounts.get(personaOf(label)) ?? 0,
       }))
       .sort((a, b) => a.persona - b.persona);
@@ -237,11 +305,13 @@ export class PersonaService {
       surveyed: surveyedIds.length,
       predicted: members_.length - surveyedIds.length,
       k: clustering.k,
-      silhouette: round(clustering.silhouette),
+      distinct_personas: clustering.distinct,
+      evidence: roundedEvidence(clustering.evidence),
       personas: personas.map((p) => ({
         persona: p.persona,
         size: p.surveyed + p.predicted,
         surveyed: p.surveyed,
+        surveyed_expected: round(p.expected, 2)!,
         predicted: p.predicted,
       })),
       prediction: clustering.k === 0 ? null : prediction,
@@ -369,6 +439,8 @@ export class PersonaService {
           segment_name: names.get(m.segment_id) ?? m.segment_id,
           persona: m.persona,
           source: m.source,
+          probabilities:
+            m.probabilities === null ? null : (JSON.parse(m.probabilities) as Record<string, number>),
         }))
         .sort((a, b) =>
           a.segment_id === 'default'

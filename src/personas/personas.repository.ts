@@ -21,7 +21,7 @@ export interface StoredPersona {
 
 export interface PersonaWrite {
   personas: StoredPersona[];
-  members: { userId: string; persona: number; source: PersonaSource }[];
+  members: { userId: string; persona: number; source: PersonaSource; probabilities: string | null }[];
   summary: unknown;
   lastNumber: number;
   /** When the recompute began reading: a deletion since then is checked for. */
@@ -29,8 +29,8 @@ export interface PersonaWrite {
 }
 
 const PAGE = 20_000;
-/** Rows per multi-row INSERT: 6 parameters each stays under both backends' parameter limits. */
-const INSERT_CHUNK = 5_000;
+/** Rows per multi-row INSERT: 7 parameters each stays under both backends' parameter limits. */
+const INSERT_CHUNK = 4_000;
 
 /** The SQL of personas: surveyed players' scores in, personas and memberships out. */
 export class PersonaRepository {
@@ -166,9 +166,13 @@ export class PersonaRepository {
         await trx
           .insertInto('persona_members')
           .values(
-            write.members
-              .slice(i, i + INSERT_CHUNK)
-              .map((m) => ({ ...scope, user_id: m.userId, persona: m.persona, source: m.source })),
+            write.members.slice(i, i + INSERT_CHUNK).map((m) => ({
+              ...scope,
+              user_id: m.userId,
+              persona: m.persona,
+              source: m.source,
+              probabilities: m.probabilities,
+            })),
           )
           .execute();
       }
@@ -258,7 +262,7 @@ export class PersonaRepository {
   async memberships(dashboardId: string, environment: Environment, userId: string) {
     return this.db
       .selectFrom('persona_members')
-      .select(['segment_id', 'persona', 'source'])
+      .select(['segment_id', 'persona', 'source', 'probabilities'])
       .where('dashboard_id', '=', dashboardId)
       .where('environment', '=', environment)
       .where('user_id', '=', userId)

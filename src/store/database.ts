@@ -453,6 +453,8 @@ export interface PersonaMemberTable {
   user_id: string;
   persona: number;
   source: PersonaSource;
+  /** JSON {"<persona>": probability} of a surveyed member (the mixture's posterior); null when predicted. */
+  probabilities: string | null;
 }
 
 /** The last time a player's data was deleted in a scope (see privacy/). */

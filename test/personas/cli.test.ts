@@ -3,7 +3,7 @@ import type { Store } from '../../src/store/store.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { expectUsageError, json, run } from '../support/cli-process.js';
 import { ensureBuilt } from '../support/server-process.js';
-import { insertTraitScores, surveyedPlayers } from './factory.js';
+import { correlatedPlayers, insertTraitScores, surveyedPlayers } from './factory.js';
 
 beforeAll(() => {
   ensureBuilt();
@@ -76,7 +76,7 @@ describe.each(BACKENDS)('segment and persona commands on %s', (backend) => {
     const again = await cli('segment', 'delete', created.id, '--dashboard', dashboardId);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/segment seg_\w+ does not exist/);
-  });
+  }, 120_000);
 
   it('refuses a bad filter as a usage error', async () => {
     expectUsageError(
@@ -89,18 +89,26 @@ describe.each(BACKENDS)('segment and persona commands on %s', (backend) => {
     );
   });
 
-  it('persona recompute prints a table; persona player and user-data delete', async () => {
+  it('persona recompute prints a table and the verdict; persona player and user-data delete', async () => {
     const table = await cli('persona', 'recompute', '--dashboard', dashboardId);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
       /ENVIRONMENT\s+SEGMENT\s+PLAYERS\s+SURVEYED\s+K\s+PERSONA:SIZE\s+ACCURACY\s+BASELINE/,
     );
     expect(table.stdout).toMatch(/production\s+default\s+40\s+40\s+2\s+1:20 2:20/);
+    expect(table.stdout).toMatch(/^production default: 2 distinct personas \(BIC; null check /m);
+    expect(table.stdout).toMatch(/^sandbox default: no personas \(no surveyed player\)$/m);
+    const flat = (json(await cli('dashboard', 'create', 'Flat game', '--json')) as { id: string }).id;
+    await insertTraitScores(store.db, flat, 'production', correlatedPlayers(30, { seed: 2 }));
+    const verdict = await cli('persona', 'recompute', '--dashboard', flat, '--environment', 'production');
+    expect(verdict.stdout).toMatch(
+      /^production default: no distinct personas in this segment \(one persona: /m,
+    );
     const player = json(await cli('persona', 'player', 'c-1-2', '--dashboard', dashboardId, '--json'));
     expect(player).toMatchObject({
       user_id: 'c-1-2',
       surveyed: true,
-      personas: [{ segment_id: 'default', source: 'surveyed' }],
+      personas: [{ segment_id: 'default', source: 'surveyed', probabilities: expect.any(Object) }],
     });
     expect(json(await cli('user-data', 'delete', 'c-1-2', '--dashboard', dashboardId, '--json'))).toEqual({
       deleted: 2,
@@ -108,5 +116,5 @@ describe.each(BACKENDS)('segment and persona commands on %s', (backend) => {
     const gone = await cli('persona', 'player', 'c-1-2', '--dashboard', dashboardId);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/has no player c-1-2 in production/);
-  });
+  }, 120_000);
 });

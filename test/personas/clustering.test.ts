@@ -1,18 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTERING_DEFAULTS, clusterPoints } from '../../src/personas/clustering.js';
+import {
+  CLUSTERING_DEFAULTS,
+  clusterPlayers,
+  type ClusteringOptions,
+} from '../../src/personas/clustering.js';
 import { numberPersonas } from '../../src/personas/numbering.js';
 import { predictPersona, trainPredictor } from '../../src/personas/predictor.js';
 import { seededRandom } from '../../src/domain/seeded-random.js';
 import {
+  CONSTRUCT_DIMENSIONS,
+  CONSTRUCTS,
   TRAIT_DIMENSIONS,
   TRAIT_VECTOR,
   traitScoresOf,
+  writeConstructVector,
   writeTraitVector,
 } from '../../src/personas/trait-vector.js';
-import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
-import { clusterCentres, surveyedPlayers } from './factory.js';
+import { MEASURED_CONSTRUCTS, TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
+import { adjustedRandIndex, clusterCentres, surveyedPlayers } from './factory.js';
 
-function matrix(players: ReturnType<typeof surveyedPlayers>): Float32Array {
+function matrix(players: readonly { scores: unknown }[]): Float32Array {
   const data = new Float32Array(players.length * TRAIT_DIMENSIONS);
   players.forEach((p, i) => {
     writeTraitVector(p.scores, data, i * TRAIT_DIMENSIONS);
@@ -20,18 +27,17 @@ function matrix(players: ReturnType<typeof surveyedPlayers>): Float32Array {
   return data;
 }
 
-/** Every true cluster lands in exactly one found cluster, and no found cluster mixes two. */
-function recovered(truth: readonly number[], labels: ArrayLike<number>): boolean {
-  const map = new Map<number, number>();
-  const reverse = new Map<number, number>();
-  for (let i = 0; i < truth.length; i++) {
-    const t = truth[i]!;
-    const l = labels[i]!;
-    if ((map.get(t) ?? l) !== l || (reverse.get(l) ?? t) !== t) return false;
-    map.set(t, l);
-    reverse.set(l, t);
-  }
-  return true;
+/** Clusters stored score vectors on their construct coordinates, as the persona service does. */
+function cluster(players: readonly { scores: unknown }[], options?: ClusteringOptions) {
+  const vectors = matrix(players);
+  return clusterPlayers(
+    (i, out, offset) => {
+      writeConstructVector(vectors, i * TRAIT_DIMENSIONS, out, offset);
+    },
+    players.length,
+    CONSTRUCT_DIMENSIONS,
+    options,
+  );
 }
 
 describe('trait vectors', () => {
@@ -50,64 +56,109 @@ describe('trait vectors', () => {
     writeTraitVector(scores, out, 0);
     expect(Array.from(out)).toEqual(vector);
   });
+
+  it('model on the measured constructs: no domain mean, each name once, each the mean of its names', () => {
+    const names = MEASURED_CONSTRUCTS.flatMap((construct) => construct.reportedAs);
+    for (const domain of TRAIT_CATEGORIES.personality)
+      expect(names.map((n) => n.trait)).not.toContain(domain);
+    const keys = names.map((n) => `${n.category}.${n.trait}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(CONSTRUCT_DIMENSIONS).toBe(MEASURED_CONSTRUCTS.length);
+    expect(CONSTRUCTS).toEqual(MEASURED_CONSTRUCTS.map((construct) => construct.code));
+    const vector = Float32Array.from(TRAIT_VECTOR, (_, i) => (i * 7) % 101);
+    const out = new Float64Array(CONSTRUCT_DIMENSIONS);
+    writeConstructVector(vector, 0, out, 0);
+    MEASURED_CONSTRUCTS.forEach((construct, c) => {
+      const values = construct.reportedAs.map(({ trait, reversed }) => {
+        const value = vector[TRAIT_VECTOR.indexOf(trait)]!;
+        return reversed ? 100 - value : value;
+      });
+      expect(out[c]).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 6);
+    });
+  });
 });
 
-describe('clustering', () => {
-  it.each([2, 3, 4, 5])('finds k = %i well-separated clusters and recovers them', async (k) => {
+describe('model-based personas', () => {
+  it.each([2, 3, 4, 5])('find k = %i well-separated personas and recover them', async (k) => {
     const players = surveyedPlayers(k, 40, 'p', k);
-    const result = await clusterPoints(matrix(players), players.length, TRAIT_DIMENSIONS);
+    const result = await cluster(players);
     expect(result.k).toBe(k);
+    expect(result.distinct).toBe(true);
     expect(
-      recovered(
+      adjustedRandIndex(
         players.map((p) => p.cluster),
         result.labels,
       ),
-    ).toBe(true);
-    expect(result.sizes.sort()).toEqual(new Array(k).fill(40));
-    expect(result.silhouette).toBeGreaterThan(0.5);
+    ).toBe(1);
+    expect([...result.sizes].sort()).toEqual(new Array(k).fill(40));
+    expect(result.evidence).toMatchObject({ best_k: k, null_check: { passed: true, k } });
+    expect(result.evidence!.candidates.map((c) => c.k)[0]).toBe(1);
   });
 
-  it('is deterministic', async () => {
+  it('give every player membership probabilities: they sum to 1, the label is the most probable', async () => {
     const players = surveyedPlayers(3, 30, 'p', 9);
-    const a = await clusterPoints(matrix(players), players.length, TRAIT_DIMENSIONS);
-    const b = await clusterPoints(matrix(players), players.length, TRAIT_DIMENSIONS);
-    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    const result = await cluster(players);
+    for (let i = 0; i < players.length; i++) {
+      const row = Array.from(result.probabilities.subarray(i * result.k, (i + 1) * result.k));
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(row.indexOf(Math.max(...row))).toBe(result.labels[i]);
+    }
+    result.expected.forEach((expected, c) => {
+      expect(expected).toBeCloseTo(result.sizes[c]!, 0);
+    });
   });
 
-  it('fits a sample and assigns everyone when there are more players than the sample', async () => {
+  it('are deterministic', async () => {
+    const players = surveyedPlayers(3, 30, 'p', 9);
+    const a = await cluster(players);
+    const b = await cluster(players);
+    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    expect(a.evidence).toEqual(b.evidence);
+  });
+
+  it('fit a sample and score everyone when there are more players than the sample', async () => {
     const players = surveyedPlayers(3, 400, 'p', 4);
-    const options = { ...CLUSTERING_DEFAULTS, fitSample: 300, silhouetteSample: 100 };
-    const result = await clusterPoints(matrix(players), players.length, TRAIT_DIMENSIONS, options);
+    const result = await cluster(players, { ...CLUSTERING_DEFAULTS, fitSample: 300 });
     expect(result.k).toBe(3);
+    expect(result.evidence!.fitted_on).toBe(300);
+    expect(result.labels).toHaveLength(1200);
     expect(
-      recovered(
+      adjustedRandIndex(
         players.map((p) => p.cluster),
         result.labels,
       ),
-    ).toBe(true);
+    ).toBe(1);
   });
 
-  it('makes one persona of fewer than 10 players, and none of nobody', async () => {
+  it('make one persona of fewer than 10 players, and none of nobody', async () => {
     const players = surveyedPlayers(3, 3, 'p');
-    const result = await clusterPoints(matrix(players), players.length, TRAIT_DIMENSIONS);
-    expect(result.k).toBe(1);
-    expect(result.sizes).toEqual([9]);
-    expect((await clusterPoints(new Float32Array(0), 0, TRAIT_DIMENSIONS)).k).toBe(0);
+    const result = await cluster(players);
+    expect(result).toMatchObject({ k: 1, distinct: false, sizes: [9], expected: [9], evidence: null });
+    const none = await clusterPlayers(() => undefined, 0, CONSTRUCT_DIMENSIONS);
+    expect(none.k).toBe(0);
   });
 
-  it('refuses a k whose smallest cluster is under the minimum share', async () => {
+  it('refuse a k whose smallest persona is under the minimum share', async () => {
     // 3 big clusters and a 2-player one (1% of the players): the tiny group is not a persona.
     const big = surveyedPlayers(3, 66, 'p', 3);
     const centres = clusterCentres(4);
     const random = seededRandom(5);
-    const tiny = Array.from({ length: 2 }, (_, i) => ({
-      userId: `t-${i}`,
-      cluster: 3,
+    const tiny = Array.from({ length: 2 }, () => ({
       scores: traitScoresOf(centres[3]!.map((x) => x + random())),
     }));
-    const result = await clusterPoints(matrix([...big, ...tiny]), 200, TRAIT_DIMENSIONS);
-    expect(result.tried.find((t) => t.k === 4)?.silhouette ?? null).toBeNull();
+    const result = await cluster([...big, ...tiny]);
     expect(result.k).toBe(3);
+    const refused = result.evidence!.candidates.filter((c) => c.refused !== null);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.refused).toMatch(/a persona would hold .*% of the players/);
+  });
+
+  it('refuse personas that blur (classification entropy under the minimum): one persona', async () => {
+    const players = surveyedPlayers(2, 40, 'p', 2);
+    const result = await cluster(players, { ...CLUSTERING_DEFAULTS, minEntropy: 1.01 });
+    expect(result).toMatchObject({ k: 1, distinct: false });
+    expect(result.evidence!.candidates[1]!.refused).toMatch(/classification entropy .* is under 1.01/);
+    expect(result.evidence!.conclusion).toMatch(/^one persona/);
   });
 });
 

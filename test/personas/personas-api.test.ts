@@ -24,6 +24,9 @@ interface Recompute {
   environments: { environment: string; segments: SegmentSummary[] }[];
 }
 
+/** Tests that recompute every segment several times (each fits the mixture and its null check). */
+const SEGMENT_RECOMPUTES = 240_000;
+
 describe.each(BACKENDS)('personas on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
@@ -125,6 +128,7 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
       surveyed: 180,
       predicted: 120,
       k: 3,
+      distinct_personas: true,
     });
     expect(segment.personas.map((p) => p.persona)).toEqual([1, 2, 3]);
     expect(segment.personas.reduce((n, p) => n + p.surveyed, 0)).toBe(180);
@@ -330,46 +334,58 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
       expect((await t.admin('GET', `/dashboards/${dash.id}/segments`)).json<Row[]>().length).toBe(before);
     });
 
-    it('country, platform and language (a prefix tag matches its regions)', async () => {
-      const us = await members({ country: 'us' });
-      expect(us.ids.length).toBe(100);
-      expect(us.ids.every((id) => clusterOf(id) === 0)).toBe(true);
-      const apple = await members({ platform: ['apple', 'android'] });
-      expect(apple.ids.every((id) => clusterOf(id) !== 0)).toBe(true);
-      expect(apple.ids.length).toBe(200);
-      const fr = await members({ language: 'fr' });
-      expect(fr.ids.every((id) => clusterOf(id) === 1)).toBe(true);
-      expect(fr.ids.length).toBe(100);
-    });
+    it(
+      'country, platform and language (a prefix tag matches its regions)',
+      async () => {
+        const us = await members({ country: 'us' });
+        expect(us.ids.length).toBe(100);
+        expect(us.ids.every((id) => clusterOf(id) === 0)).toBe(true);
+        const apple = await members({ platform: ['apple', 'android'] });
+        expect(apple.ids.every((id) => clusterOf(id) !== 0)).toBe(true);
+        expect(apple.ids.length).toBe(200);
+        const fr = await members({ language: 'fr' });
+        expect(fr.ids.every((id) => clusterOf(id) === 1)).toBe(true);
+        expect(fr.ids.length).toBe(100);
+      },
+      SEGMENT_RECOMPUTES,
+    );
 
-    it('payer, spend and level bounds, active and registered since', async () => {
-      const payers = await members({ payer: true });
-      expect(payers.ids.length).toBeGreaterThan(80);
-      expect(payers.ids.every((id) => clusterOf(id) === 0)).toBe(true);
-      const nonPayers = await members({ payer: false });
-      expect(nonPayers.ids.length + payers.ids.length).toBe(300);
-      const big = await members({ spend_min: 40 });
-      expect(big.ids.every((id) => payers.ids.includes(id))).toBe(true);
-      expect(big.ids.length).toBeLessThan(payers.ids.length);
-      const levels = await members({ level_min: 20, level_max: 1000 });
-      expect(levels.ids.every((id) => clusterOf(id) === 2)).toBe(true);
-      const registered = await members({ registered_since: '2025-11-01' });
-      expect(registered.ids.length).toBe(100);
-      expect(registered.ids.every((id) => clusterOf(id) === 2)).toBe(true);
-      const active = await members({ active_since: '2026-01-10 00:00:00' });
-      expect(active.ids.length).toBeGreaterThan(0);
-      expect((await members({ active_since: '2030-01-01' })).summary.players).toBe(0);
-    });
+    it(
+      'payer, spend and level bounds, active and registered since',
+      async () => {
+        const payers = await members({ payer: true });
+        expect(payers.ids.length).toBeGreaterThan(80);
+        expect(payers.ids.every((id) => clusterOf(id) === 0)).toBe(true);
+        const nonPayers = await members({ payer: false });
+        expect(nonPayers.ids.length + payers.ids.length).toBe(300);
+        const big = await members({ spend_min: 40 });
+        expect(big.ids.every((id) => payers.ids.includes(id))).toBe(true);
+        expect(big.ids.length).toBeLessThan(payers.ids.length);
+        const levels = await members({ level_min: 20, level_max: 1000 });
+        expect(levels.ids.every((id) => clusterOf(id) === 2)).toBe(true);
+        const registered = await members({ registered_since: '2025-11-01' });
+        expect(registered.ids.length).toBe(100);
+        expect(registered.ids.every((id) => clusterOf(id) === 2)).toBe(true);
+        const active = await members({ active_since: '2026-01-10 00:00:00' });
+        expect(active.ids.length).toBeGreaterThan(0);
+        expect((await members({ active_since: '2030-01-01' })).summary.players).toBe(0);
+      },
+      SEGMENT_RECOMPUTES,
+    );
 
-    it('a segment has its own personas, computed over its members only', async () => {
-      const segment = await createSegment('Non-US', { country: ['FR', 'DE'] });
-      const result = await recompute();
-      const summary = result.environments[0]!.segments.find((s) => s.segment_id === segment.id)!;
-      expect(summary.k).toBe(2);
-      expect(summary.players).toBe(200);
-      const traits = await traitsOf('all', segment.id);
-      expect(Object.keys(traits)).toHaveLength(12);
-    });
+    it(
+      'a segment has its own personas, computed over its members only',
+      async () => {
+        const segment = await createSegment('Non-US', { country: ['FR', 'DE'] });
+        const result = await recompute();
+        const summary = result.environments[0]!.segments.find((s) => s.segment_id === segment.id)!;
+        expect(summary.k).toBe(2);
+        expect(summary.players).toBe(200);
+        const traits = await traitsOf('all', segment.id);
+        expect(Object.keys(traits)).toHaveLength(12);
+      },
+      SEGMENT_RECOMPUTES,
+    );
   });
 
   it("admin: a player's traits with persona and source per segment", async () => {
@@ -385,7 +401,13 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
     });
     expect(body.personas).toEqual(
       expect.arrayContaining([
-        { segment_id: 'default', segment_name: 'default', persona: expect.any(Number), source: 'surveyed' },
+        {
+          segment_id: 'default',
+          segment_name: 'default',
+          persona: expect.any(Number),
+          source: 'surveyed',
+          probabilities: expect.any(Object),
+        },
       ]),
     );
     const predicted = await t.admin('GET', `/dashboards/${dash.id}/players/u-2-5/traits`);
@@ -394,7 +416,7 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
       scores: null,
       completed_at: null,
       personas: expect.arrayContaining([
-        expect.objectContaining({ segment_id: 'default', source: 'predicted' }),
+        expect.objectContaining({ segment_id: 'default', source: 'predicted', probabilities: null }),
       ]),
     });
     const unknown = await t.admin('GET', `/dashboards/${dash.id}/players/nobody/traits`);
@@ -411,8 +433,10 @@ describe.each(BACKENDS)('personas on %s', (backend) => {
     const segment = res.json<Recompute>().environments[0]!.segments[0]!;
     expect(segment).toMatchObject({
       k: 1,
+      distinct_personas: false,
+      evidence: null,
       surveyed: 6,
-      personas: [{ persona: 1, size: 6, surveyed: 6, predicted: 0 }],
+      personas: [{ persona: 1, size: 6, surveyed: 6, surveyed_expected: 6, predicted: 0 }],
     });
     const ids = await t.call('GET', '/v1/segments/default/personas/1/user-ids', small.keys.sandbox);
     expect(ids.json<{ data: { ids: string[] } }>().data.ids).toHaveLength(6);

@@ -284,7 +284,12 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
 
   it('a recompute that read the data before a deletion does not write the player back', async () => {
     const repo = new PersonaRepository(t.store.db);
-    const member = (userId: string) => ({ userId, persona: 1, source: 'predicted' as const });
+    const member = (userId: string) => ({
+      userId,
+      persona: 1,
+      source: 'predicted' as const,
+      probabilities: null,
+    });
     const write = (startedAt: number) => ({
       personas: [],
       members: [member('victim'), member('bystander')],

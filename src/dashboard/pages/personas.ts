@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csvRow } from '../../domain/csv-cell.js';
 import type { Environment } from '../../domain/records.js';
 import { AppError } from '../../errors.js';
-import type { RecomputeResult } from '../../personas/persona.service.js';
+import { NO_DISTINCT_PERSONAS } from '../../personas/clustering.js';
+import type { RecomputeResult, SegmentSummary } from '../../personas/persona.service.js';
 import type { StoredPersona } from '../../personas/personas.repository.js';
 import { DEFAULT_SEGMENT } from '../../personas/segments.service.js';
 import { CATEGORY_NAMES } from '../../survey/trait-catalogue.js';
@@ -82,7 +83,7 @@ function recomputed(result: RecomputeResult): Html {
             <td class="num">${count(s.players)}</td>
             <td class="num">${count(s.surveyed)}</td>
             <td class="num">${count(s.predicted)}</td>
-            <td class="num">${s.k}</td>
+            <td class="num">${s.k === 1 && !s.distinct_personas ? `1 (${NO_DISTINCT_PERSONAS})` : s.k}</td>
             <td class="num">
               ${s.prediction?.accuracy === null || s.prediction?.accuracy === undefined
                 ? '—'
@@ -92,6 +93,30 @@ function recomputed(result: RecomputeResult): Html {
       ),
     )}
   </section>`;
+}
+
+/** The model's verdict on the segment in one plain sentence, with its evidence. */
+function verdict(summary: SegmentSummary): Html {
+  // A summary stored before the mixture model (issue 12) has no verdict to show.
+  if (!('distinct_personas' in summary)) return html``;
+  const evidence = summary.evidence;
+  if (!summary.distinct_personas) {
+    const why = evidence
+      ? evidence.conclusion
+      : `only ${count(summary.surveyed)} surveyed players: too few to tell personas apart`;
+    return html`<p class="notice" id="personas-verdict">
+      <strong>${NO_DISTINCT_PERSONAS.charAt(0).toUpperCase() + NO_DISTINCT_PERSONAS.slice(1)}.</strong>
+      The surveyed players form one group (${why}); persona 1 holds them all.
+    </p>`;
+  }
+  const check = evidence?.null_check;
+  return html`<p class="muted" id="personas-verdict">
+    ${summary.k} distinct personas: a ${evidence?.model ?? 'mixture'} chose k = ${summary.k} by BIC among k =
+    1 to
+    ${evidence?.candidates.length ?? summary.k}${check
+      ? `; its BIC gain over one persona (${check.observed}) beats ${check.replicates} data sets drawn from one Gaussian (at most ${check.null_max})`
+      : ''}${evidence?.entropy != null ? `; classification entropy ${evidence.entropy}` : ''}.
+  </p>`;
 }
 
 function recomputeForm(
@@ -198,17 +223,27 @@ async function renderPersonasPage(
                 : ''}.
             </p>`
           : ''}
+        ${summary ? verdict(summary) : ''}
         ${table(
           `${personas.length} persona${personas.length === 1 ? '' : 's'}, ${count(total)} players`,
-          ['Persona', ['Size', 'num'], ['Surveyed', 'num'], ['Predicted', 'num'], ['Share', 'num']],
+          [
+            'Persona',
+            ['Size', 'num'],
+            ['Surveyed', 'num'],
+            ['Surveyed (expected)', 'num'],
+            ['Predicted', 'num'],
+            ['Share', 'num'],
+          ],
           personas.map((p) => {
             const size = p.surveyed + p.predicted;
+            const expected = summary?.personas.find((s) => s.persona === p.persona)?.surveyed_expected;
             return html`<tr>
               <td>
                 <a href="${path}${query(environment, segment.id, p.persona)}#members">Persona ${p.persona}</a>
               </td>
               <td class="num">${count(size)}</td>
               <td class="num">${count(p.surveyed)}</td>
+              <td class="num">${expected === undefined ? '—' : expected.toFixed(1)}</td>
               <td class="num">${count(p.predicted)}</td>
               <td class="num">${share(size, total)}</td>
             </tr>`;

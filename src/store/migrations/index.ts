@@ -15,6 +15,7 @@ import { surveyQuality } from './0016-survey-quality.js';
 import { deletion } from './0012-deletion.js';
 import { webhooks } from './0013-webhooks.js';
 import { importedScores } from './0015-imported-scores.js';
+import { personaProbabilities } from './0014-persona-probabilities.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0011-hardening', hardening],
   ['0012-deletion', deletion],
   ['0013-webhooks', webhooks],
+  ['0014-persona-probabilities', personaProbabilities],
   ['0015-imported-scores', importedScores],
   ['0016-survey-quality', surveyQuality],
 ];
