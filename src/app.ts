@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
 import { installDocs } from './http/plugins/docs.js';
@@ -36,6 +36,8 @@ export interface AppOptions {
   startWorkers?: boolean;
   /** CSV upload limit and job worker settings (tests shorten the poll interval). */
   services?: ServiceOptions;
+  /** Told of every route as it is registered (the OpenAPI test compares them with the document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Paths only: a query string may carry an API key (PlayFab's `?api_key=`), headers carry tokens. */
@@ -103,6 +105,7 @@ export async function buildApp(
       void answerFrameworkError(error, request, reply);
     },
   }) as unknown as FastifyInstance;
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.decorateRequest('principal', null);
   app.decorateRequest('forgeCaller', null);
 

@@ -10,3 +10,9 @@ export function StringEnum<T extends string>(
 ): TUnsafe<T> {
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 }
+
+/**
+ * OpenAPI `security: []`: the operation takes no credential, said explicitly so that the
+ * document's test can tell a public route from one whose security was forgotten.
+ */
+export const PUBLIC: { [scheme: string]: string[] }[] = [];

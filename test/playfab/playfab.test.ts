@@ -5,7 +5,7 @@ import { BACKENDS } from '../support/backends.js';
 import { ROOT } from '../support/server-process.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
-/** The real-shaped PlayStream payloads of ../shared/fixtures/playfab, copied into test/fixtures. */
+/** Real-shaped PlayStream payloads, kept in test/fixtures/playfab. */
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'playfab', `${name}.json`), 'utf8'));
 

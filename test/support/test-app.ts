@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config/config.js';
 import type { Backend, Store } from '../../src/store/store.js';
@@ -17,6 +17,8 @@ export interface TestApp {
   store: Store;
   database: TestDatabase;
   config: Config;
+  /** Every route the app registered (their schemas as finally registered, `hide` included). */
+  routes: RouteOptions[];
   /** POST/GET with a 12traits key. */
   call(
     method: InjectOptions['method'],
@@ -43,7 +45,8 @@ export async function createTestApp(
   });
   const store = database.openStore();
   await store.migrate();
-  const app = await buildApp(config, store, { logger: false });
+  const routes: RouteOptions[] = [];
+  const app = await buildApp(config, store, { logger: false, onRoute: (route) => routes.push(route) });
   await app.ready();
   const call: TestApp['call'] = (method, url, key, body) =>
     app.inject({
@@ -58,6 +61,7 @@ export async function createTestApp(
     store,
     database,
     config,
+    routes,
     call,
     admin,
     async createDashboard(name = 'Test game', slug) {

@@ -14,9 +14,18 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
       info: {
         title: 'Traitforge API',
         version,
-        description:
-          '12traits-compatible ingestion (production and sandbox keys), the first-version game API, and the operator admin API. ' +
-          'Every 12traits answer is `{code, message, data}`; batches are all-or-nothing.',
+        description: [
+          'Every API family of the server, each with its own credential (see the security schemes) and answer shape:',
+          '',
+          '- **12traits** (ingestion, assessment, personas, the first-version game API): the dashboard API key as a bearer token; every answer is `{code, message, data}`; JSON batches are all-or-nothing; CSV uploads answer 201 and are processed in the background (poll `GET /v1/ingestions/{id}`).',
+          '- **PlayFab webhook** (`POST /v1/playfab`): the same dashboard key, in `?api_key=`, the `X-Api-Key` header or as a bearer token (PlayFab cannot send an Authorization header).',
+          '- **Survey page** (`/survey`): HTML for players; the `playerid` link token from `POST /v1/assessment/user/register` is the credential, so the operations declare no security scheme.',
+          '- **Forge** (`/player/…`): the partner key in `X-API-Key`; answers and errors in Forge’s own shape (`records_processed`, `errors`).',
+          '- **Admin** (`/admin/v1/…`): the operator token (`TRAITFORGE_ADMIN_TOKEN`) as a bearer token.',
+          '- **Operations** (`/healthz`, `/readyz`): public probes.',
+          '',
+          'Not in this document, on purpose: the web dashboard under `/dashboard` (HTML pages with a session cookie and a CSRF token, not an API), `/metrics` (Prometheus text format), and this document and its viewer (`/openapi.json`, `/docs`).',
+        ].join('\n'),
       },
       components: {
         securitySchemes: {
@@ -29,6 +38,13 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
             type: 'http',
             scheme: 'bearer',
             description: 'The operator token, TRAITFORGE_ADMIN_TOKEN',
+          },
+          playFabKey: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'api_key',
+            description:
+              'A dashboard API key in the webhook URL (PlayFab webhooks): the X-Api-Key header or a bearer token work too',
           },
           forgeKey: {
             type: 'apiKey',
@@ -46,7 +62,7 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
         },
         {
           name: 'survey page',
-          description: 'The HTML survey players take (the link token is the credential)',
+          description: 'The HTML survey players take (the link token is the credential: no security scheme)',
         },
         {
           name: '12traits personas',
@@ -60,7 +76,10 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
           name: 'admin: personas',
           description: 'Segments, persona recomputes and a player’s traits (operator token)',
         },
-        { name: 'admin: survey', description: 'Survey reliability from stored answers (operator token)' },
+        {
+          name: 'admin: survey',
+          description: 'Survey quality: reliability of the answers (operator token)',
+        },
         { name: 'operations', description: 'Health and readiness probes' },
       ],
     },

@@ -5,6 +5,7 @@ import type { PlayersService } from '../../forge/players.service.js';
 import { QUEST_TYPES } from '../../forge/quest-progress.js';
 import type { QuestService } from '../../forge/quests.service.js';
 import { ErrorEnvelopeSchema } from '../envelope.js';
+import { QuestProgressList } from '../forge-schemas.js';
 import { StringEnum } from '../schemas.js';
 import { requireAdmin } from '../plugins/auth.js';
 import { ADMIN_ERRORS, adminDoc } from '../admin-schemas.js';
@@ -90,6 +91,22 @@ const ForgeKeySchema = Type.Object({
   game_id: Type.String(),
   daily_quota: Type.Integer(),
 });
+const ForgeKeySummary = Type.Object({
+  id: Type.String(),
+  partner: Type.String(),
+  game: Type.String(),
+  game_id: Type.String(),
+  daily_quota: Type.Integer(),
+  used_today: Type.Integer({ description: 'Requests counted this UTC day' }),
+  created_at: Type.String({ format: 'date-time' }),
+  revoked_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+const Reward = Type.Object({
+  quest_id: Type.String(),
+  kind: Type.String(),
+  amount: Type.Number(),
+  granted_at: Type.String(),
+});
 const Webhook = Type.Object(
   { url: Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]) },
   { additionalProperties: false },
@@ -136,12 +153,25 @@ export function adminForgeRoutes(
     );
     app.get(
       '/forge-keys',
-      { schema: { ...admin, summary: 'Forge keys with quota and use today', response: errors } },
+      {
+        schema: {
+          ...admin,
+          summary: 'Forge keys with quota and use today',
+          response: { 200: Type.Array(ForgeKeySummary), ...errors },
+        },
+      },
       () => keys.list(),
     );
     app.delete(
       '/forge-keys/:id',
-      { schema: { ...admin, summary: 'Revoke a Forge key', params: Id, response: errors } },
+      {
+        schema: {
+          ...admin,
+          summary: 'Revoke a Forge key',
+          params: Id,
+          response: { 200: Type.Object({ id: Type.String(), revoked: Type.Literal(true) }), ...errors },
+        },
+      },
       async (request) => {
         const { id } = request.params as Static<typeof Id>;
         await keys.revoke(id);
@@ -157,7 +187,7 @@ export function adminForgeRoutes(
           summary: "Set a Forge key's daily quota",
           params: Id,
           body: Quota,
-          response: errors,
+          response: { 200: Type.Object({ id: Type.String(), daily_quota: Type.Integer() }), ...errors },
         },
       },
       async (request) => {
@@ -239,7 +269,14 @@ export function adminForgeRoutes(
     );
     app.get(
       '/players/:id/quests',
-      { schema: { ...admin, summary: "A player's progress on every quest", params: Id, response: errors } },
+      {
+        schema: {
+          ...admin,
+          summary: "A player's progress on every quest",
+          params: Id,
+          response: { 200: QuestProgressList, ...errors },
+        },
+      },
       async (request) => {
         const { id } = request.params as Static<typeof Id>;
         await players.get(id);
@@ -248,7 +285,14 @@ export function adminForgeRoutes(
     );
     app.get(
       '/players/:id/rewards',
-      { schema: { ...admin, summary: 'Rewards granted to a player', params: Id, response: errors } },
+      {
+        schema: {
+          ...admin,
+          summary: 'Rewards granted to a player',
+          params: Id,
+          response: { 200: Type.Array(Reward), ...errors },
+        },
+      },
       async (request) => {
         const { id } = request.params as Static<typeof Id>;
         await players.get(id);

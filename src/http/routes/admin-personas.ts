@@ -38,6 +38,28 @@ const ImportBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const PlayerTraits = Type.Object({
+  user_id: Type.String(),
+  environment: Type.String(),
+  surveyed: Type.Boolean({ description: 'The scores come from a survey completed on this server' }),
+  completed_at: Type.Union([Type.String(), Type.Null()]),
+  scores_source: Type.Union([StringEnum(['survey', 'imported']), Type.Null()]),
+  imported_at: Type.Union([Type.String(), Type.Null()]),
+  scores: Type.Union([
+    Type.Record(Type.String(), Type.Record(Type.String(), Type.Number()), {
+      description: 'Trait scores (0–100) by category, as in the personas traits response',
+    }),
+    Type.Null(),
+  ]),
+  personas: Type.Array(
+    Type.Object({
+      segment_id: Type.String(),
+      segment_name: Type.String(),
+      persona: Type.Integer(),
+      source: Type.String({ description: 'survey or predicted' }),
+    }),
+  ),
+});
 const SegmentSchema = Type.Object({ id: Type.String(), name: Type.String(), filter: SegmentFilterSchema });
 const CreateSegment = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 200 }), filter: Type.Optional(SegmentFilterSchema) },
@@ -111,7 +133,7 @@ export function adminPersonaRoutes(
           summary: "A player's trait scores (if surveyed) and persona in each segment, surveyed or predicted",
           params: PlayerParams,
           querystring: EnvironmentQuery,
-          response: errors,
+          response: { 200: PlayerTraits, ...errors },
         },
       },
       async (request) => {

@@ -5,10 +5,36 @@ import { AppError } from '../../errors.js';
 import type { FileKind } from '../../files/csv-mapping.js';
 import type { FileIngestionService } from '../../files/file-ingestion.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
-import { envelope } from '../envelope.js';
+import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
 import { principalOf, requireApiKey } from '../plugins/auth.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const security = [{ apiKey: [] }];
+const Started = Type.Object({
+  estimated_time_to_complete: Type.Number({ description: 'Seconds' }),
+  ingestion_id: Type.String(),
+});
+const IngestionStatus = Type.Object({
+  ingestion_id: Type.String(),
+  status: Type.String({ description: 'queued, running, succeeded or failed' }),
+  rows_accepted: Type.Integer(),
+  rows_rejected: Type.Integer(),
+  errors: Type.Array(
+    Type.Object({
+      line: Type.Integer(),
+      field: Type.Union([Type.String(), Type.Null()]),
+      message: Type.String(),
+    }),
+  ),
+  created_at: Type.String(),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+});
+const errors = {
+  400: ErrorEnvelopeSchema,
+  401: ErrorEnvelopeSchema,
+  403: ErrorEnvelopeSchema,
+  404: ErrorEnvelopeSchema,
+};
 
 /**
  * The multipart parser's own errors (no final boundary, a truncated part, no or an over-long
@@ -70,8 +96,17 @@ export function fileRoutes(tenancy: TenancyService, files: FileIngestionService)
       };
     const uploadSchema = (summary: string) => ({
       tags: ['12traits ingestion'],
+      security,
       summary,
       consumes: ['multipart/form-data'],
+      response: {
+        201: EnvelopeSchema(Started),
+        400: ErrorEnvelopeSchema,
+        401: ErrorEnvelopeSchema,
+        403: ErrorEnvelopeSchema,
+        413: ErrorEnvelopeSchema,
+        415: ErrorEnvelopeSchema,
+      },
     });
     // Uploads are held to a minimum rate, not the request deadline: a large file takes its time.
     const streamed = { streamedUpload: true };
@@ -88,7 +123,15 @@ export function fileRoutes(tenancy: TenancyService, files: FileIngestionService)
 
     app.get(
       '/v1/ingestions/:id',
-      { schema: { tags: ['12traits ingestion'], summary: 'Status of a CSV ingestion', params: IdParams } },
+      {
+        schema: {
+          tags: ['12traits ingestion'],
+          security,
+          summary: 'Status of a CSV ingestion',
+          params: IdParams,
+          response: { 200: EnvelopeSchema(IngestionStatus), ...errors },
+        },
+      },
       async (request) => {
         const { id } = request.params as { id: string };
         return envelope(200, '', await files.status(principalOf(request), id));

@@ -8,6 +8,7 @@ import { IdentityError, readIdentity } from '../../forge/identity.js';
 import type { PlayersService } from '../../forge/players.service.js';
 import type { QuestService } from '../../forge/quests.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
+import { QuestProgressList } from '../forge-schemas.js';
 import { installErrorHandler, sendJsonError, type ErrorFamily } from '../plugins/errors.js';
 import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
 
@@ -170,16 +171,7 @@ export function forgeRoutes(s: ForgeRouteServices) {
           summary: "A player's progress on this game's quests, by one identity",
           querystring: ProgressQuery,
           response: {
-            200: Type.Array(
-              Type.Object({
-                quest_id: Type.String(),
-                type: Type.String(),
-                current: Type.Number(),
-                target: Type.Number(),
-                percent: Type.Integer(),
-                completed_at: Type.Union([Type.String(), Type.Null()]),
-              }),
-            ),
+            200: QuestProgressList,
             404: ErrorBody,
             400: ErrorBody,
             ...errorResponses,

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
+import { PUBLIC } from '../schemas.js';
 
 /** A readiness probe must answer in time even when the database hangs (e.g. an unreachable host). */
 export const READY_TIMEOUT_MS = 3000;
@@ -32,7 +33,14 @@ export function healthRoutes(store: Store, readyTimeoutMs = READY_TIMEOUT_MS) {
   return async (app: FastifyInstance) => {
     app.get(
       '/healthz',
-      { schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: Live } } },
+      {
+        schema: {
+          tags: ['operations'],
+          security: PUBLIC,
+          summary: 'Liveness: the process answers',
+          response: { 200: Live },
+        },
+      },
       () => ({ status: 'ok' as const }),
     );
     app.get(
@@ -40,6 +48,7 @@ export function healthRoutes(store: Store, readyTimeoutMs = READY_TIMEOUT_MS) {
       {
         schema: {
           tags: ['operations'],
+          security: PUBLIC,
           summary: 'Readiness: the database answers (503 while it does not, or while shutting down)',
           response: { 200: Ready, 503: Unready },
         },

@@ -39,6 +39,8 @@ export function playFabRoutes(tenancy: TenancyService, playfab: PlayFabService) 
       {
         schema: {
           tags: ['12traits ingestion'],
+          // The key may come in any of the three places; PlayFab itself can only use the first.
+          security: [{ playFabKey: [] }, { apiKey: [] }],
           summary: 'PlayFab webhook: PlayStream V1 events (key in ?api_key= or X-Api-Key)',
           querystring: Type.Object({ api_key: Type.Optional(Type.String({ maxLength: 200 })) }),
           body: Type.Union(

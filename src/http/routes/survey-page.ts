@@ -4,6 +4,7 @@ import { AppError } from '../../errors.js';
 import { answerField, CONSENT_FIELD, CONSENT_FORM_FIELD, renderSurvey } from '../../survey/survey-page.js';
 import type { SubmitOutcome, SurveyService, SurveyView } from '../../survey/survey.service.js';
 import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
+import { PUBLIC } from '../schemas.js';
 
 /** Form bodies are a page of radio answers: a few hundred bytes. */
 const FORM_BODY_LIMIT = 64 * 1024;
@@ -65,8 +66,16 @@ export function surveyPageRoutes(survey: SurveyService) {
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
       },
     );
+    // Every answer is an HTML page (a redirect has no body); documented, not serialized.
+    const html = (description: string) => Type.String({ description });
+    const pages = {
+      200: html('The page: the consent step, a page of statements, or the end of the survey'),
+      404: html('The link is not valid'),
+      410: html('The link has expired'),
+    };
     const schema = (summary: string) => ({
       tags: ['survey page'],
+      security: PUBLIC,
       summary,
       description: 'HTML for players. `playerid` is the token from POST /v1/assessment/user/register.',
       produces: ['text/html'],
@@ -74,10 +83,14 @@ export function surveyPageRoutes(survey: SurveyService) {
       querystring: Type.Object({ playerid: Type.Optional(Type.String({ description: 'The link token' })) }),
     });
 
-    app.get('/survey', { schema: schema('The survey page for a player link') }, async (request, reply) => {
-      const token = playerToken(request);
-      return send(reply, await survey.view(token), token);
-    });
+    app.get(
+      '/survey',
+      { schema: { ...schema('The survey page for a player link'), response: pages } },
+      async (request, reply) => {
+        const token = playerToken(request);
+        return send(reply, await survey.view(token), token);
+      },
+    );
 
     app.post(
       '/survey',
@@ -86,6 +99,11 @@ export function surveyPageRoutes(survey: SurveyService) {
         schema: {
           ...schema('Save one page of answers (an HTML form post)'),
           consumes: ['application/x-www-form-urlencoded'],
+          response: {
+            ...pages,
+            303: Type.Null({ description: 'Saved: the link (GET) shows the next page' }),
+            400: html('The same page again, saying which answers are missing (or that consent is needed)'),
+          },
           body: Type.Object(
             {
               page: Type.Optional(Type.String({ description: 'The page shown (0-based)' })),

@@ -10,6 +10,7 @@ import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
 import { principalOf, requireApiKey } from '../plugins/auth.js';
 
 const tags = ['12traits personas'];
+const security = [{ apiKey: [] }];
 const errors = {
   400: ErrorEnvelopeSchema,
   401: ErrorEnvelopeSchema,
@@ -75,6 +76,7 @@ export function v1PersonaRoutes(
       {
         schema: {
           tags,
+          security,
           summary: 'Get Segment / Persona User IDs',
           description:
             '`all`: every member of the segment (its filter evaluated now), with a persona or not; a persona index: the players assigned to it at the last recompute. In user id order; when more remain, the `X-Next-After` header is the `after` of the next page.',
@@ -111,6 +113,7 @@ export function v1PersonaRoutes(
       {
         schema: {
           tags,
+          security,
           summary: 'Get Segment / Persona Traits',
           description: 'Mean trait scores (0–100) of the persona’s surveyed members, by category.',
           params: PersonaParams,
@@ -135,6 +138,7 @@ export function v1PersonaRoutes(
       {
         schema: {
           tags,
+          security,
           summary: 'Remove User Data',
           description:
             'Deletes every record of the user in the key’s dashboard and environment, permanently.',
