@@ -1,3 +1,14 @@
+/** The message of a 12traits body (`message`) or a Forge one (`errors[0].message`). */
+function describe(body: unknown): string | undefined {
+  const { message, errors } = (typeof body === 'object' && body !== null ? body : {}) as {
+    message?: unknown;
+    errors?: { message?: unknown }[];
+  };
+  if (typeof message === 'string') return message;
+  const first = Array.isArray(errors) ? errors[0]?.message : undefined;
+  return typeof first === 'string' ? first : undefined;
+}
+
 /** An answer the server gave that is not a success: its status and parsed body. */
 export class TraitforgeHttpError extends Error {
   override readonly name = 'TraitforgeHttpError';
@@ -6,11 +17,7 @@ export class TraitforgeHttpError extends Error {
     readonly body: unknown,
     readonly retryAfterMs: number | undefined,
   ) {
-    const message =
-      typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
-        ? (body as { message: string }).message
-        : `HTTP ${status}`;
-    super(`${status}: ${message}`);
+    super(`${status}: ${describe(body) ?? `HTTP ${status}`}`);
   }
 }
 
