@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +163,18 @@ describe.each(BACKENDS)('@traitforge/client against the server (%s)', (backend) 
       [201, 500],
     ]);
   });
+
+  it('compacts its queue file once the records it holds are acknowledged', async () => {
+    const d = await t.createDashboard();
+    const dir = queueDir();
+    const c = client(d, { queueDir: dir });
+    for (const a of actions(25_000, 'z', 25)) c.push('actions', a);
+    await c.flush();
+    expect(await c.shutdown()).toBe(0);
+    // 25,000 pushes and 50 batch/ack lines were written; the log now holds what is left: nothing.
+    expect(statSync(join(dir, 'queue.ndjson')).size).toBe(0);
+    expect((await storedActionIds(d, 'z', 25)).length).toBe(25_000);
+  }, 120_000);
 
   it('refuses pushes past maxQueueSize and reports them', async () => {
     const d = await t.createDashboard();

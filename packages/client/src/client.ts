@@ -223,7 +223,9 @@ export class TraitforgeClient extends TraitforgeApi {
     this.writeWaiters = [];
     try {
       const store = await this.storeReady;
-      if (this.logLength + ops.length > COMPACT_AFTER_OPS + 2 * this.state.size) {
+      const size = this.state.size;
+      // Compact when the log is mostly history, and whenever everything is delivered (cheap then).
+      if (this.logLength + ops.length > COMPACT_AFTER_OPS + 2 * size || (size === 0 && this.logLength > 0)) {
         // Every op in `ops` is already applied to the state, so the snapshot includes them.
         const snapshot = this.state.snapshot();
         await store.replace(snapshot);
