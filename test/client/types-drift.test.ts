@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { format } from 'prettier';
+import { format, resolveConfig } from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateClientTypes } from '../../scripts/client-types.js';
 import { ROOT } from '../support/server-process.js';
@@ -11,7 +11,12 @@ const GENERATED = join(ROOT, 'packages', 'client', 'src', 'generated', 'records.
 /** The generated file as the current server's OpenAPI document makes it, formatted as committed. */
 async function expected(t: TestApp): Promise<string> {
   const doc: unknown = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-  return format(generateClientTypes(doc), { filepath: GENERATED });
+  return formatted(generateClientTypes(doc));
+}
+
+/** Formatted as `npm run check` wants it (the repository's prettier settings). */
+async function formatted(text: string): Promise<string> {
+  return format(text, { ...(await resolveConfig(GENERATED)), filepath: GENERATED });
 }
 
 describe('@traitforge/client generated types', () => {
@@ -49,7 +54,7 @@ describe('@traitforge/client generated types', () => {
       doc.paths['/v1/actions']!.post.requestBody.content['application/json']!.schema.properties.actions!
         .items;
     delete items.properties.action_name;
-    const changed = await format(generateClientTypes(doc), { filepath: GENERATED });
+    const changed = await formatted(generateClientTypes(doc));
     expect(changed).not.toBe(await expected(t));
     expect(changed).not.toContain('action_name');
   });

@@ -338,18 +338,10 @@ export const RECORD_ENDPOINTS = {
   actions: { path: '/v1/actions', bodyKey: 'actions', maxBatch: 1000 },
   logins: { path: '/v1/logins', bodyKey: 'users', maxBatch: 1000 },
   purchases: { path: '/v1/purchases', bodyKey: 'purchases', maxBatch: 1000 },
-  virtual_purchases: {
-    path: '/v1/virtual-purchases',
-    bodyKey: 'virtual_purchases',
-    maxBatch: 1000,
-  },
+  virtual_purchases: { path: '/v1/virtual-purchases', bodyKey: 'virtual_purchases', maxBatch: 1000 },
   level_ups: { path: '/v1/level-ups', bodyKey: 'level_ups', maxBatch: 1000 },
   items: { path: '/v1/items', bodyKey: 'items', maxBatch: 1000 },
-  social_dynamics: {
-    path: '/v1/social-dynamics',
-    bodyKey: 'social_dynamics',
-    maxBatch: 1000,
-  },
+  social_dynamics: { path: '/v1/social-dynamics', bodyKey: 'social_dynamics', maxBatch: 1000 },
 } as const;
 
 export type RecordType = keyof typeof RECORD_ENDPOINTS;
