@@ -47,6 +47,15 @@ async function defaultStore(options: ClientOptions): Promise<QueueStore> {
   return new MemoryQueueStore();
 }
 
+/**
+ * A batch's Idempotency-Key: 128 random bits. Browsers offer randomUUID() only in secure contexts
+ * (HTTPS, localhost); getRandomValues() works everywhere.
+ */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 async function gzip(text: string): Promise<Uint8Array> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -247,7 +256,7 @@ export class TraitforgeClient extends TraitforgeApi {
       while (records.length >= this.batchSize || (all && records.length > 0)) {
         void this.commit({
           op: 'batch',
-          id: crypto.randomUUID(),
+          id: newKey(),
           type,
           count: Math.min(this.batchSize, records.length),
         });
@@ -314,7 +323,7 @@ export class TraitforgeClient extends TraitforgeApi {
       records: indexes.map((i) => batch.records[i]!),
       message: `${indexes.length} ${batch.type} dropped: ${error.message}`,
     });
-    const next = crypto.randomUUID();
+    const next = newKey();
     for (const waiter of this.waiters) if (waiter.ids.has(batch.id)) waiter.ids.add(next);
     await this.settle({ op: 'drop', id: batch.id, indices: indexes, next });
   }
