@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // test/client/ holds @traitforge/client's tests: they run it against the real server.
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 30_000,
