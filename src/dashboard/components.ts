@@ -90,5 +90,10 @@ export function firstPushCommand(baseUrl: string, key: string): string {
       },
     ],
   });
-  return `curl -X POST ${baseUrl}/v1/actions \\\n  -H "Authorization: Bearer ${key}" \\\n  -H "Content-Type: application/json" \\\n  -d '${body}'`;
+  return curlPost(`${baseUrl}/v1/actions`, `Authorization: Bearer ${key}`, body);
+}
+
+/** A JSON POST as a shell command, one option a line (`body` holds no single quote). */
+export function curlPost(url: string, authHeader: string, body: string): string {
+  return `curl -X POST ${url} \\\n  -H "${authHeader}" \\\n  -H "Content-Type: application/json" \\\n  -d '${body}'`;
 }
