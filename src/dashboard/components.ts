@@ -49,6 +49,11 @@ export function table(caption: string, headers: readonly (string | [string, 'num
   </div>`;
 }
 
+/** A count card: its label above the number (labels wrap, the card never overflows). */
+export function statCard(label: string, value: number): Html {
+  return html`<div class="stat"><span class="stat-label">${label}</span><b>${count(value)}</b></div>`;
+}
+
 /** What to do when there is nothing yet: a sentence and the next step. */
 export function emptyState(title: string, body: Child): Html {
   return html`<div class="empty">
