@@ -139,5 +139,25 @@ describe('dashboard layout in Chromium', () => {
       expect(m.page).toBeLessThanOrEqual(m.viewport);
       await page.context().close();
     });
+
+    it(`creates a Forge key from its page; the form and the new key fit the screen (${viewport.name})`, async () => {
+      const page = await open(viewport, '/dashboard/forge/keys');
+      await page.fill('#partner', `Partner ${viewport.name}`);
+      await page.fill('#game', 'Layout Quest');
+      await page.fill('#game-id', `layout-${viewport.name}`);
+      await page.fill('#daily-quota', '1000');
+      await Promise.all([
+        page.waitForURL('**/dashboard/forge/keys'),
+        page.click('button:text("Create Forge key")'),
+      ]);
+      const key = await page.inputValue('input[id^="secret-fk_"]');
+      expect(Buffer.from(key, 'base64').toString()).toMatch(
+        new RegExp(`^Partner ${viewport.name}:Layout Quest:layout-${viewport.name}:[A-Za-z0-9]{12}$`),
+      );
+      expect(await page.textContent('pre[id^="curl-fk_"]')).toContain(`${base}/player/playtime`);
+      await page.screenshot({ path: join(SHOTS, `layout-forge-keys-${viewport.name}.png`), fullPage: true });
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      await page.context().close();
+    });
   }
 }, 180_000);
