@@ -4,6 +4,7 @@ import { DEFAULT_DAILY_QUOTA, type ForgeKeyService } from '../../forge/forge-key
 import { FORGE_PREFIX } from '../../http/routes/forge.js';
 import { formatTimestamp } from '../../domain/timestamp.js';
 import { copyBlock, copyField, count, curlPost, emptyState, table, when } from '../components.js';
+import type { Viewer } from '../dashboard-auth.service.js';
 import { html } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { baseUrl, formOf, requireOperator, sendPage, type DashboardDeps } from '../request.js';
@@ -44,8 +45,7 @@ function revealed(request: FastifyRequest, key: CreatedForgeKey) {
   </section>`;
 }
 
-function createForm(request: FastifyRequest, entered: Entered) {
-  const viewer = requireOperator(request);
+function createForm(viewer: Viewer, entered: Entered) {
   const field = (id: string, name: keyof Entered, label: string, hint: string) =>
     html`<div>
       <label for="${id}">${label}</label>
@@ -114,7 +114,7 @@ async function renderForgeKeysPage(
         section: 'forge-keys',
         error: state.error,
       },
-      html`${state.fresh ? revealed(request, state.fresh) : ''} ${createForm(request, state.entered ?? {})}
+      html`${state.fresh ? revealed(request, state.fresh) : ''} ${createForm(viewer, state.entered ?? {})}
         <section aria-labelledby="list-title">
           <h2 id="list-title">Forge keys</h2>
           ${keys.length === 0
