@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
+import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { installDocs } from './http/plugins/docs.js';
 import { answerFrameworkError, installErrorHandler } from './http/plugins/errors.js';
 import { AppError } from './errors.js';
@@ -100,6 +101,8 @@ export async function buildApp(
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     // Answered below with the API's own envelope instead of Fastify's body.
     return503OnClosing: false,
+    // Headers too slow (408), malformed or too large (400, 431): the envelope too, then close.
+    clientErrorHandler: clientErrorHandler(config),
     // A URL Fastify cannot route (bad escape, over-long parameter) gets its family's error body.
     frameworkErrors: (error, request, reply) => {
       void answerFrameworkError(error, request, reply);

@@ -49,6 +49,11 @@ export function table(caption: string, headers: readonly (string | [string, 'num
   </div>`;
 }
 
+/** A count card: its label above the number (labels wrap, the card never overflows). */
+export function statCard(label: string, value: number): Html {
+  return html`<div class="stat"><span class="stat-label">${label}</span><b>${count(value)}</b></div>`;
+}
+
 /** What to do when there is nothing yet: a sentence and the next step. */
 export function emptyState(title: string, body: Child): Html {
   return html`<div class="empty">
@@ -90,5 +95,10 @@ export function firstPushCommand(baseUrl: string, key: string): string {
       },
     ],
   });
-  return `curl -X POST ${baseUrl}/v1/actions \\\n  -H "Authorization: Bearer ${key}" \\\n  -H "Content-Type: application/json" \\\n  -d '${body}'`;
+  return curlPost(`${baseUrl}/v1/actions`, `Authorization: Bearer ${key}`, body);
+}
+
+/** A JSON POST as a shell command, one option a line (`body` holds no single quote). */
+export function curlPost(url: string, authHeader: string, body: string): string {
+  return `curl -X POST ${url} \\\n  -H "${authHeader}" \\\n  -H "Content-Type: application/json" \\\n  -d '${body}'`;
 }

@@ -262,6 +262,100 @@ describe.each(BACKENDS)('dashboard pages on %s', (backend) => {
     expect(quests).toContain('Recent rewards');
     expect(quests).not.toContain('No rewards granted yet');
   });
+
+  it('creates a Forge key from the Forge keys page: shown once, it works on /player/playtime', async () => {
+    const form = await web.get('/dashboard/forge/keys');
+    expect(form.body).toContain('action="/dashboard/forge/keys"');
+    expect(form.body).toContain('value="500000"'); // the default quota, ready
+    const created = await web.post('/dashboard/forge/keys', {
+      partner: 'Form Partner',
+      game: 'Form Game',
+      game_id: 'form-1',
+      daily_quota: '7',
+    });
+    expect(created.statusCode).toBe(200);
+    const key = /id="secret-fk_[^"]+" value="([A-Za-z0-9+/=]+)"/.exec(created.body)![1]!;
+    expect(Buffer.from(key, 'base64').toString()).toMatch(/^Form Partner:Form Game:form-1:[A-Za-z0-9]{12}$/);
+    expect(created.body).toContain('data-copy="secret-fk_');
+    expect(created.body).toContain(`-H &quot;X-API-Key: ${key}&quot;`);
+    expect(created.headers['cache-control']).toBe('no-store');
+    const listed = squash((await web.get('/dashboard/forge/keys')).body);
+    expect(listed).not.toContain(key);
+    expect(listed).toMatch(/form-1<\/a><\/td><td class="num">0<\/td><td class="num">7<\/td>/);
+
+    await t.admin('POST', '/players', { email: 'form@player.example' });
+    const played = await t.app.inject({
+      method: 'POST',
+      url: '/player/playtime',
+      headers: { 'x-api-key': key },
+      payload: { user_email: 'form@player.example', last_time_played: '2026-01-01 10:00:00', total_hours: 2 },
+    });
+    expect(played.statusCode).toBe(200);
+    expect(played.json()).toEqual({ records_processed: 1 });
+    expect(squash((await web.get('/dashboard/forge/keys')).body)).toMatch(
+      /form-1<\/a><\/td><td class="num">1<\/td><td class="num">7<\/td>/,
+    );
+  });
+
+  it('gives the Forge key form back with the reason when a name or the quota is refused', async () => {
+    const before = (await t.admin('GET', '/forge-keys')).json<unknown[]>().length;
+    const badName = await web.post('/dashboard/forge/keys', {
+      partner: 'Bad:Partner',
+      game: 'G <b>',
+      game_id: 'g-1',
+      daily_quota: '10',
+    });
+    expect(badName.statusCode).toBe(400);
+    expect(badName.body).toContain('role="alert"');
+    expect(badName.body).toContain(
+      'partner must be 1 to 64 letters, digits, spaces, dots, dashes or underscores',
+    );
+    expect(badName.body).toContain('value="Bad:Partner"'); // as typed, to correct
+    expect(badName.body).toContain('value="G &lt;b&gt;"');
+    expect(badName.body).not.toContain('data-copy="secret-');
+    const badQuota = await web.post('/dashboard/forge/keys', {
+      partner: 'p',
+      game: 'g',
+      game_id: 'g-2',
+      daily_quota: 'lots',
+    });
+    expect(badQuota.statusCode).toBe(400);
+    expect(badQuota.body).toContain('daily_quota must be a whole number ≥ 1');
+    expect(badQuota.body).toContain('value="lots"');
+    expect((await t.admin('GET', '/forge-keys')).json<unknown[]>()).toHaveLength(before);
+    const noToken = await web.post(
+      '/dashboard/forge/keys',
+      { partner: 'p', game: 'g', game_id: 'g-3' },
+      null,
+    );
+    expect(noToken.statusCode).toBe(403);
+    expect((await t.admin('GET', '/forge-keys')).json<unknown[]>()).toHaveLength(before);
+  });
+
+  it('refuses the Forge keys page and its form to a member', async () => {
+    await web.post(`/dashboard/d/${dash.id}/members`, {
+      email: 'forge-member@studio.example',
+      password: 'member password 42',
+    });
+    const member = new DashboardClient(t.app);
+    expect(
+      (
+        await member.signIn({
+          mode: 'member',
+          email: 'forge-member@studio.example',
+          password: 'member password 42',
+        })
+      ).statusCode,
+    ).toBe(303);
+    await member.get(`/dashboard/d/${dash.id}/ingestion`); // for the session's CSRF token
+    expect(member.csrf).toBeDefined();
+    const before = (await t.admin('GET', '/forge-keys')).json<unknown[]>().length;
+    expect((await member.get('/dashboard/forge/keys')).statusCode).toBe(403);
+    const post = await member.post('/dashboard/forge/keys', { partner: 'm', game: 'm', game_id: 'm-1' });
+    expect(post.statusCode).toBe(403);
+    expect(post.body).toContain('only the operator');
+    expect((await t.admin('GET', '/forge-keys')).json<unknown[]>()).toHaveLength(before);
+  });
 });
 
 /** A multipart upload through inject (the CSV endpoint). */

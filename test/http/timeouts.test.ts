@@ -88,7 +88,38 @@ describe('request and connection timeouts (TRAITFORGE_REQUEST_TIMEOUT_MS, _KEEP_
       6000,
     );
     expect(out.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(out.text).toMatch(/connection: close/i);
+    expect(JSON.parse(out.text.split('\r\n\r\n')[1]!)).toEqual({
+      code: 408,
+      message: `the request headers did not arrive within ${TIMEOUT_MS / 1000} s: send them at once`,
+      data: null,
+    });
     expect(out.closedAfterMs).toBeLessThan(4000);
+  });
+
+  it('answers a malformed request line with the 400 envelope and closes the connection', async () => {
+    const out = await trickle(port, 'NOT HTTP AT ALL\r\n\r\n', [], 100, 3000);
+    expect(out.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(out.text).toMatch(/connection: close/i);
+    expect(JSON.parse(out.text.split('\r\n\r\n')[1]!)).toEqual({
+      code: 400,
+      message: 'the request line or headers are not valid HTTP/1.1',
+      data: null,
+    });
+    expect(out.closedAfterMs).toBeLessThan(2000);
+  });
+
+  it('answers headers past the size limit with the 431 envelope', async () => {
+    const out = await trickle(
+      port,
+      `GET /healthz HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      [],
+      100,
+      3000,
+    );
+    expect(out.text).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(out.text.split('\r\n\r\n')[1]!)).toMatchObject({ code: 431, data: null });
+    expect(out.closedAfterMs).toBeLessThan(2000);
   });
 
   it('closes an idle keep-alive connection after the keep-alive timeout', async () => {

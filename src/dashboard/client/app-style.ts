@@ -56,9 +56,10 @@ button.small{padding:.2rem .6rem;font-size:.9rem}
 .radar-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr));gap:1rem}
 .radar{margin:0}.radar .chart-box{height:20rem}.radar figcaption{text-align:center;font-weight:600}
 nav.row a{padding:.2rem .6rem;border-radius:6px;text-decoration:none}nav.row a[aria-current="true"]{background:var(--accent);color:var(--accent-fg)}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.75rem;margin-bottom:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(10.5rem,1fr));gap:.75rem;margin-bottom:1rem}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
 .stat b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums}
+.stat-label{display:block;font-size:.9rem;color:var(--muted);overflow-wrap:anywhere}
 .signin{max-width:28rem;margin:2rem auto}
 @media (max-width:40rem){main{padding:.6rem}h1{font-size:1.25rem}input[type=text],input[type=email],input[type=password],select{min-width:0;width:100%}.chart-box{height:14rem}header.top .who{margin-left:0}}
 `;

@@ -9,6 +9,7 @@ import {
   environmentOf,
   envSwitch,
   firstPushCommand,
+  statCard,
   table,
   when,
 } from '../components.js';
@@ -111,8 +112,8 @@ export function registerIngestionPage(app: FastifyInstance, deps: DashboardDeps)
         },
         html`${envSwitch(path, environment)}
           <div class="grid">
-            ${types.length === 0 ? html`<div class="stat">Records stored<b>0</b></div>` : ''}
-            ${types.map((t) => html`<div class="stat">${t}<b>${count(daily.totals[t] ?? 0)}</b></div>`)}
+            ${types.length === 0 ? statCard('Records stored', 0) : ''}
+            ${types.map((t) => statCard(t, daily.totals[t] ?? 0))}
           </div>
           <section class="card" aria-labelledby="chart-title">
             <h2 id="chart-title">Records per day (${environment})</h2>

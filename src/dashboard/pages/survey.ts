@@ -12,6 +12,7 @@ import {
   emptyState,
   environmentOf,
   envSwitch,
+  statCard,
   table,
   when,
 } from '../components.js';
@@ -168,9 +169,7 @@ async function renderSurveyPage(
         error: outcome.error,
       },
       html`${envSwitch(path, environment)}
-        <div class="grid" id="survey-counts">
-          ${stats.map(([label, n]) => html`<div class="stat">${label}<b>${count(n)}</b></div>`)}
-        </div>
+        <div class="grid" id="survey-counts">${stats.map(([label, n]) => statCard(label, n))}</div>
         ${outcome.fresh ? revealed(request, environment, outcome.fresh) : ''}
         <section class="card" aria-labelledby="link-title">
           <h2 id="link-title">Survey link for a player</h2>
