@@ -56,7 +56,54 @@ const PlayerTraits = Type.Object({
       segment_id: Type.String(),
       segment_name: Type.String(),
       persona: Type.Integer(),
-      source: Type.String({ description: 'survey or predicted' }),
+      source: Type.String({ description: 'surveyed (scored) or predicted' }),
+      probabilities: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()], {
+        description:
+          'the scored member’s probability of each persona (negligible ones left out); null when predicted',
+      }),
+    }),
+  ),
+});
+/**
+ * The recompute's answer, per environment and segment. `evidence` and `prediction` are documented
+ * in docs/api.md field by field; here they are left open so the document never drops a field the
+ * service adds.
+ */
+const RecomputeAnswer = Type.Object({
+  dashboard_id: Type.String(),
+  environments: Type.Array(
+    Type.Object({
+      environment: StringEnum(ENVIRONMENTS),
+      segments: Type.Array(
+        Type.Object(
+          {
+            segment_id: Type.String(),
+            name: Type.String(),
+            players: Type.Integer(),
+            surveyed: Type.Integer(),
+            predicted: Type.Integer(),
+            k: Type.Integer({ description: 'number of personas (0: no scored player)' }),
+            distinct_personas: Type.Boolean({
+              description: 'false when one persona is all the evidence supports',
+            }),
+            evidence: Type.Unknown({ description: 'how k was chosen (null without a model fit)' }),
+            personas: Type.Array(
+              Type.Object({
+                persona: Type.Integer(),
+                size: Type.Integer(),
+                surveyed: Type.Integer(),
+                surveyed_expected: Type.Number(),
+                predicted: Type.Integer(),
+              }),
+            ),
+            prediction: Type.Unknown({
+              description: 'the predictor and its figures (null without scored players)',
+            }),
+            computed_at: Type.String(),
+          },
+          { additionalProperties: true },
+        ),
+      ),
     }),
   ),
 });
@@ -181,7 +228,7 @@ export function adminPersonaRoutes(
           summary: 'Recompute the personas of every segment now (one environment, or both)',
           params: DashboardParams,
           querystring: EnvironmentQuery,
-          response: errors,
+          response: { 200: RecomputeAnswer, ...errors },
         },
       },
       async (request) => {
