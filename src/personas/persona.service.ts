@@ -283,7 +283,8 @@ export class PersonaService {
       },
       this.prediction,
     );
-    for (const a of assignments) members_.push({ userId: a.userId, persona: a.persona, source: 'predicted', probabilities: null });
+    for (const a of assignments)
+      members_.push({ userId: a.userId, persona: a.persona, source: 'predicted', probabilities: null });
 
     const predictedCounts = new Map<number, number>();
     for (const m of members_)
