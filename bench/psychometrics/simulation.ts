@@ -1,3 +1,4 @@
+import { pearson } from '../../src/survey/careless.js';
 import { SCALES, type Scale } from '../../src/survey/item-bank.js';
 import { constructScores } from '../../src/survey/scoring.js';
 import { seededRandom } from '../../src/domain/seeded-random.js';
@@ -75,20 +76,6 @@ export interface Recovery {
   name: string;
   /** Correlation of the true θ with the score the pipeline computed. */
   r: number;
-}
-
-function pearson(x: readonly number[], y: readonly number[]): number {
-  const mx = x.reduce((a, b) => a + b, 0) / x.length;
-  const my = y.reduce((a, b) => a + b, 0) / y.length;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < x.length; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
 }
 
 /** How well the scores the pipeline computes follow the simulated true values, per construct. */

@@ -54,7 +54,8 @@ export function longString(order: readonly string[], answers: ReadonlyMap<string
   return longest;
 }
 
-function pearson(x: readonly number[], y: readonly number[]): number {
+/** Pearson's correlation of two equally long series (NaN when either is constant). */
+export function pearson(x: readonly number[], y: readonly number[]): number {
   const mx = x.reduce((a, b) => a + b, 0) / x.length;
   const my = y.reduce((a, b) => a + b, 0) / y.length;
   let sxy = 0;
