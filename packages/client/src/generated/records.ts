@@ -190,6 +190,7 @@ export interface QuestProgress {
   type: string;
   current: number;
   target: number;
+  /** Whole, capped at 100 */
   percent: number;
   completed_at: string | null;
 }
