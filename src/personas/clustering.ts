@@ -317,7 +317,8 @@ function assign(
 ): Clustering {
   const k = scorer.k;
   const row = new Float64Array(d);
-  const z = new Float64Array(scale.kept.length);
+  const kept = scale.kept;
+  const z = new Float64Array(kept.length);
   const posterior = new Float64Array(k);
   const labels = new Int32Array(n);
   const probabilities = new Float32Array(n * k);
@@ -325,7 +326,10 @@ function assign(
   const expected = new Array<number>(k).fill(0);
   for (let i = 0; i < n; i++) {
     read(i, row, 0);
-    scale.kept.forEach((j, t) => (z[t] = (row[j]! - scale.mean[j]!) / scale.sd[j]!));
+    for (let t = 0; t < kept.length; t++) {
+      const j = kept[t]!;
+      z[t] = (row[j]! - scale.mean[j]!) / scale.sd[j]!;
+    }
     posteriorOf(scorer, z, 0, posterior, 0);
     let best = 0;
     for (let c = 0; c < k; c++) {
@@ -336,11 +340,11 @@ function assign(
     labels[i] = best;
     sizes[best]!++;
   }
-  const kept = sizes.flatMap((size, c) => (size > 0 ? [c] : []));
-  if (kept.length === k) return { k, distinct: true, labels, probabilities, sizes, expected, evidence };
+  const nonEmpty = sizes.flatMap((size, c) => (size > 0 ? [c] : []));
+  if (nonEmpty.length === k) return { k, distinct: true, labels, probabilities, sizes, expected, evidence };
   return withoutEmpty(
-    { k, distinct: kept.length > 1, labels, probabilities, sizes, expected, evidence },
-    kept,
+    { k, distinct: nonEmpty.length > 1, labels, probabilities, sizes, expected, evidence },
+    nonEmpty,
   );
 }
 

@@ -17,30 +17,47 @@ export const TRAIT_DIMENSIONS = TRAIT_VECTOR.length;
 /** The coordinates personas are modelled on: one per measured construct (MEASURED_CONSTRUCTS). */
 export const CONSTRUCTS: readonly string[] = MEASURED_CONSTRUCTS.map((construct) => construct.code);
 export const CONSTRUCT_DIMENSIONS = CONSTRUCTS.length;
-/** For each construct, the positions of its reported names in TRAIT_VECTOR and whether each is its opposite pole. */
-const CONSTRUCT_NAMES: readonly (readonly { index: number; reversed: boolean }[])[] = MEASURED_CONSTRUCTS.map(
-  (construct) =>
-    construct.reportedAs.map(({ trait, reversed }) => {
-      const index = TRAIT_VECTOR.indexOf(trait);
-      if (index < 0) throw new Error(`construct ${construct.code} names an unknown trait ${trait}`);
-      return { index, reversed };
-    }),
+/**
+ * For each construct, the positions of its reported names in TRAIT_VECTOR and whether each is
+ * its opposite pole, flattened (CONSTRUCT_START[c] … CONSTRUCT_START[c + 1] index into
+ * CONSTRUCT_INDEX / CONSTRUCT_REVERSED): read once per player at a million players, so no
+ * per-call objects.
+ */
+const CONSTRUCT_START = new Int32Array(MEASURED_CONSTRUCTS.length + 1);
+const CONSTRUCT_INDEX: number[] = [];
+const CONSTRUCT_REVERSED: boolean[] = [];
+MEASURED_CONSTRUCTS.forEach((construct, c) => {
+  for (const { trait, reversed } of construct.reportedAs) {
+    const index = TRAIT_VECTOR.indexOf(trait);
+    if (index < 0) throw new Error(`construct ${construct.code} names an unknown trait ${trait}`);
+    CONSTRUCT_INDEX.push(index);
+    CONSTRUCT_REVERSED.push(reversed);
+  }
+  CONSTRUCT_START[c + 1] = CONSTRUCT_INDEX.length;
+});
+
+/** Each stored (category, trait) pair with its position in TRAIT_VECTOR, in catalogue order. */
+const COORDINATE_SLOTS: readonly { category: string; trait: string; index: number }[] = TRAIT_COORDINATES.map(
+  ([category, trait]) => ({ category, trait, index: TRAIT_VECTOR.indexOf(trait) }),
 );
 
 /** A score missing from a stored result counts as the scale's midpoint. */
 const NEUTRAL = 50;
 
-/** Writes a stored scores object ({category: {trait: 0–100}}) into `out` at `offset`, in TRAIT_VECTOR order. */
+/**
+ * Writes a stored scores object ({category: {trait: 0–100}}) into `out` at `offset`, in
+ * TRAIT_VECTOR order. A trait shown in two categories takes its first finite score.
+ */
 export function writeTraitVector(scores: unknown, out: Float32Array, offset: number): void {
   const byCategory = (scores ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  const found = new Map<string, number>();
-  for (const [category, trait] of TRAIT_COORDINATES) {
+  // NaN marks "not found yet" (a stored score is always finite).
+  out.fill(Number.NaN, offset, offset + TRAIT_DIMENSIONS);
+  for (const { category, trait, index } of COORDINATE_SLOTS) {
     const value = byCategory[category]?.[trait];
-    if (typeof value === 'number' && Number.isFinite(value) && !found.has(trait)) found.set(trait, value);
+    if (typeof value === 'number' && Number.isFinite(value) && Number.isNaN(out[offset + index]!))
+      out[offset + index] = value;
   }
-  TRAIT_VECTOR.forEach((trait, i) => {
-    out[offset + i] = found.get(trait) ?? NEUTRAL;
-  });
+  for (let i = offset; i < offset + TRAIT_DIMENSIONS; i++) if (Number.isNaN(out[i]!)) out[i] = NEUTRAL;
 }
 
 /**
@@ -55,14 +72,16 @@ export function writeConstructVector(
   out: Float64Array,
   outOffset: number,
 ): void {
-  CONSTRUCT_NAMES.forEach((names, c) => {
+  for (let c = 0; c < CONSTRUCT_DIMENSIONS; c++) {
+    const start = CONSTRUCT_START[c]!;
+    const end = CONSTRUCT_START[c + 1]!;
     let sum = 0;
-    for (const { index, reversed } of names) {
-      const value = vectors[offset + index]!;
-      sum += reversed ? 100 - value : value;
+    for (let t = start; t < end; t++) {
+      const value = vectors[offset + CONSTRUCT_INDEX[t]!]!;
+      sum += CONSTRUCT_REVERSED[t] ? 100 - value : value;
     }
-    out[outOffset + c] = sum / names.length;
-  });
+    out[outOffset + c] = sum / (end - start);
+  }
 }
 
 /** A vector (TRAIT_VECTOR order) in the documented traits shape: every category, every trait. */
