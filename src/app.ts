@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOpt
 import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
+import { installCors } from './http/plugins/cors.js';
 import { installDocs } from './http/plugins/docs.js';
 import { answerFrameworkError, installErrorHandler } from './http/plugins/errors.js';
 import { AppError } from './errors.js';
@@ -117,6 +118,8 @@ export async function buildApp(
   installBodyParsing(app);
   installShutdownBehaviour(app, store);
   installRequestTimeouts(app, config);
+  // Before the HTTPS check: a page must be able to read that refusal too.
+  installCors(app, config.corsOrigins);
   if (config.requireHttps) installRequireHttps(app);
   services.metrics.install(app);
   await installDocs(app, VERSION);

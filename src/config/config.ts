@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ANY_ORIGIN, normalizeOrigin } from '../http/plugins/cors.js';
 import { allowEntryKind } from '../webhooks/destination-policy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,6 +34,7 @@ export const ConfigSchema = Type.Object({
   jobLeaseMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
   surveyMinMsPerItem: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
   webhookAllow: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  corsOrigins: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
 });
 export type Config = Readonly<Static<typeof ConfigSchema>>;
 
@@ -61,6 +63,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_JOB_LEASE_MS: ['jobLeaseMs', 'int'],
   TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: ['surveyMinMsPerItem', 'int'],
   TRAITFORGE_WEBHOOK_ALLOW: ['webhookAllow', 'list'],
+  TRAITFORGE_CORS_ORIGINS: ['corsOrigins', 'list'],
 };
 
 /** What each setting must be, said in the operator's terms when a value is refused. */
@@ -86,6 +89,7 @@ const EXPECTED: Record<keyof Config, string> = {
   jobLeaseMs: 'must be a whole number of milliseconds from 1000 to 86400000',
   surveyMinMsPerItem: 'must be a whole number of milliseconds from 0 (no speed check) to 60000',
   webhookAllow: 'must be a comma-separated list of host names, IP addresses or CIDR ranges',
+  corsOrigins: 'must be a comma-separated list of origins such as https://game.example.com, or *',
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
@@ -181,6 +185,7 @@ export function parseConfig(input: Record<string, unknown>): Config {
       );
     }
   }
+  const corsOrigins = readCorsOrigins(config.corsOrigins);
   if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) {
     const missing = config.tlsCertFile ? 'TRAITFORGE_TLS_KEY' : 'TRAITFORGE_TLS_CERT';
     throw new ConfigError(
@@ -191,7 +196,27 @@ export function parseConfig(input: Record<string, unknown>): Config {
     ...config,
     trustedProxies: Object.freeze([...config.trustedProxies]),
     webhookAllow: Object.freeze([...config.webhookAllow]),
+    corsOrigins: Object.freeze(corsOrigins),
   }) as Config;
+}
+
+/** The CORS allow-list as browsers spell origins; `*` only on its own (a list beside it means a mistake). */
+function readCorsOrigins(entries: readonly string[]): string[] {
+  if (entries.includes(ANY_ORIGIN)) {
+    if (entries.length > 1)
+      throw new ConfigError(
+        'invalid setting TRAITFORGE_CORS_ORIGINS: * (any origin) must be the only entry, not part of a list',
+      );
+    return [ANY_ORIGIN];
+  }
+  return entries.map((entry) => {
+    const origin = normalizeOrigin(entry);
+    if (origin === undefined)
+      throw new ConfigError(
+        `invalid setting TRAITFORGE_CORS_ORIGINS: "${entry}" is not an origin (scheme, host and optional port, no path, e.g. https://game.example.com)`,
+      );
+    return origin;
+  });
 }
 
 export interface TlsFiles {

@@ -31,6 +31,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       jobLeaseMs: 300_000,
       surveyMinMsPerItem: 2000,
       webhookAllow: [],
+      corsOrigins: [],
     });
   });
 
@@ -56,6 +57,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_JOB_LEASE_MS: '60000',
       TRAITFORGE_SURVEY_MIN_MS_PER_ITEM: '250',
       TRAITFORGE_WEBHOOK_ALLOW: '127.0.0.1, 10.0.0.0/8,hooks.internal,fd00::/8',
+      TRAITFORGE_CORS_ORIGINS: 'https://game.example.com,http://localhost:5173',
     });
     expect(config).toEqual({
       port: 0,
@@ -78,6 +80,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       jobLeaseMs: 60_000,
       surveyMinMsPerItem: 250,
       webhookAllow: ['127.0.0.1', '10.0.0.0/8', 'hooks.internal', 'fd00::/8'],
+      corsOrigins: ['https://game.example.com', 'http://localhost:5173'],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

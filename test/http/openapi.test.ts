@@ -29,6 +29,8 @@ interface Document {
 
 /** Left out of the document on purpose (and said so in its description): not the HTTP API. */
 const HIDDEN = [/^\/dashboard(\/|$)/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+/** The CORS preflight routes (every path of the API-key families): the browser's question, not an operation. */
+const PREFLIGHT = /^\/(v1|player)\/\*$/;
 /** The only operations without a credential: the probes and the survey page (its link token). */
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/survey']);
 
@@ -64,6 +66,7 @@ describe.each(BACKENDS)('the OpenAPI document (%s)', (backend) => {
     for (const { method, url, hide } of routes) {
       const name = `${method} ${url}`;
       if (HIDDEN.some((pattern) => pattern.test(url))) continue;
+      if (method === 'OPTIONS' && PREFLIGHT.test(url)) continue;
       expect(hide, `${name} is hidden from the document`).toBe(false);
       expect(doc.paths[openApiPath(url)]?.[method.toLowerCase()], `${name} is missing`).toBeDefined();
     }
@@ -96,7 +99,16 @@ describe.each(BACKENDS)('the OpenAPI document (%s)', (backend) => {
 
   it('describes every API family, its credential, and what is hidden', () => {
     const text = doc.info.description;
-    for (const part of ['12traits', 'PlayFab', 'Survey page', 'Forge', 'Admin', '/dashboard', '/metrics'])
+    for (const part of [
+      '12traits',
+      'PlayFab',
+      'Survey page',
+      'Forge',
+      'Admin',
+      '/dashboard',
+      '/metrics',
+      'CORS',
+    ])
       expect(text).toContain(part);
     expect(doc.components.securitySchemes).toHaveProperty(
       'playFabKey',

@@ -24,7 +24,7 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
           '- **Admin** (`/admin/v1/…`): the operator token (`TRAITFORGE_ADMIN_TOKEN`) as a bearer token.',
           '- **Operations** (`/healthz`, `/readyz`): public probes.',
           '',
-          'Not in this document, on purpose: the web dashboard under `/dashboard` (HTML pages with a session cookie and a CSRF token, not an API), `/metrics` (Prometheus text format), and this document and its viewer (`/openapi.json`, `/docs`).',
+          'Not in this document, on purpose: the web dashboard under `/dashboard` (HTML pages with a session cookie and a CSRF token, not an API), `/metrics` (Prometheus text format), this document and its viewer (`/openapi.json`, `/docs`), and the browsers’ CORS preflights (`OPTIONS /v1/…`, `/player/…`: allowed origins are listed in `TRAITFORGE_CORS_ORIGINS`, see docs/security.md).',
         ].join('\n'),
       },
       components: {
