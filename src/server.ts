@@ -1,6 +1,16 @@
-import { ConfigError, configWarnings, loadConfig, readTls, unknownSettings } from './config/config.js';
+import cluster from 'node:cluster';
+import {
+  ConfigError,
+  configWarnings,
+  loadConfig,
+  processCount,
+  readTls,
+  unknownSettings,
+  type Config,
+} from './config/config.js';
 import { SchemaTooNewError } from './store/migrations/index.js';
 import type { Store } from './store/store.js';
+import type { StartupWarning } from './cluster/primary.js';
 
 /**
  * Failures an operator fixes from the message alone: bad settings, a too-new database, and
@@ -9,6 +19,17 @@ import type { Store } from './store/store.js';
 function isOperatorError(error: unknown): error is Error {
   if (error instanceof ConfigError || error instanceof SchemaTooNewError) return true;
   return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+}
+
+/** Unknown TRAITFORGE_* variables (likely typos) and valid settings that are probably mistakes. */
+function startupWarnings(config: Config): StartupWarning[] {
+  return [
+    ...unknownSettings().map((name) => ({
+      fields: { setting: name },
+      msg: `unknown setting ${name} is ignored (misspelt?)`,
+    })),
+    ...configWarnings(config).map((msg) => ({ fields: {}, msg })),
+  ];
 }
 
 /** An error's message; an AggregateError (connecting to every address of a host) has none of its own. */
@@ -20,32 +41,45 @@ function messageOf(error: Error): string {
   return error.name;
 }
 
+/** Opens the store and brings its schema up to date; a failure closes it again. */
+async function openMigratedStore(config: Config): Promise<Store> {
+  // The rest of the server loads only once the settings are known good: a typo fails at once.
+  const { openStore } = await import('./store/open-store.js');
+  const store = openStore(config);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  return store;
+}
+
 /**
  * `npm start`: read config, open and migrate the store, listen; on SIGTERM/SIGINT stop
- * accepting work, let in-flight requests finish and commit, close the store and exit 0.
+ * accepting work, let in-flight requests finish and commit, close the store and exit 0. With
+ * several processes (TRAITFORGE_PROCESSES) the primary migrates once and supervises, and each
+ * worker forked by node:cluster runs this same server on the shared port.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
   // Certificate problems must stop the server before it touches the database.
   readTls(config);
-  // The rest of the server loads only once the settings are known good: a typo fails at once.
-  const [{ buildApp }, { openStore }] = await Promise.all([
-    import('./app.js'),
-    import('./store/open-store.js'),
-  ]);
-  let store: Store | undefined = openStore(config);
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close().catch(() => undefined);
-    store = undefined;
-    throw error;
+  const processes = processCount(config);
+  if (processes > 1 && cluster.isPrimary) {
+    // Migrating before forking leaves the workers nothing to race over.
+    await (await openMigratedStore(config)).close();
+    const { runPrimary } = await import('./cluster/primary.js');
+    runPrimary(config, processes, startupWarnings(config));
+    return;
   }
+  const { buildApp } = await import('./app.js');
+  const store: Store = cluster.isWorker
+    ? (await import('./store/open-store.js')).openStore(config)
+    : await openMigratedStore(config);
   const app = await buildApp(config, store, { startWorkers: true });
-  for (const name of unknownSettings()) {
-    app.log.warn({ setting: name }, `unknown setting ${name} is ignored (misspelt?)`);
-  }
-  for (const warning of configWarnings(config)) app.log.warn(warning);
+  // A worker's settings are its primary's, which has already said what was wrong with them.
+  if (!cluster.isWorker) for (const { fields, msg } of startupWarnings(config)) app.log.warn(fields, msg);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -59,7 +93,7 @@ async function main(): Promise<void> {
     timer.unref();
     app
       .close()
-      .then(() => store?.close())
+      .then(() => store.close())
       .then(
         () => {
           app.log.info('stopped');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -14,6 +15,9 @@ export const ConfigSchema = Type.Object({
   host: Type.String({ minLength: 1, default: '127.0.0.1' }),
   dataDir: Type.String({ minLength: 1, default: './data' }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  // Read here only for its presence (it makes several processes the default); its own module parses it.
+  clickhouseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
   secretKey: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$' })),
   tlsCertFile: Type.Optional(Type.String({ minLength: 1 })),
@@ -46,6 +50,8 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_HOST: ['host', 'string'],
   TRAITFORGE_DATA_DIR: ['dataDir', 'string'],
   TRAITFORGE_DATABASE_URL: ['databaseUrl', 'string'],
+  TRAITFORGE_CLICKHOUSE_URL: ['clickhouseUrl', 'string'],
+  TRAITFORGE_PROCESSES: ['processes', 'int'],
   TRAITFORGE_ADMIN_TOKEN: ['adminToken', 'string'],
   TRAITFORGE_SECRET_KEY: ['secretKey', 'string'],
   TRAITFORGE_TLS_CERT: ['tlsCertFile', 'string'],
@@ -72,6 +78,8 @@ const EXPECTED: Record<keyof Config, string> = {
   host: 'must be a listening address such as 127.0.0.1 or 0.0.0.0',
   dataDir: 'must be a directory path',
   databaseUrl: 'must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database)',
+  clickhouseUrl: 'must be a ClickHouse URL',
+  processes: 'must be a whole number of HTTP processes from 1 to 1024',
   adminToken: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)',
   secretKey: 'must be 32 bytes as 64 hex characters (e.g. `openssl rand -hex 32`) or base64',
   tlsCertFile: 'must name a PEM certificate file',
@@ -93,7 +101,12 @@ const EXPECTED: Record<keyof Config, string> = {
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
-const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'databaseUrl', 'secretKey']);
+const SECRET: ReadonlySet<keyof Config> = new Set([
+  'adminToken',
+  'clickhouseUrl',
+  'databaseUrl',
+  'secretKey',
+]);
 
 /** Variables with the prefix that belong to something else than the server. */
 const FOREIGN_PREFIXES = ['TRAITFORGE_TEST_'];
@@ -192,6 +205,14 @@ export function parseConfig(input: Record<string, unknown>): Config {
       `TRAITFORGE_TLS_CERT and TRAITFORGE_TLS_KEY must be set together: ${missing} is missing`,
     );
   }
+  if (!config.databaseUrl && config.processes !== undefined && config.processes > 1) {
+    // better-sqlite3 waits for SQLite's one write lock synchronously: a process waiting on
+    // another's write would stall every request it holds, and one process already batches writes.
+    throw new ConfigError(
+      `invalid setting TRAITFORGE_PROCESSES: ${config.processes} processes need PostgreSQL (TRAITFORGE_DATABASE_URL); ` +
+        'the embedded SQLite database takes one writer at a time, so leave it unset (1) on SQLite',
+    );
+  }
   return Object.freeze({
     ...config,
     trustedProxies: Object.freeze([...config.trustedProxies]),
@@ -217,6 +238,15 @@ function readCorsOrigins(entries: readonly string[]): string[] {
       );
     return origin;
   });
+}
+
+/**
+ * How many HTTP processes serve the port: TRAITFORGE_PROCESSES, else every core when the data
+ * lives in a server database (PostgreSQL, ClickHouse) that takes writers in parallel, else 1.
+ */
+export function processCount(config: Pick<Config, 'processes' | 'databaseUrl' | 'clickhouseUrl'>): number {
+  if (config.processes !== undefined) return config.processes;
+  return config.databaseUrl || config.clickhouseUrl ? availableParallelism() : 1;
 }
 
 export interface TlsFiles {

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
   configWarnings,
   loadConfig,
   parseConfig,
+  processCount,
   readTls,
   unknownSettings,
 } from '../../src/config/config.js';
@@ -238,6 +239,30 @@ describe('TLS files', () => {
   it('refuses a key that does not belong to the certificate', () => {
     expect(() => readTls({ tlsCertFile: cert.certFile, tlsKeyFile: other.keyFile })).toThrow(
       /TRAITFORGE_TLS_CERT\/TRAITFORGE_TLS_KEY: the certificate and key are not a usable pair/,
+    );
+  });
+});
+
+describe('TRAITFORGE_PROCESSES', () => {
+  const PG = 'postgres://u@db/traitforge';
+
+  it('defaults to every core on PostgreSQL or with ClickHouse, and to 1 on SQLite', () => {
+    expect(processCount(loadConfig({}))).toBe(1);
+    expect(processCount(loadConfig({ TRAITFORGE_DATABASE_URL: PG }))).toBe(availableParallelism());
+    expect(processCount(loadConfig({ TRAITFORGE_CLICKHOUSE_URL: 'http://ch:8123' }))).toBe(
+      availableParallelism(),
+    );
+  });
+
+  it('takes the number given, and refuses more than one on SQLite', () => {
+    expect(processCount(loadConfig({ TRAITFORGE_DATABASE_URL: PG, TRAITFORGE_PROCESSES: '3' }))).toBe(3);
+    expect(processCount(loadConfig({ TRAITFORGE_DATABASE_URL: PG, TRAITFORGE_PROCESSES: '1' }))).toBe(1);
+    expect(processCount(loadConfig({ TRAITFORGE_PROCESSES: '1' }))).toBe(1);
+    expect(() => loadConfig({ TRAITFORGE_PROCESSES: '2' })).toThrow(
+      /TRAITFORGE_PROCESSES: 2 processes need PostgreSQL/,
+    );
+    expect(() => loadConfig({ TRAITFORGE_DATABASE_URL: PG, TRAITFORGE_PROCESSES: '0' })).toThrow(
+      /invalid setting TRAITFORGE_PROCESSES: it must be a whole number of HTTP processes from 1 to 1024/,
     );
   });
 });

@@ -7,56 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { ensureBuilt, startAndFail, startServer, type ServerProcess } from '../support/server-process.js';
 import { HAS_OPENSSL, generateCertificate } from '../support/tls.js';
+import { call, collect, halfSentPost, type Answer } from '../support/http-calls.js';
 
 const ADMIN_TOKEN = 'server-test-admin-token-0123456789';
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function collect(res: http.IncomingMessage): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => (body += chunk));
-    res.on('end', () => {
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-    });
-    res.on('error', reject);
-  });
-}
-
-/** One plain HTTP call, on its own connection. */
-function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<Answer> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      new URL(path, base),
-      {
-        method,
-        agent: false,
-        headers: {
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...(payload === undefined
-            ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-        },
-      },
-      (res) => {
-        collect(res).then(resolve, reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 function actions(count: number, tag: string) {
   return {
@@ -68,38 +21,6 @@ function actions(count: number, tag: string) {
       action_params: [{ key: 'i', value: String(i) }],
       note: 'x'.repeat(64),
     })),
-  };
-}
-
-/**
- * A POST whose headers and first half of the body are sent now and the rest only when
- * `finish()` is called: while it waits the request is in flight on the server, for sure.
- */
-function halfSentPost(base: string, path: string, token: string, body: unknown, agent: http.Agent) {
-  const payload = Buffer.from(JSON.stringify(body));
-  const half = Math.floor(payload.length / 2);
-  let req!: http.ClientRequest;
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req = http.request(new URL(path, base), {
-      method: 'POST',
-      agent,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'content-length': payload.length,
-      },
-    });
-    req.on('response', (res) => {
-      collect(res).then(resolve, reject);
-    });
-    req.on('error', reject);
-  });
-  req.write(payload.subarray(0, half));
-  return {
-    answer,
-    finish: () => {
-      req.end(payload.subarray(half));
-    },
   };
 }
 

@@ -71,7 +71,9 @@ export function serverEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('TRAITFORGE_')) env[name] = value;
   }
-  return { ...env, ...settings };
+  // One process unless a test asks for more: the PostgreSQL default (every core) would fork workers
+  // in every server test on a machine whose cores the parallel test files already share.
+  return { ...env, TRAITFORGE_PROCESSES: '1', ...settings };
 }
 
 export interface LogLine {

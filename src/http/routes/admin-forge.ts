@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ForgeKeyService } from '../../forge/forge-keys.service.js';
 import type { PlayersService } from '../../forge/players.service.js';
@@ -133,7 +134,8 @@ export function adminForgeRoutes(
   quests: QuestService,
   adminToken: string | undefined,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireAdmin(adminToken));
 
     app.post(
@@ -147,7 +149,7 @@ export function adminForgeRoutes(
         },
       },
       async (request, reply) => {
-        const b = request.body as Static<typeof CreateForgeKey>;
+        const b = request.body;
         return reply.code(201).send(await keys.create(b.partner, b.game, b.game_id, b.daily_quota));
       },
     );
@@ -173,9 +175,9 @@ export function adminForgeRoutes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof Id>;
+        const { id } = request.params;
         await keys.revoke(id);
-        return { id, revoked: true };
+        return { id, revoked: true as const };
       },
     );
     const Quota = Type.Object({ daily_quota: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
@@ -191,8 +193,8 @@ export function adminForgeRoutes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof Id>;
-        const { daily_quota } = request.body as Static<typeof Quota>;
+        const { id } = request.params;
+        const { daily_quota } = request.body;
         await keys.setQuota(id, daily_quota);
         return { id, daily_quota };
       },
@@ -209,7 +211,7 @@ export function adminForgeRoutes(
         },
       },
       async (request, reply) => {
-        const { email } = request.body as Static<typeof CreatePlayer>;
+        const { email } = request.body;
         return reply.code(201).send(await players.create(email));
       },
     );
@@ -223,7 +225,7 @@ export function adminForgeRoutes(
           response: { 200: PlayerSchema, ...errors },
         },
       },
-      (request) => players.get((request.params as Static<typeof Id>).id),
+      (request) => players.get(request.params.id),
     );
     app.post(
       '/players/:id/wallets',
@@ -237,10 +239,8 @@ export function adminForgeRoutes(
         },
       },
       async (request, reply) => {
-        const b = request.body as Static<typeof LinkWallet>;
-        return reply
-          .code(201)
-          .send(await players.linkWallet((request.params as Static<typeof Id>).id, b.blockchain, b.address));
+        const b = request.body;
+        return reply.code(201).send(await players.linkWallet(request.params.id, b.blockchain, b.address));
       },
     );
     app.post(
@@ -255,16 +255,10 @@ export function adminForgeRoutes(
         },
       },
       async (request, reply) => {
-        const b = request.body as Static<typeof LinkPlatform>;
+        const b = request.body;
         return reply
           .code(201)
-          .send(
-            await players.linkPlatform(
-              (request.params as Static<typeof Id>).id,
-              b.platform,
-              b.platform_user_id,
-            ),
-          );
+          .send(await players.linkPlatform(request.params.id, b.platform, b.platform_user_id));
       },
     );
     app.get(
@@ -278,7 +272,7 @@ export function adminForgeRoutes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof Id>;
+        const { id } = request.params;
         await players.get(id);
         return quests.progress(id);
       },
@@ -294,7 +288,7 @@ export function adminForgeRoutes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof Id>;
+        const { id } = request.params;
         await players.get(id);
         return quests.rewards(id);
       },
@@ -312,8 +306,8 @@ export function adminForgeRoutes(
         },
       },
       async (request, reply) => {
-        const { game_id } = request.params as Static<typeof GameId>;
-        return reply.code(201).send(await quests.create(game_id, request.body as Static<typeof CreateQuest>));
+        const { game_id } = request.params;
+        return reply.code(201).send(await quests.create(game_id, request.body));
       },
     );
     app.get(
@@ -326,7 +320,7 @@ export function adminForgeRoutes(
           response: { 200: Type.Array(QuestSchema), ...errors },
         },
       },
-      (request) => quests.list((request.params as Static<typeof GameId>).game_id),
+      (request) => quests.list(request.params.game_id),
     );
     app.put(
       '/games/:game_id/webhook',
@@ -341,8 +335,8 @@ export function adminForgeRoutes(
         },
       },
       (request) => {
-        const { game_id } = request.params as Static<typeof GameId>;
-        return quests.setWebhook(game_id, (request.body as Static<typeof Webhook>).url);
+        const { game_id } = request.params;
+        return quests.setWebhook(game_id, request.body.url);
       },
     );
     app.post(
@@ -355,7 +349,7 @@ export function adminForgeRoutes(
           response: { 200: RotatedSecret, ...errors },
         },
       },
-      (request) => quests.rotateWebhookSecret((request.params as Static<typeof GameId>).game_id),
+      (request) => quests.rotateWebhookSecret(request.params.game_id),
     );
   };
 }

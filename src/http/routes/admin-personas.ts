@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENTS } from '../../domain/records.js';
 import type { PersonaService } from '../../personas/persona.service.js';
@@ -120,7 +121,8 @@ export function adminPersonaRoutes(
   traitImport: TraitImportService,
   adminToken: string | undefined,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireAdmin(adminToken));
 
     app.post(
@@ -136,8 +138,8 @@ export function adminPersonaRoutes(
         },
       },
       async (request, reply) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const body = request.body as Static<typeof CreateSegment>;
+        const { id } = request.params;
+        const body = request.body;
         return reply.code(201).send(await segments.create(id, body.name, body.filter ?? {}));
       },
     );
@@ -152,7 +154,7 @@ export function adminPersonaRoutes(
           response: { 200: Type.Array(SegmentSchema), ...errors },
         },
       },
-      (request) => segments.list((request.params as Static<typeof DashboardParams>).id),
+      (request) => segments.list(request.params.id),
     );
 
     app.delete(
@@ -166,7 +168,7 @@ export function adminPersonaRoutes(
         },
       },
       async (request) => {
-        const { id, sid } = request.params as Static<typeof SegmentParams>;
+        const { id, sid } = request.params;
         await segments.delete(id, sid);
         return { id: sid, deleted: true as const };
       },
@@ -184,8 +186,8 @@ export function adminPersonaRoutes(
         },
       },
       async (request) => {
-        const { id, user_id } = request.params as Static<typeof PlayerParams>;
-        const { environment } = request.query as Static<typeof EnvironmentQuery>;
+        const { id, user_id } = request.params;
+        const { environment } = request.query;
         return personas.playerTraits(id, environment ?? 'production', user_id);
       },
     );
@@ -213,9 +215,9 @@ export function adminPersonaRoutes(
         },
       },
       async (request, reply) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const { environment } = request.query as Static<typeof ImportQuery>;
-        const { players } = request.body as Static<typeof ImportBody>;
+        const { id } = request.params;
+        const { environment } = request.query;
+        const { players } = request.body;
         return reply.code(201).send(await traitImport.import(id, environment, players));
       },
     );
@@ -232,8 +234,8 @@ export function adminPersonaRoutes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const { environment } = request.query as Static<typeof EnvironmentQuery>;
+        const { id } = request.params;
+        const { environment } = request.query;
         return personas.recompute(id, environment);
       },
     );

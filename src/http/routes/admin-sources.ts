@@ -1,12 +1,10 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENTS } from '../../domain/records.js';
 import type { NotificationService } from '../../notifications/notifications.service.js';
 import { PROVIDERS } from '../../sources/connection-source.js';
-import type {
-  CreateConnection,
-  StorageConnectionService,
-} from '../../sources/storage-connections.service.js';
+import type { StorageConnectionService } from '../../sources/storage-connections.service.js';
 import { requireAdmin } from '../plugins/auth.js';
 import { StringEnum } from '../schemas.js';
 import { ADMIN_ERRORS, adminDoc, DashboardParams } from '../admin-schemas.js';
@@ -130,10 +128,17 @@ export function adminSourceRoutes(
   notifications: NotificationService,
   adminToken: string | undefined,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireAdmin(adminToken));
     const base = '/dashboards/:id/storage-connections';
-    const route = (summary: string, params: TSchema, response: TSchema, extra: object = {}) => ({
+    // Generic so that each route's handler gets the types of its own params, body and answer.
+    const route = <P extends TSchema, R extends TSchema, E extends object = object>(
+      summary: string,
+      params: P,
+      response: R,
+      extra: E = {} as E,
+    ) => ({
       schema: { ...admin, summary, params, response: { 200: response, ...errors }, ...extra },
     });
 
@@ -149,14 +154,14 @@ export function adminSourceRoutes(
         },
       },
       async (request, reply) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        return reply.code(201).send(await connections.create(id, request.body as CreateConnection));
+        const { id } = request.params;
+        return reply.code(201).send(await connections.create(id, request.body));
       },
     );
     app.get(
       base,
       route('Storage connections of a dashboard', DashboardParams, Type.Array(Connection)),
-      (request) => connections.list((request.params as Static<typeof DashboardParams>).id),
+      (request) => connections.list(request.params.id),
     );
     app.get(
       `${base}/:cid`,
@@ -166,7 +171,7 @@ export function adminSourceRoutes(
         Connection,
       ),
       (request) => {
-        const { id, cid } = request.params as Static<typeof ConnectionParams>;
+        const { id, cid } = request.params;
         return connections.get(id, cid);
       },
     );
@@ -181,9 +186,9 @@ export function adminSourceRoutes(
         },
       },
       async (request, reply) => {
-        const { id, cid } = request.params as Static<typeof ConnectionParams>;
+        const { id, cid } = request.params;
         await connections.remove(id, cid);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
     app.post(
@@ -194,7 +199,7 @@ export function adminSourceRoutes(
         TestResult,
       ),
       (request) => {
-        const { id, cid } = request.params as Static<typeof ConnectionParams>;
+        const { id, cid } = request.params;
         return connections.test(id, cid);
       },
     );
@@ -202,7 +207,7 @@ export function adminSourceRoutes(
       `${base}/:cid/sync`,
       route('Sync now: ingest every file not ingested before (by path + ETag)', ConnectionParams, SyncResult),
       (request) => {
-        const { id, cid } = request.params as Static<typeof ConnectionParams>;
+        const { id, cid } = request.params;
         return connections.sync(id, cid);
       },
     );
@@ -215,14 +220,14 @@ export function adminSourceRoutes(
         { body: Notifications },
       ),
       (request) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        return notifications.setWebhook(id, (request.body as Static<typeof Notifications>).webhook_url);
+        const { id } = request.params;
+        return notifications.setWebhook(id, request.body.webhook_url);
       },
     );
     app.get(
       '/dashboards/:id/notifications',
       route('The dashboard’s notification webhook', DashboardParams, NotificationsAnswer),
-      (request) => notifications.webhook((request.params as Static<typeof DashboardParams>).id),
+      (request) => notifications.webhook(request.params.id),
     );
     app.post(
       '/dashboards/:id/notifications/secret',
@@ -231,7 +236,7 @@ export function adminSourceRoutes(
         DashboardParams,
         RotatedSecret,
       ),
-      (request) => notifications.rotateSecret((request.params as Static<typeof DashboardParams>).id),
+      (request) => notifications.rotateSecret(request.params.id),
     );
   };
 }

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENTS } from '../../domain/records.js';
 import type { SurveyQualityService } from '../../survey/survey-quality.service.js';
@@ -55,7 +56,8 @@ export function adminSurveyRoutes(
   quality: SurveyQualityService,
   adminToken: string | undefined,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireAdmin(adminToken));
 
     app.get(
@@ -71,8 +73,8 @@ export function adminSurveyRoutes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const { environment } = request.query as Static<typeof EnvironmentQuery>;
+        const { id } = request.params;
+        const { environment } = request.query;
         await tenancy.getDashboard(id);
         return quality.reliability({ dashboardId: id, environment: environment ?? 'production' });
       },

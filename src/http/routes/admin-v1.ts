@@ -1,6 +1,7 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ALL_RECORD_TYPES, ENVIRONMENTS, type AnyRecordType } from '../../domain/records.js';
+import { ALL_RECORD_TYPES, ENVIRONMENTS } from '../../domain/records.js';
 import { MAX_LIST_LIMIT, type RecordsService } from '../../records/records.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import type { PlayFabService } from '../../playfab/playfab.service.js';
@@ -54,7 +55,8 @@ export function adminV1Routes(
   playfab: PlayFabService,
   adminToken: string | undefined,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireAdmin(adminToken));
 
     app.post(
@@ -77,7 +79,7 @@ export function adminV1Routes(
         },
       },
       async (request, reply) => {
-        const body = request.body as Static<typeof CreateDashboardBody>;
+        const body = request.body;
         const created = await tenancy.createDashboard(body.name, body.slug);
         return reply.code(201).send({
           ...created,
@@ -109,7 +111,7 @@ export function adminV1Routes(
           response: { 200: DashboardSchema, ...errors },
         },
       },
-      (request) => tenancy.getDashboard((request.params as Static<typeof DashboardParams>).id),
+      (request) => tenancy.getDashboard(request.params.id),
     );
 
     const CreateKeyBody = Type.Object({ environment: EnvironmentSchema }, { additionalProperties: false });
@@ -125,8 +127,8 @@ export function adminV1Routes(
         },
       },
       async (request, reply) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const { environment } = request.body as Static<typeof CreateKeyBody>;
+        const { id } = request.params;
+        const { environment } = request.body;
         return reply.code(201).send(await tenancy.createKey(id, environment));
       },
     );
@@ -141,7 +143,7 @@ export function adminV1Routes(
           response: { 200: Type.Array(KeySummarySchema), ...errors },
         },
       },
-      (request) => tenancy.listKeys((request.params as Static<typeof DashboardParams>).id),
+      (request) => tenancy.listKeys(request.params.id),
     );
 
     const KeyParams = Type.Object({
@@ -159,7 +161,7 @@ export function adminV1Routes(
         },
       },
       async (request) => {
-        const { id, key_id } = request.params as Static<typeof KeyParams>;
+        const { id, key_id } = request.params;
         await tenancy.revokeKey(id, key_id);
         return { id: key_id, revoked: true as const };
       },
@@ -181,8 +183,8 @@ export function adminV1Routes(
         },
       },
       async (request) => {
-        const { id, type } = request.params as { id: string; type: AnyRecordType };
-        const query = request.query as Static<typeof RecordsQuery>;
+        const { id, type } = request.params;
+        const query = request.query;
         await tenancy.getDashboard(id);
         return records.list(id, type, query.environment ?? 'production', query.user_id, query.limit ?? 100);
       },
@@ -198,7 +200,7 @@ export function adminV1Routes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
+        const { id } = request.params;
         await tenancy.getDashboard(id);
         return records.stats(id);
       },
@@ -224,9 +226,9 @@ export function adminV1Routes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
+        const { id } = request.params;
         await tenancy.getDashboard(id);
-        const names = (request.body as Static<typeof PlayFabSettings>).level_statistics;
+        const names = request.body.level_statistics;
         return { dashboard_id: id, level_statistics: await playfab.setLevelStatistics(id, names) };
       },
     );
@@ -241,7 +243,7 @@ export function adminV1Routes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
+        const { id } = request.params;
         await tenancy.getDashboard(id);
         return { dashboard_id: id, level_statistics: await playfab.levelStatistics(id) };
       },

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { formatTimestamp } from '../../domain/timestamp.js';
 import type { SurveyService } from '../../survey/survey.service.js';
@@ -53,7 +54,8 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** The 12traits assessment API: register players for the survey, their status, the survey's figures. */
 export function assessmentRoutes(tenancy: TenancyService, survey: SurveyService) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireApiKey(tenancy));
     const tags = ['12traits assessment'];
     const security = [{ apiKey: [] }];
@@ -81,7 +83,7 @@ export function assessmentRoutes(tenancy: TenancyService, survey: SurveyService)
         },
       },
       async (request) => {
-        const { id } = request.body as Static<typeof RegisterBody>;
+        const { id } = request.body;
         const registration = await survey.register(principalOf(request), id);
         const data: Registration = {
           expires_at: seconds(registration.expiresAt),
@@ -111,7 +113,7 @@ export function assessmentRoutes(tenancy: TenancyService, survey: SurveyService)
         },
       },
       async (request) => {
-        const { id } = request.query as Static<typeof StatusQuery>;
+        const { id } = request.query;
         const status = await survey.status(principalOf(request), id);
         const data: Status = {
           completed: status.completed,

@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { FileKind } from '../../files/csv-mapping.js';
@@ -64,7 +65,8 @@ async function* partBytes(file: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
  * ingestion status (`GET /v1/ingestions/:id`), with the 12traits key.
  */
 export function fileRoutes(tenancy: TenancyService, files: FileIngestionService) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     await app.register(multipart, {
       // One byte over the limit reaches the service, which refuses the upload with 413.
       limits: { fileSize: files.maxUploadBytes + 1, files: 1, fields: 10, parts: 20 },
@@ -133,7 +135,7 @@ export function fileRoutes(tenancy: TenancyService, files: FileIngestionService)
         },
       },
       async (request) => {
-        const { id } = request.params as { id: string };
+        const { id } = request.params;
         return envelope(200, '', await files.status(principalOf(request), id));
       },
     );

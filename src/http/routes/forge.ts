@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { ForgeCaller, ForgeKeyService } from '../../forge/forge-keys.service.js';
@@ -100,7 +101,8 @@ function callerOf(request: FastifyRequest): ForgeCaller {
 
 /** The Forge partner API under /player, with `X-API-Key` and Forge's own answer shapes. */
 export function forgeRoutes(s: ForgeRouteServices) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     installErrorHandler(app, forgeErrors, FORGE_PREFIX);
 
     app.addHook('onRequest', async (request) => {
@@ -181,7 +183,7 @@ export function forgeRoutes(s: ForgeRouteServices) {
       async (request) => {
         let identity;
         try {
-          identity = readIdentity(request.query as Record<string, unknown>);
+          identity = readIdentity(request.query);
         } catch (error) {
           if (error instanceof IdentityError) throw new AppError('bad_request', error.message);
           throw error;

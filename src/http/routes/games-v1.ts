@@ -21,6 +21,7 @@ export function gamesV1Routes(
     app.addHook('onRequest', requireApiKey(tenancy));
     if (rejects) installRejectLog(app, rejects);
     app.addHook('preHandler', async (request: FastifyRequest) => {
+      // A hook is typed for no route in particular; every route of this plugin has a validated `:game`.
       await tenancy.checkGame(principalOf(request), (request.params as { game: string }).game);
     });
     const specs: [string, IngestRouteSpec][] = [

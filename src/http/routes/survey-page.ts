@@ -20,6 +20,7 @@ const HTML_HEADERS = {
 };
 
 function playerToken(request: FastifyRequest): string | undefined {
+  // Shared by the GET and the POST, whose schemas differ: the query as parsed, checked by typeof.
   const value = (request.query as Record<string, unknown> | undefined)?.playerid;
   return typeof value === 'string' ? value : undefined;
 }

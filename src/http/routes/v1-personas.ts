@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import { MAX_CURSOR_LENGTH } from '../../personas/id-cursor.js';
@@ -68,7 +69,8 @@ export function v1PersonaRoutes(
   personas: PersonaService,
   userData: UserDataService,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireApiKey(tenancy));
 
     app.get(
@@ -94,8 +96,8 @@ export function v1PersonaRoutes(
       },
       async (request, reply) => {
         const { dashboardId, environment } = principalOf(request);
-        const params = request.params as Static<typeof PersonaParams>;
-        const query = request.query as Static<typeof IdsQuery>;
+        const params = request.params;
+        const query = request.query;
         const page = await personas.userIds(
           dashboardId,
           environment,
@@ -122,7 +124,7 @@ export function v1PersonaRoutes(
       },
       async (request) => {
         const { dashboardId, environment } = principalOf(request);
-        const params = request.params as Static<typeof PersonaParams>;
+        const params = request.params;
         const data = await personas.traits(
           dashboardId,
           environment,
@@ -155,7 +157,7 @@ export function v1PersonaRoutes(
       },
       async (request) => {
         const { dashboardId, environment } = principalOf(request);
-        const { id } = request.body as Static<typeof DeleteBody>;
+        const { id } = request.body;
         const deleted = await userData.deletePlayer(dashboardId, environment, id);
         return envelope(
           200,
