@@ -321,14 +321,20 @@ export class PersonaService {
       prediction: clustering.k === 0 ? null : prediction,
       computed_at: formatTimestamp(Date.now()),
     };
-    const { deletedSince } = await this.repo.replace(dashboardId, environment, segment.id, {
-      personas,
-      members: members_,
-      summary,
-      lastNumber,
-      startedAt,
-    });
-    if (deletedSince) await this.dropDeletedMembers({ dashboardId, environment }, segment.id);
+    const scope = { dashboardId, environment };
+    await this.repo.replace(
+      dashboardId,
+      environment,
+      segment.id,
+      {
+        personas,
+        members: members_,
+        summary,
+        lastNumber,
+        startedAt,
+      },
+      async () => new Set(await this.events.segmentMembers(scope, {})),
+    );
 
     return summary;
   }
@@ -396,19 +402,6 @@ export class PersonaService {
     const more = ids.length > limit;
     if (more) ids.pop();
     return { ids, next: more ? encodeCursor(ids[ids.length - 1]!) : undefined };
-  }
-
-  /**
-   * A player deleted (DELETE /v1/userData) after this recompute read its data must not come back
-   * as a member: those with neither trait scores nor a player in the event store go. Checked only
-   * when a deletion is newer than the recompute's start (rare), after its write committed.
-   */
-  private async dropDeletedMembers(scope: EventScope, segmentId: string): Promise<void> {
-    const unscored = await this.repo.unscoredMembers(scope.dashboardId, scope.environment, segmentId);
-    if (unscored.length === 0) return;
-    const players = new Set(await this.events.segmentMembers(scope, {}));
-    const gone = unscored.filter((id) => !players.has(id));
-    if (gone.length > 0) await this.repo.removeMembers(scope.dashboardId, scope.environment, segmentId, gone);
   }
 
   /**

@@ -123,7 +123,9 @@ export class PersonaRepository {
     environment: Environment,
     segmentId: string,
     write: PersonaWrite,
-  ): Promise<{ deletedSince: boolean }> {
+    /** The scope's players in the event store: asked only when a deletion raced the recompute. */
+    knownPlayers: () => Promise<ReadonlySet<string>>,
+  ): Promise<void> {
     const scope = { dashboard_id: dashboardId, environment, segment_id: segmentId };
     let deletedSince = false;
     await this.db.transaction().execute(async (trx) => {
@@ -165,7 +167,9 @@ export class PersonaRepository {
           .execute();
       }
       // A player deleted (DELETE /v1/userData) after this recompute read its data must not come
-      // back: deletions leave a per-scope time, and the caller checks the members when it is late.
+      // back: deletions leave a per-scope time; when it is later than the recompute's start, the
+      // members with neither scores nor a player in the event store go, once this commit is done
+      // (the event store may share this connection: it cannot be asked inside the transaction).
       const deletion = await trx
         .selectFrom('user_data_deletions')
         .select('deleted_at')
@@ -184,11 +188,20 @@ export class PersonaRepository {
         .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet(run))
         .execute();
     });
-    return { deletedSince };
+    if (!deletedSince) return;
+    const unscored = await this.unscoredMembers(dashboardId, environment, segmentId);
+    if (unscored.length === 0) return;
+    const players = await knownPlayers();
+    const gone = unscored.filter((id) => !players.has(id));
+    if (gone.length > 0) await this.removeMembers(dashboardId, environment, segmentId, gone);
   }
 
   /** Members of a segment without trait scores (predicted): the ones a deletion may concern. */
-  async unscoredMembers(dashboardId: string, environment: Environment, segmentId: string): Promise<string[]> {
+  private async unscoredMembers(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+  ): Promise<string[]> {
     const rows = await this.db
       .selectFrom('persona_members')
       .select('user_id')
@@ -211,7 +224,7 @@ export class PersonaRepository {
     return rows.map((r) => r.user_id);
   }
 
-  async removeMembers(
+  private async removeMembers(
     dashboardId: string,
     environment: Environment,
     segmentId: string,

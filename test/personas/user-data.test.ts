@@ -292,6 +292,9 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
 
   it('a recompute that read the data before a deletion does not write the player back', async () => {
     const repo = new PersonaRepository(t.store.db);
+    const events = sqlEventStore(t.store);
+    const known = async () =>
+      new Set(await events.segmentMembers({ dashboardId: dash.id, environment: 'production' }, {}));
     const member = (userId: string) => ({
       userId,
       persona: 1,
@@ -317,10 +320,10 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
           .execute()
       ).map((r) => r.user_id);
     // Started before the deletion: the deleted player is dropped, the others stay.
-    await repo.replace(dash.id, 'production', 'race', write(0));
+    await repo.replace(dash.id, 'production', 'race', write(0), known);
     expect(await ids()).toEqual(['bystander']);
     // Started after it: nothing to check (the data read no longer held the player).
-    await repo.replace(dash.id, 'production', 'race', write(Date.now() + 60_000));
+    await repo.replace(dash.id, 'production', 'race', write(Date.now() + 60_000), known);
     expect(await ids()).toEqual(['bystander', 'victim']);
     await t.store.db.deleteFrom('persona_members').where('segment_id', '=', 'race').execute();
     await t.store.db.deleteFrom('persona_runs').where('segment_id', '=', 'race').execute();

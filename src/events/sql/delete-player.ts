@@ -30,6 +30,21 @@ export const EVENT_PLAYER_TABLES: readonly {
   { table: 'players', key: 'user_id' },
 ];
 
+/** The interned id of a player of the scope (undefined: no such player). */
+export function playerOf(
+  db: Kysely<EventDatabase>,
+  { dashboardId, environment }: EventScope,
+  userId: string,
+): Promise<{ id: number } | undefined> {
+  return db
+    .selectFrom('players')
+    .select('id')
+    .where('dashboard_id', '=', dashboardId)
+    .where('environment', '=', environment)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+}
+
 /**
  * Removes the player's event data of the scope in one transaction, decrementing `daily_counts`
  * for the events removed, and leaves the deletion marker (`deleted_players`: scope, hash of the
@@ -54,13 +69,7 @@ export async function deletePlayer(
         oc.columns(['dashboard_id', 'environment', 'user_hash']).doUpdateSet({ deleted_at: at }),
       )
       .execute();
-    const player = await trx
-      .selectFrom('players')
-      .select('id')
-      .where('dashboard_id', '=', dashboardId)
-      .where('environment', '=', environment)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const player = await playerOf(trx, scope, userId);
     let total = 0;
     for (const { table, key, dailyCounts } of EVENT_PLAYER_TABLES) {
       const id = key === 'player_id' ? player?.id : userId;

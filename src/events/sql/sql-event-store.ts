@@ -19,7 +19,7 @@ import type {
   WriteResult,
 } from '../event-store.js';
 import type { BatchWriter } from './batch-writer.js';
-import { deletePlayer } from './delete-player.js';
+import { deletePlayer, playerOf } from './delete-player.js';
 import { playerAggregates } from './player-aggregates.js';
 import { PostgresBatchWriter } from './postgres-writer.js';
 import { dailyCounts, listRecords, storedCounts, totals } from './record-reads.js';
@@ -98,15 +98,8 @@ export class SqlEventStore implements EventStore {
     return totals(this.db, scope);
   }
 
-  async hasPlayer({ dashboardId, environment }: EventScope, userId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('players')
-      .select('id')
-      .where('dashboard_id', '=', dashboardId)
-      .where('environment', '=', environment)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return row !== undefined;
+  async hasPlayer(scope: EventScope, userId: string): Promise<boolean> {
+    return (await playerOf(this.db, scope, userId)) !== undefined;
   }
 
   playerAggregates(scope: EventScope): Promise<PlayerAggregates[]> {
