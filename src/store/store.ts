@@ -1,77 +1,50 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import type { Environment, RecordTypeDef } from '../domain/records.js';
-import type { NormalizedRow } from '../ingest/normalize.js';
+import type pg from 'pg';
 import type { Database } from './database.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
-/** One validated batch, written in one transaction: all of it or none of it. */
-export interface WriteBatch {
-  dashboardId: string;
-  environment: Environment;
-  def: RecordTypeDef;
-  rows: readonly NormalizedRow[];
-  receivedAt: number;
-  /**
-   * When set, rows carrying a key already recorded for this source are skipped, and the new
-   * keys are recorded in the same transaction (PlayFab's EventId). Parallel to `rows`.
-   */
-  dedupe?: { source: string; keys: readonly (string | null)[] };
-  /**
-   * When set, one key for the whole batch (a chunk of a file): recorded for this source in the
-   * same transaction as the rows; when it was recorded before, nothing is written (written 0).
-   */
-  once?: { source: string; key: string };
-  /**
-   * When the records entered the system; default `receivedAt`. Records of a player deleted
-   * (`DELETE /v1/userData`) after they entered are withheld: neither stored nor keyed. With
-   * `byEventTime`, each record entered at the earlier of its own event time and `at` (a PlayFab
-   * event redelivered: PlayStream had it from its timestamp on).
-   */
-  entered?: { at: number; byEventTime?: boolean };
-  /** When set, the batch is recorded under this key in the same transaction. */
-  idempotency?: { key: string; requestHash: string; response: string; notBefore: number };
-}
-
-export interface WriteResult {
-  /** True when another request already recorded the idempotency key: nothing was written. */
-  duplicate: boolean;
-  /** Rows written (rows skipped by `dedupe` are not). */
-  written: number;
-  /** Rows withheld: their player was deleted after they entered (see `WriteBatch.entered`). */
-  withheld: number;
-}
-
-/**
- * The storage port. Reads and small writes go through the shared Kysely handle; the hot
- * bulk-write path is the one backend-specific operation (COPY on PostgreSQL, prepared
- * statements on SQLite), always committed durably before it resolves.
- */
 /** What differs between backends, named once here instead of tested for around the code. */
 export interface StoreCapabilities {
   /** `SELECT … FOR UPDATE` locks rows (PostgreSQL). SQLite serializes every write instead. */
   readonly rowLocks: boolean;
 }
 
+/**
+ * The driver beneath Kysely. Only the events module's bulk-write path (`src/events/sql/`) uses
+ * it: prepared statements on SQLite, COPY on PostgreSQL.
+ */
+export type NativeConnection =
+  | { readonly backend: 'sqlite'; readonly database: BetterSqlite3.Database }
+  | { readonly backend: 'postgres'; readonly pool: pg.Pool };
+
+/**
+ * The control plane's database: connection, migrations and the Kysely handle its modules
+ * (tenancy, jobs, survey, personas…) query. Player event data is not here: it belongs to the
+ * events module (`src/events/`), which may share this connection (`native`).
+ */
 export interface Store {
   readonly backend: Backend;
   readonly capabilities: StoreCapabilities;
   readonly db: Kysely<Database>;
-  writeBatch(batch: WriteBatch): Promise<WriteResult>;
-  /**
-   * After a deletion (`DELETE /v1/userData`): pushes what the store keeps of deleted rows out of
-   * its files where it can. SQLite zeroes deleted content as it goes (`secure_delete`); this
-   * checkpoints the WAL, which still holds the pages as they were, and truncates it. PostgreSQL:
-   * nothing (dead tuples stay until VACUUM reuses their space: see docs/api.md).
-   */
-  purgeDeleted(): Promise<void>;
-  /**
-   * Inside a deletion's transaction: waits for the scope's batch writes in flight and holds new
-   * ones until the transaction ends, so a batch either commits before the deletion (and is
-   * deleted with the rest) or reads its marker. SQLite: nothing (it has one writer at a time).
-   */
-  excludeWriters(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void>;
+  readonly native: NativeConnection;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
+  /** Runs before the connection closes (in order): work in flight on it finishes first. */
+  beforeClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
+}
+
+/** The `beforeClose` hooks of a store. */
+export class CloseHooks {
+  private readonly hooks: (() => Promise<void>)[] = [];
+
+  add(hook: () => Promise<void>): void {
+    this.hooks.push(hook);
+  }
+
+  async run(): Promise<void> {
+    for (const hook of this.hooks) await hook();
+  }
 }

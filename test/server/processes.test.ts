@@ -3,6 +3,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { call, halfSentPost } from '../support/http-calls.js';
+import { storage } from '../support/storage.js';
 import { ensureBuilt, startAndFail, startServer, type ServerProcess } from '../support/server-process.js';
 
 const ADMIN_TOKEN = 'processes-test-admin-token-0123456789';
@@ -161,7 +162,7 @@ describe.skipIf(!HAS_POSTGRES)('TRAITFORGE_PROCESSES=2 on PostgreSQL', () => {
     // Committed: every record is in the database.
     const store = database.openStore();
     try {
-      const row = await store.db
+      const row = await storage(store)
         .selectFrom('daily_counts')
         .select((eb) => eb.fn.sum<string>('count').as('n'))
         .where('dashboard_id', '=', dash.id)
