@@ -39,6 +39,10 @@ import { SegmentService } from './personas/segments.service.js';
 import { TraitImportRepository } from './personas/trait-import.repository.js';
 import { TraitImportService } from './personas/trait-import.service.js';
 import { UserDataService } from './privacy/user-data.service.js';
+import { SqlInsightsAggregates } from './events/sql/insights-aggregates.js';
+import { InsightsRollup } from './insights/insights-rollup.js';
+import { InsightsRepository } from './insights/insights.repository.js';
+import { InsightsService } from './insights/insights.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -70,6 +74,7 @@ export interface Services {
   personas: PersonaService;
   traitImport: TraitImportService;
   userData: UserDataService;
+  insights: InsightsService;
 }
 
 /** Every background worker of a process, started and stopped together. */
@@ -90,6 +95,8 @@ const SCHEDULE_EVERY_MS = 30_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
 /** Webhook URLs stored in the clear by an older version are sealed at a worker's start, then hourly. */
 const SEAL_EVERY_MS = 60 * 60_000;
+/** Insights rollups catch up with new records this often (docs/insights.md, "Freshness"). */
+const INSIGHTS_EVERY_MS = 60_000;
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
 export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {
@@ -135,6 +142,19 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     notifications,
     secrets,
   );
+  // Segments and personas refer to each other: a new segment schedules its personas' computation.
+  const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
+    for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
+  });
+  const personas = new PersonaService(store.db, tenancy, segments, options.personas);
+  const insightsRollup = new InsightsRollup(store.db, new SqlInsightsAggregates(store));
+  const insights = new InsightsService(
+    store.db,
+    new InsightsRepository(store.db),
+    insightsRollup,
+    tenancy,
+    segments,
+  );
   const jobs = new JobWorker(
     jobQueue,
     new Map<string, JobHandler>([
@@ -149,14 +169,10 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       { name: 'scheduled-syncs', everyMs: SCHEDULE_EVERY_MS, run: () => storageConnections.enqueueDue() },
       { name: 'abandoned-uploads', everyMs: SWEEP_EVERY_MS, run: () => files.sweepAbandonedUploads() },
       { name: 'seal-webhook-urls', everyMs: SEAL_EVERY_MS, run: () => webhooks.sealStoredUrls() },
+      { name: 'insights-rollups', everyMs: INSIGHTS_EVERY_MS, run: () => insights.refreshAll() },
     ],
     options.onTaskError,
   );
-  // Segments and personas refer to each other: a new segment schedules its personas' computation.
-  const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
-    for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
-  });
-  const personas = new PersonaService(store.db, tenancy, segments, options.personas);
   return {
     recentBatches,
     rejects: new RejectLog(new RejectsRepository(store.db)),
@@ -183,7 +199,11 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       forgetInMemory: (dashboardId, environment, userId) => {
         recentBatches.forget(dashboardId, environment, userId);
       },
+      deletionStarted: (trx, dashboardId, environment) =>
+        insightsRollup.deletionStarted(trx, dashboardId, environment),
+      rowsDeleted: (trx) => insightsRollup.rowsDeleted(trx),
     }),
+    insights,
     files,
     jobQueue,
     storageConnections,

@@ -12,6 +12,10 @@ export interface DeletionHooks {
   onDeleted?(dashboardId: string, environment: Environment): void;
   /** Every deletion: this process's in-memory copies (the live tail) forget the player. */
   forgetInMemory?(dashboardId: string, environment: Environment, userId: string): void;
+  /** In the deletion's transaction, before its deletes: derived stores take their locks first. */
+  deletionStarted?(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void>;
+  /** In the deletion's transaction, after its deletes. */
+  rowsDeleted?(trx: Kysely<Database>): Promise<void>;
 }
 
 /** Deletes a player's data (`DELETE /v1/userData`). */
@@ -40,6 +44,7 @@ export class UserDataService {
     const { records, excerpts } = await this.db.transaction().execute(async (trx) => {
       // Batches of the scope in flight commit first (and are deleted below); later ones see the marker.
       await this.store.excludeWriters(trx, dashboardId, environment);
+      await this.hooks.deletionStarted?.(trx, dashboardId, environment);
       const now = this.now();
       // Even with nothing stored yet: an upload accepted before now may still hold the player.
       await trx
@@ -72,6 +77,7 @@ export class UserDataService {
         const result = await sql`delete from ${sql.table(table)} where ${where}`.execute(trx);
         total += Number(result.numAffectedRows ?? 0);
       }
+      await this.hooks.rowsDeleted?.(trx);
       if (total > 0) {
         await trx
           .insertInto('user_data_deletions')

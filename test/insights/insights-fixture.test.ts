@@ -1,0 +1,292 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../support/backends.js';
+import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+
+/**
+ * A small fixture whose figures are computed by hand (below), on every backend. Days are relative
+ * to today so that "day N still in the future" is exercised: D = today − 10, T = today = D + 10.
+ *
+ * | player | persona   | records (day: what)                                   | install |
+ * | alice  | 1         | D login, D+1 login + purchase 5, D+7 login           | D       |
+ * | bob    | 1         | D login + purchases 10 and 2.5, D+2 login            | D       |
+ * | carol  | none      | register_date D−2; D+1 login, D+5 virtual purchase   | D−2     |
+ * | dave   | 2         | D+1 login, D+8 login; LATE: a level-up on D arrives   | D+1 → D |
+ * |        |           | after the first refresh                               |         |
+ * | erin   | none      | D login, D+1 login + purchase 100; then DELETED       | D       |
+ * | gina   | none      | D+3 action only (no login: any record is activity)    | D+3     |
+ * | frank  | (sandbox) | D login: never in production figures                  |         |
+ * | oscar  | (other dashboard) D login                                      |         |
+ */
+const DAY_MS = 86_400_000;
+const today = Math.floor(Date.now() / DAY_MS);
+const D = today - 10;
+const date = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+/** Noon of the day, as the timestamp text the API takes. */
+const at = (day: number, hour = 12) => `${date(day)} ${String(hour).padStart(2, '0')}:00:00`;
+
+interface DailyRow {
+  day: string;
+  dau: number;
+  new_players: number;
+  revenue: number;
+  paying_players: number;
+  arpdau: number;
+}
+interface Cohort {
+  cohort: string;
+  players: number;
+  retention: Record<string, number | null>;
+}
+
+describe.each(BACKENDS)('insights fixture on %s', (backend) => {
+  let t: TestApp;
+  let dash: TestDashboard;
+  let other: TestDashboard;
+  let payers: string;
+
+  const push = async (key: string, path: string, bodyKey: string, records: unknown[]) => {
+    const res = await t.call('POST', path, key, { [bodyKey]: records });
+    expect(res.statusCode, res.body).toBe(201);
+  };
+  const refresh = async (id = dash.id, environment = 'production') => {
+    const res = await t.admin('POST', `/dashboards/${id}/insights/refresh?environment=${environment}`);
+    expect(res.statusCode, res.body).toBe(200);
+  };
+  const daily = async (query: string, key = dash.keys.production) => {
+    const res = await t.call('GET', `/v1/insights/daily?from=${date(D)}&to=${date(D + 9)}${query}`, key);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<{ code: number; message: string; data: { days: DailyRow[] } }>();
+    expect(body.code).toBe(200);
+    expect(body.message).toBe('');
+    return body.data.days;
+  };
+  /** The figures of one column, day D to D+9. */
+  const column = (days: DailyRow[], field: keyof DailyRow) => days.map((d) => d[field]);
+  const retention = async (query: string) => {
+    const res = await t.call(
+      'GET',
+      `/v1/insights/retention?from=${date(D - 2)}&to=${date(D + 9)}&days=1,7,30${query}`,
+      dash.keys.production,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ data: { cohorts: Cohort[] } }>().data.cohorts;
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp(backend);
+    dash = await t.createDashboard('Insights game');
+    other = await t.createDashboard('Other game');
+    const key = dash.keys.production;
+    await push(key, '/v1/logins', 'users', [
+      { user_id: 'alice', timestamp: at(D) },
+      { user_id: 'alice', timestamp: at(D + 1) },
+      { user_id: 'alice', timestamp: at(D + 7) },
+      { user_id: 'bob', timestamp: at(D, 0) },
+      { user_id: 'bob', timestamp: at(D + 2, 23) },
+      { user_id: 'carol', timestamp: at(D + 1), register_date: date(D - 2) },
+      { user_id: 'dave', timestamp: at(D + 1) },
+      { user_id: 'dave', timestamp: at(D + 8) },
+      { user_id: 'erin', timestamp: at(D) },
+      { user_id: 'erin', timestamp: at(D + 1) },
+    ]);
+    await push(key, '/v1/purchases', 'purchases', [
+      { user_id: 'alice', timestamp: at(D + 1), item_id: 'gem', count: 1, price: 5 },
+      { user_id: 'bob', timestamp: at(D, 1), item_id: 'gem', count: 2, price: 10 },
+      { user_id: 'bob', timestamp: at(D, 2), item_id: 'coin', count: 1, price: 2.5 },
+      { user_id: 'erin', timestamp: at(D + 1), item_id: 'chest', count: 1, price: 100 },
+    ]);
+    await push(key, '/v1/virtual-purchases', 'virtual_purchases', [
+      {
+        user_id: 'carol',
+        timestamp: at(D + 5),
+        item_id: 'hat',
+        count: 1,
+        virtual_price: 30,
+        currency: 'gold',
+      },
+    ]);
+    await push(key, '/v1/actions', 'actions', [
+      { user_id: 'gina', timestamp: at(D + 3), action_id: '1', action_name: 'tutorial' },
+    ]);
+    await push(dash.keys.sandbox, '/v1/logins', 'users', [{ user_id: 'frank', timestamp: at(D) }]);
+    await push(other.keys.production, '/v1/logins', 'users', [{ user_id: 'oscar', timestamp: at(D) }]);
+    // Personas as a recompute would leave them (current membership is what figures use).
+    await t.store.db
+      .insertInto('persona_members')
+      .values(
+        (
+          [
+            ['alice', 1],
+            ['bob', 1],
+            ['dave', 2],
+          ] as const
+        ).map(([user_id, persona]) => ({
+          dashboard_id: dash.id,
+          environment: 'production' as const,
+          segment_id: 'default',
+          user_id,
+          persona,
+          source: 'surveyed' as const,
+          probabilities: null,
+        })),
+      )
+      .execute();
+    const segment = await t.admin('POST', `/dashboards/${dash.id}/segments`, {
+      name: 'payers',
+      filter: { payer: true },
+    });
+    expect(segment.statusCode, segment.body).toBe(201);
+    payers = segment.json<{ id: string }>().id;
+    await refresh();
+    await refresh(dash.id, 'sandbox');
+    await refresh(other.id);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('counts every player of the scope before the late event and the deletion', async () => {
+    const days = await daily('');
+    expect(days.map((d) => d.day)).toEqual(Array.from({ length: 10 }, (_, i) => date(D + i)));
+    // D: alice, bob, erin (dave's late level-up has not arrived); D+1: alice, carol, dave, erin.
+    expect(column(days, 'dau')).toEqual([3, 4, 1, 1, 0, 1, 0, 1, 1, 0]);
+    // Installs: alice, bob, erin on D; dave on D+1 (for now); gina on D+3; carol before the range.
+    expect(column(days, 'new_players')).toEqual([3, 1, 0, 1, 0, 0, 0, 0, 0, 0]);
+    // D: bob 10 + 2.5; D+1: alice 5 + erin 100.
+    expect(column(days, 'revenue')).toEqual([12.5, 105, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(column(days, 'paying_players')).toEqual([1, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // 12.5 / 3 and 105 / 4; 0 where DAU is 0.
+    expect(days[0]!.arpdau).toBeCloseTo(4.166667, 5);
+    expect(days[1]!.arpdau).toBeCloseTo(26.25, 10);
+    expect(days[4]!.arpdau).toBe(0);
+  });
+
+  it('keeps other environments and dashboards apart', async () => {
+    const sandbox = await daily('', dash.keys.sandbox);
+    expect(column(sandbox, 'dau')).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const elsewhere = await daily('', other.keys.production);
+    expect(column(elsewhere, 'dau')).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('moves a late event into its own day and the install day with it', async () => {
+    await push(dash.keys.production, '/v1/level-ups', 'level_ups', [
+      { user_id: 'dave', timestamp: at(D, 6), level: 3 },
+    ]);
+    // Before the rollups catch up, the figures do not change (they are read from rollups only).
+    expect(column(await daily(''), 'dau')[0]).toBe(3);
+    await refresh();
+    const days = await daily('');
+    expect(column(days, 'dau')).toEqual([4, 4, 1, 1, 0, 1, 0, 1, 1, 0]);
+    // dave's install day is now D, not D+1.
+    expect(column(days, 'new_players')).toEqual([4, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('removes a deleted player from every figure', async () => {
+    const res = await t.call('DELETE', '/v1/userData', dash.keys.production, { id: 'erin' });
+    expect(res.statusCode, res.body).toBe(200);
+    const days = await daily('');
+    // Without erin: D alice, bob, dave; D+1 alice, carol, dave.
+    expect(column(days, 'dau')).toEqual([3, 3, 1, 1, 0, 1, 0, 1, 1, 0]);
+    expect(column(days, 'new_players')).toEqual([3, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(column(days, 'revenue')).toEqual([12.5, 5, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(column(days, 'paying_players')).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // 12.5 / 3 and 5 / 3.
+    expect(days[0]!.arpdau).toBeCloseTo(4.166667, 5);
+    expect(days[1]!.arpdau).toBeCloseTo(1.666667, 5);
+    // A refresh after the deletion brings nothing of erin back, and erin's segment row is gone.
+    await refresh();
+    expect(column(await daily(''), 'dau')).toEqual([3, 3, 1, 1, 0, 1, 0, 1, 1, 0]);
+    expect(column(await daily(`&segment=${payers}`), 'revenue')).toEqual([12.5, 5, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('answers day-N retention by install cohort, null while the day is to come', async () => {
+    const cohorts = await retention('');
+    expect(cohorts.map((c) => c.cohort)).toEqual(Array.from({ length: 12 }, (_, i) => date(D - 2 + i)));
+    const byDay = new Map(cohorts.map((c) => [c.cohort, c]));
+    // Carol (register_date D−2): not active on D−1, active on D+5 (= D−2 + 7).
+    expect(byDay.get(date(D - 2))).toEqual({
+      cohort: date(D - 2),
+      players: 1,
+      retention: { 1: 0, 7: 1, 30: null },
+    });
+    // alice, bob, dave: on D+1 alice and dave; on D+7 alice.
+    const d0 = byDay.get(date(D))!;
+    expect(d0.players).toBe(3);
+    expect(d0.retention['1']).toBeCloseTo(2 / 3, 10);
+    expect(d0.retention['7']).toBeCloseTo(1 / 3, 10);
+    expect(d0.retention['30']).toBeNull();
+    // gina: D+3 + 7 is today (not in the future): 0, not null.
+    expect(byDay.get(date(D + 3))).toEqual({
+      cohort: date(D + 3),
+      players: 1,
+      retention: { 1: 0, 7: 0, 30: null },
+    });
+    // No player installed on D+4: shares of 0 for days already come, null for D+11.
+    expect(byDay.get(date(D + 4))).toEqual({
+      cohort: date(D + 4),
+      players: 0,
+      retention: { 1: 0, 7: null, 30: null },
+    });
+    // D+9 + 1 is today.
+    expect(byDay.get(date(D + 9))!.retention).toEqual({ 1: 0, 7: null, 30: null });
+  });
+
+  it('slices by persona: a number, none, and the segment', async () => {
+    const first = await daily('&persona=1');
+    // alice and bob.
+    expect(column(first, 'dau')).toEqual([2, 1, 1, 0, 0, 0, 0, 1, 0, 0]);
+    expect(column(first, 'new_players')).toEqual([2, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(column(first, 'revenue')).toEqual([12.5, 5, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(column(first, 'arpdau')).toEqual([6.25, 5, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // carol and gina (erin deleted).
+    const none = await daily('&persona=none');
+    expect(column(none, 'dau')).toEqual([0, 1, 0, 1, 0, 1, 0, 0, 0, 0]);
+    expect(column(none, 'new_players')).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    // dave.
+    expect(column(await daily('&persona=2'), 'dau')).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 1, 0]);
+    expect(column(await daily('&persona=7'), 'dau')).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // Payers segment: alice and bob.
+    expect(column(await daily(`&segment=${payers}`), 'dau')).toEqual([2, 1, 1, 0, 0, 0, 0, 1, 0, 0]);
+    const cohort = (await retention('&persona=1')).find((c) => c.cohort === date(D))!;
+    // alice and bob: alice active on D+1 and D+7.
+    expect(cohort).toEqual({ cohort: date(D), players: 2, retention: { 1: 0.5, 7: 0.5, 30: null } });
+  });
+
+  it('answers CSV on format=csv or Accept: text/csv', async () => {
+    const url = `/v1/insights/daily?from=${date(D)}&to=${date(D + 1)}&persona=1`;
+    const byParam = await t.call('GET', `${url}&format=csv`, dash.keys.production);
+    expect(byParam.statusCode).toBe(200);
+    expect(byParam.headers['content-type']).toMatch(/^text\/csv/);
+    expect(byParam.body).toBe(
+      `day,dau,new_players,revenue,paying_players,arpdau\n${date(D)},2,2,12.5,1,6.25\n${date(D + 1)},1,0,5,1,5\n`,
+    );
+    const byAccept = await t.app.inject({
+      method: 'GET',
+      url,
+      headers: { authorization: `Bearer ${dash.keys.production}`, accept: 'text/csv' },
+    });
+    expect(byAccept.body).toBe(byParam.body);
+    const cohorts = await t.call(
+      'GET',
+      `/v1/insights/retention?from=${date(D + 3)}&to=${date(D + 3)}&days=1,30&format=csv`,
+      dash.keys.production,
+    );
+    expect(cohorts.body).toBe(`cohort,players,day_1,day_30\n${date(D + 3)},1,0,\n`);
+  });
+
+  it('gives the operator the same figures under /admin/v1', async () => {
+    const res = await t.admin(
+      'GET',
+      `/dashboards/${dash.id}/insights/daily?from=${date(D)}&to=${date(D + 1)}`,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    expect(column(res.json<{ days: DailyRow[] }>().days, 'dau')).toEqual([3, 3]);
+    const sandbox = await t.admin(
+      'GET',
+      `/dashboards/${dash.id}/insights/retention?environment=sandbox&from=${date(D)}&to=${date(D)}&days=0`,
+    );
+    expect(sandbox.json()).toEqual({ cohorts: [{ cohort: date(D), players: 1, retention: { 0: 1 } }] });
+    const missing = await t.admin('GET', `/dashboards/nope/insights/daily?from=${date(D)}&to=${date(D)}`);
+    expect(missing.statusCode).toBe(404);
+  });
+});
