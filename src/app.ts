@@ -161,8 +161,8 @@ export async function buildApp(
   await app.register(adminSurveyRoutes(services.tenancy, services.surveyQuality, config.adminToken), {
     prefix: '/admin/v1',
   });
-  await app.register(v1InsightsRoutes(services.tenancy, services.insights));
-  await app.register(adminInsightsRoutes(services.tenancy, services.insights, config.adminToken), {
+  await app.register(v1InsightsRoutes(services.tenancy, services));
+  await app.register(adminInsightsRoutes(services.tenancy, services, config.adminToken), {
     prefix: '/admin/v1',
   });
   // Debounced recomputes must not outlive the app (nor keep a closing store busy).

@@ -43,6 +43,8 @@ import { SqlInsightsAggregates } from './events/sql/insights-aggregates.js';
 import { InsightsRollup } from './insights/insights-rollup.js';
 import { InsightsRepository } from './insights/insights.repository.js';
 import { InsightsService } from './insights/insights.service.js';
+import { FiguresRepository } from './insights/figures.repository.js';
+import { FiguresService } from './insights/figures.service.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -75,6 +77,8 @@ export interface Services {
   traitImport: TraitImportService;
   userData: UserDataService;
   insights: InsightsService;
+  /** Engagement, monetisation, churn, progression and KPI figures (docs/insights.md). */
+  figures: FiguresService;
 }
 
 /** Every background worker of a process, started and stopped together. */
@@ -148,13 +152,8 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   });
   const personas = new PersonaService(store.db, tenancy, segments, options.personas);
   const insightsRollup = new InsightsRollup(store.db, new SqlInsightsAggregates(store));
-  const insights = new InsightsService(
-    store.db,
-    new InsightsRepository(store.db),
-    insightsRollup,
-    tenancy,
-    segments,
-  );
+  const insightsRepository = new InsightsRepository(store.db);
+  const insights = new InsightsService(store.db, insightsRepository, insightsRollup, tenancy, segments);
   const jobs = new JobWorker(
     jobQueue,
     new Map<string, JobHandler>([
@@ -204,6 +203,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       rowsDeleted: (trx) => insightsRollup.rowsDeleted(trx),
     }),
     insights,
+    figures: new FiguresService(insightsRepository, new FiguresRepository(store.db), segments),
     files,
     jobQueue,
     storageConnections,

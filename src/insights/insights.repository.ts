@@ -1,17 +1,6 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Environment } from '../domain/records.js';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { DEFAULT_SEGMENT } from '../personas/segments.service.js';
-
-/** Whose figures: the players of a segment, all of them or those of one persona, or without one. */
-export interface Audience {
-  segmentId: string;
-  persona: number | 'all' | 'none';
-}
-export interface Scope {
-  dashboardId: string;
-  environment: Environment;
-}
+import { memberOf, type Audience, type Scope } from './audience.js';
 
 export interface DayActivity {
   day: number;
@@ -34,25 +23,6 @@ const num = (value: unknown): number => Number(value ?? 0);
 export class InsightsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /**
-   * The condition that player `ip` (an `insight_players` row) belongs to the audience: membership
-   * of a custom segment as of the last refresh, personas as of the last recompute (current
-   * membership: a player's whole history counts under the persona they have now).
-   */
-  private member(scope: Scope, audience: Audience): RawBuilder<unknown> {
-    const conditions: RawBuilder<unknown>[] = [];
-    if (audience.segmentId !== DEFAULT_SEGMENT.id)
-      conditions.push(sql`exists (select 1 from insight_segment_members sm where sm.dashboard_id = ${scope.dashboardId}
-        and sm.environment = ${scope.environment} and sm.segment_id = ${audience.segmentId} and sm.user_id = ip.user_id)`);
-    if (audience.persona !== 'all') {
-      const persona = audience.persona === 'none' ? sql`` : sql`and pm.persona = ${audience.persona}`;
-      const members = sql`select 1 from persona_members pm where pm.dashboard_id = ${scope.dashboardId}
-        and pm.environment = ${scope.environment} and pm.segment_id = ${audience.segmentId} and pm.user_id = ip.user_id ${persona}`;
-      conditions.push(audience.persona === 'none' ? sql`not exists (${members})` : sql`exists (${members})`);
-    }
-    return conditions.length === 0 ? sql`1 = 1` : sql.join(conditions, sql` and `);
-  }
-
   /** Per active day of the range: DAU, logins, purchases, paying players and revenue. */
   async activity(scope: Scope, audience: Audience, from: number, to: number): Promise<DayActivity[]> {
     const { rows } = await sql<Record<string, unknown>>`
@@ -62,7 +32,7 @@ export class InsightsRepository {
       join insight_players ip on ip.dashboard_id = pd.dashboard_id and ip.environment = pd.environment
         and ip.player_id = pd.player_id
       where pd.dashboard_id = ${scope.dashboardId} and pd.environment = ${scope.environment}
-        and pd.day >= ${from} and pd.day <= ${to} and ${this.member(scope, audience)}
+        and pd.day >= ${from} and pd.day <= ${to} and ${memberOf(scope, audience)}
       group by pd.day`.execute(this.db);
     return rows.map((r) => ({
       day: num(r.day),
@@ -79,7 +49,7 @@ export class InsightsRepository {
     const { rows } = await sql<Record<string, unknown>>`
       select ip.install_day as day, count(*) as n from insight_players ip
       where ip.dashboard_id = ${scope.dashboardId} and ip.environment = ${scope.environment}
-        and ip.install_day >= ${from} and ip.install_day <= ${to} and ${this.member(scope, audience)}
+        and ip.install_day >= ${from} and ip.install_day <= ${to} and ${memberOf(scope, audience)}
       group by ip.install_day`.execute(this.db);
     return new Map(rows.map((r) => [num(r.day), num(r.n)]));
   }
@@ -104,7 +74,7 @@ export class InsightsRepository {
       join insight_player_days pd on pd.dashboard_id = ip.dashboard_id and pd.environment = ip.environment
         and pd.player_id = ip.player_id and pd.day in (${days})
       where ip.dashboard_id = ${scope.dashboardId} and ip.environment = ${scope.environment}
-        and ip.install_day >= ${from} and ip.install_day <= ${to} and ${this.member(scope, audience)}
+        and ip.install_day >= ${from} and ip.install_day <= ${to} and ${memberOf(scope, audience)}
       group by ip.install_day, pd.day - ip.install_day`.execute(this.db);
     for (const r of rows) cohorts.get(num(r.cohort))?.retained.set(num(r.n), num(r.players));
     return [...cohorts.values()];

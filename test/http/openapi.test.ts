@@ -280,7 +280,16 @@ describe.each(BACKENDS)('the OpenAPI document (%s)', (backend) => {
     }
     const range = 'from=2024-03-01&to=2024-03-07';
     await admin('POST', '/dashboards/{id}/insights/refresh', `/dashboards/${dash.id}/insights/refresh`);
-    for (const what of ['daily', 'retention']) {
+    for (const what of [
+      'daily',
+      'retention',
+      'engagement',
+      'monetization',
+      'currencies',
+      'kpis',
+      'churn',
+      'progression',
+    ]) {
       await expectDocumented('GET', `/v1/insights/${what}`, {
         url: `/v1/insights/${what}?${range}`,
         headers: bearer,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServices } from '../../src/services.js';
+import { multipartCsv } from '../privacy/multipart.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
@@ -7,10 +9,12 @@ import { createTestApp, type TestApp, type TestDashboard } from '../support/test
  * to today so that "day N still in the future" is exercised: D = today − 10, T = today = D + 10.
  *
  * | player | persona   | records (day: what)                                   | install |
- * | alice  | 1         | D login, D+1 login + purchase 5, D+7 login           | D       |
- * | bob    | 1         | D login + purchases 10 and 2.5, D+2 login            | D       |
- * | carol  | none      | register_date D−2; D+1 login, D+5 virtual purchase   | D−2     |
- * | dave   | 2         | D+1 login, D+8 login; LATE: a level-up on D arrives   | D+1 → D |
+ * | alice  | 1         | D login, D+1 login (level 5) + purchase 5, D+7 login | D       |
+ * |        |           | KPI session_minutes D 30, D+1 10                      |         |
+ * | bob    | 1         | D login + purchases 10 and 2.5, D+2 login (level 2)  | D       |
+ * |        |           | KPI session_minutes D 20                              |         |
+ * | carol  | none      | register_date D−2; D+1 login, D+5 30 gold spent      | D−2     |
+ * | dave   | 2         | D+1 login, D+8 login; LATE: a level-up (3) on D       | D+1 → D |
  * |        |           | after the first refresh                               |         |
  * | erin   | none      | D login, D+1 login + purchase 100; then DELETED       | D       |
  * | gina   | none      | D+3 action only (no login: any record is activity)    | D+3     |
@@ -79,10 +83,10 @@ describe.each(BACKENDS)('insights fixture on %s', (backend) => {
     const key = dash.keys.production;
     await push(key, '/v1/logins', 'users', [
       { user_id: 'alice', timestamp: at(D) },
-      { user_id: 'alice', timestamp: at(D + 1) },
+      { user_id: 'alice', timestamp: at(D + 1), level: 5 },
       { user_id: 'alice', timestamp: at(D + 7) },
       { user_id: 'bob', timestamp: at(D, 0) },
-      { user_id: 'bob', timestamp: at(D + 2, 23) },
+      { user_id: 'bob', timestamp: at(D + 2, 23), level: 2 },
       { user_id: 'carol', timestamp: at(D + 1), register_date: date(D - 2) },
       { user_id: 'dave', timestamp: at(D + 1) },
       { user_id: 'dave', timestamp: at(D + 8) },
@@ -108,6 +112,13 @@ describe.each(BACKENDS)('insights fixture on %s', (backend) => {
     await push(key, '/v1/actions', 'actions', [
       { user_id: 'gina', timestamp: at(D + 3), action_id: '1', action_name: 'tutorial' },
     ]);
+    const kpis = multipartCsv(
+      `timestamp,user_id,kpi_id,value\n${at(D)},alice,session_minutes,30\n${at(D + 1)},alice,session_minutes,10\n${at(D)},bob,session_minutes,20\n`,
+      { authorization: `Bearer ${key}` },
+    );
+    const uploaded = await t.app.inject({ method: 'POST', url: '/v1/kpis/csv', ...kpis });
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    await buildServices(t.config, t.store).jobs.runOnce();
     await push(dash.keys.sandbox, '/v1/logins', 'users', [{ user_id: 'frank', timestamp: at(D) }]);
     await push(other.keys.production, '/v1/logins', 'users', [{ user_id: 'oscar', timestamp: at(D) }]);
     // Personas as a recompute would leave them (current membership is what figures use).
@@ -250,6 +261,98 @@ describe.each(BACKENDS)('insights fixture on %s', (backend) => {
     const cohort = (await retention('&persona=1')).find((c) => c.cohort === date(D))!;
     // alice and bob: alice active on D+1 and D+7.
     expect(cohort).toEqual({ cohort: date(D), players: 2, retention: { 1: 0.5, 7: 0.5, 30: null } });
+  });
+
+  const answer = async <T>(name: string, query: string) => {
+    const res = await t.call('GET', `/v1/insights/${name}?${query}`, dash.keys.production);
+    expect(res.statusCode, res.body).toBe(200);
+    return Object.values(res.json<{ data: Record<string, T[]> }>().data)[0]!;
+  };
+  const range = () => `from=${date(D)}&to=${date(D + 9)}`;
+
+  it('answers engagement: WAU, MAU, stickiness and logins per DAU', async () => {
+    const days = await answer<Record<string, number>>('engagement', range());
+    const col = (f: string) => days.map((d) => d[f]);
+    expect(col('dau')).toEqual([3, 3, 1, 1, 0, 1, 0, 1, 1, 0]);
+    // Active in the 7 days ending each day: D alice, bob, dave; + carol on D+1; + gina on D+3;
+    // D+9 (D+3..D+9): gina, carol, alice, dave.
+    expect(col('wau')).toEqual([3, 4, 4, 5, 5, 5, 5, 5, 5, 4]);
+    // Over 30 days: gina joins on D+3, nobody leaves.
+    expect(col('mau')).toEqual([3, 4, 4, 5, 5, 5, 5, 5, 5, 5]);
+    // Logins: D alice, bob; D+1 alice, carol, dave; D+2 bob; D+7 alice; D+8 dave.
+    expect(col('logins')).toEqual([2, 3, 1, 0, 0, 0, 0, 1, 1, 0]);
+    expect(days[0]!.logins_per_dau).toBeCloseTo(2 / 3, 10);
+    expect(col('logins_per_dau').slice(1)).toEqual([1, 1, 0, 0, 0, 0, 1, 1, 0]);
+    // DAU / MAU: 3/3, 3/4, 1/4.
+    expect(col('stickiness').slice(0, 3)).toEqual([1, 0.75, 0.25]);
+  });
+
+  it('answers monetisation: ARPPU and conversion to a first purchase', async () => {
+    const [d0, d1, d2] = await answer<Record<string, number>>('monetization', range());
+    // D: bob's two purchases (12.5), first purchase of bob; D+1: alice's 5, her first.
+    expect(d0).toMatchObject({
+      dau: 3,
+      revenue: 12.5,
+      purchases: 2,
+      paying_players: 1,
+      arppu: 12.5,
+      first_purchasers: 1,
+    });
+    expect(d0!.conversion).toBeCloseTo(1 / 3, 10);
+    expect(d1).toMatchObject({
+      dau: 3,
+      revenue: 5,
+      purchases: 1,
+      paying_players: 1,
+      arppu: 5,
+      first_purchasers: 1,
+    });
+    expect(d2).toMatchObject({ dau: 1, revenue: 0, arppu: 0, first_purchasers: 0, conversion: 0 });
+  });
+
+  it('answers virtual currency spent and the kpis records per day', async () => {
+    expect(await answer('currencies', range())).toEqual([
+      { day: date(D + 5), name: 'gold', total: 30, mean: 30, records: 1, players: 1 },
+    ]);
+    // D: alice 30 + bob 20 (mean 25); D+1: alice 10.
+    expect(await answer('kpis', range())).toEqual([
+      { day: date(D), name: 'session_minutes', total: 50, mean: 25, records: 2, players: 2 },
+      { day: date(D + 1), name: 'session_minutes', total: 10, mean: 10, records: 1, players: 1 },
+    ]);
+    expect(await answer('kpis', `${range()}&persona=none`)).toEqual([]);
+  });
+
+  it('answers churn by cohort: no login in the last churn_days days', async () => {
+    const cohorts = await answer<{ cohort: string }>(
+      'churn',
+      `from=${date(D - 2)}&to=${date(D + 9)}&churn_days=5`,
+    );
+    const byDay = new Map(cohorts.map((c) => [c.cohort, c]));
+    // Today is D+10: churned when the last login (else the install day) is on or before D+5.
+    // carol: last login D+1.
+    expect(byDay.get(date(D - 2))).toEqual({ cohort: date(D - 2), players: 1, churned: 1, churn_rate: 1 });
+    // alice (D+7) and dave (D+8) stay; bob (D+2) churned.
+    expect(byDay.get(date(D))).toMatchObject({ players: 3, churned: 1 });
+    // gina never logged in: since her install on D+3.
+    expect(byDay.get(date(D + 3))).toEqual({ cohort: date(D + 3), players: 1, churned: 1, churn_rate: 1 });
+    // A cohort younger than the window: not known yet.
+    expect(byDay.get(date(D + 6))).toEqual({ cohort: date(D + 6), players: 0, churned: 0, churn_rate: null });
+    const bad = await t.call('GET', `/v1/insights/churn?${range()}&churn_days=0`, dash.keys.production);
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('answers the level reached by days since install, in quartiles', async () => {
+    const points = await answer('progression', `from=${date(D)}&to=${date(D)}&days=0,1,7,30`);
+    expect(points).toEqual([
+      // By D: only dave (level 3, the late level-up).
+      { days_since_install: 0, players: 1, p25: 3, median: 3, p75: 3 },
+      // By D+1: dave 3, alice 5.
+      { days_since_install: 1, players: 2, p25: 3.5, median: 4, p75: 4.5 },
+      // By D+7: bob 2, dave 3, alice 5.
+      { days_since_install: 7, players: 3, p25: 2.5, median: 3, p75: 4 },
+      // D+30 is still to come.
+      { days_since_install: 30, players: 0, p25: null, median: null, p75: null },
+    ]);
   });
 
   it('answers CSV on format=csv or Accept: text/csv', async () => {

@@ -1,41 +1,23 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENTS, type Environment } from '../../domain/records.js';
-import type { InsightsService } from '../../insights/insights.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import { ADMIN_ERRORS, adminDoc, DashboardParams } from '../admin-schemas.js';
-import {
-  dailyCsv,
-  DailySchema,
-  InsightsQuerySchema,
-  retentionCsv,
-  RetentionQuerySchema,
-  RetentionSchema,
-  sendCsv,
-  wantsCsv,
-  type InsightsQueryParams,
-  type RetentionQueryParams,
-} from '../insights-schemas.js';
+import { INSIGHTS_ANSWERS, sendCsv, wantsCsv, type InsightsServices } from '../insights-schemas.js';
 import { requireAdmin } from '../plugins/auth.js';
 import { StringEnum } from '../schemas.js';
 
 const admin = adminDoc('admin: insights');
-const Environment = StringEnum(ENVIRONMENTS, { description: 'production (default) or sandbox' });
-const withEnvironment = <T extends typeof InsightsQuerySchema | typeof RetentionQuerySchema>(schema: T) =>
-  Type.Composite([schema, Type.Object({ environment: Type.Optional(Environment) })], {
-    additionalProperties: false,
-  });
-const AdminDailyQuery = withEnvironment(InsightsQuerySchema);
-const AdminRetentionQuery = withEnvironment(RetentionQuerySchema);
+const EnvironmentParam = StringEnum(ENVIRONMENTS, { description: 'production (default) or sandbox' });
 const RefreshQuery = Type.Object(
-  { environment: Type.Optional(Environment) },
+  { environment: Type.Optional(EnvironmentParam) },
   { additionalProperties: false },
 );
 
 /** The insights answers for the operator, any dashboard, under /admin/v1/dashboards/:id/insights. */
 export function adminInsightsRoutes(
   tenancy: TenancyService,
-  insights: InsightsService,
+  services: InsightsServices,
   adminToken: string | undefined,
 ) {
   return async (app: FastifyInstance) => {
@@ -46,47 +28,38 @@ export function adminInsightsRoutes(
       return { dashboardId: id, environment: environment ?? 'production' };
     };
 
-    app.get(
-      '/dashboards/:id/insights/daily',
-      {
-        schema: {
-          ...admin,
-          summary: 'Daily KPIs of a dashboard (as GET /v1/insights/daily, without the envelope)',
-          params: DashboardParams,
-          querystring: AdminDailyQuery,
-          response: { 200: DailySchema, ...ADMIN_ERRORS },
+    for (const answer of INSIGHTS_ANSWERS) {
+      app.get(
+        `/dashboards/:id/insights/${answer.name}`,
+        {
+          schema: {
+            ...admin,
+            summary: `${answer.summary} (as GET /v1/insights/${answer.name}, without the envelope)`,
+            params: DashboardParams,
+            querystring: Type.Composite(
+              [answer.query, Type.Object({ environment: Type.Optional(EnvironmentParam) })],
+              {
+                additionalProperties: false,
+              },
+            ),
+            response: {
+              200: Type.Object({
+                [answer.list]: Type.Array(answer.rows, { description: answer.listDescription }),
+              }),
+              ...ADMIN_ERRORS,
+            },
+          },
         },
-      },
-      async (request, reply) => {
-        const query = request.query as InsightsQueryParams & { environment?: Environment };
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const days = await insights.daily(await scopeOf(id, query.environment), query);
-        if (wantsCsv(request))
-          return sendCsv(reply, `insights-daily-${id}-${query.from}-${query.to}`, dailyCsv(days));
-        return { days };
-      },
-    );
-
-    app.get(
-      '/dashboards/:id/insights/retention',
-      {
-        schema: {
-          ...admin,
-          summary: 'Day-N retention by install cohort (as GET /v1/insights/retention, without the envelope)',
-          params: DashboardParams,
-          querystring: AdminRetentionQuery,
-          response: { 200: RetentionSchema, ...ADMIN_ERRORS },
+        async (request, reply) => {
+          const query = request.query as { from: string; to: string; environment?: Environment };
+          const { id } = request.params as Static<typeof DashboardParams>;
+          const rows = await answer.run(services, await scopeOf(id, query.environment), query as never);
+          if (wantsCsv(request))
+            return sendCsv(reply, answer, `insights-${answer.name}-${id}-${query.from}-${query.to}`, rows);
+          return { [answer.list]: rows };
         },
-      },
-      async (request, reply) => {
-        const query = request.query as RetentionQueryParams & { environment?: Environment };
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const cohorts = await insights.retention(await scopeOf(id, query.environment), query);
-        if (wantsCsv(request))
-          return sendCsv(reply, `insights-retention-${id}-${query.from}-${query.to}`, retentionCsv(cohorts));
-        return { cohorts };
-      },
-    );
+      );
+    }
 
     app.post(
       '/dashboards/:id/insights/refresh',
@@ -111,7 +84,7 @@ export function adminInsightsRoutes(
         const { id } = request.params as Static<typeof DashboardParams>;
         const { environment } = request.query as Static<typeof RefreshQuery>;
         const scope = await scopeOf(id, environment);
-        await insights.refresh(scope);
+        await services.insights.refresh(scope);
         return { dashboard_id: id, environment: scope.environment, refreshed: true as const };
       },
     );

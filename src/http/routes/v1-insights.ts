@@ -1,19 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { InsightsService } from '../../insights/insights.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
-import {
-  dailyCsv,
-  DailySchema,
-  InsightsQuerySchema,
-  retentionCsv,
-  RetentionQuerySchema,
-  RetentionSchema,
-  sendCsv,
-  wantsCsv,
-  type InsightsQueryParams,
-  type RetentionQueryParams,
-} from '../insights-schemas.js';
+import { INSIGHTS_ANSWERS, sendCsv, wantsCsv, type InsightsServices } from '../insights-schemas.js';
+import { Type } from '@sinclair/typebox';
 import { principalOf, requireApiKey } from '../plugins/auth.js';
 
 const tags = ['12traits insights'];
@@ -26,82 +15,42 @@ const errors = {
 };
 const FRESHNESS = 'Figures come from rollups refreshed every minute (docs/insights.md).';
 
-/** Player insights of the key's dashboard and environment, with the 12traits key. */
-export function v1InsightsRoutes(tenancy: TenancyService, insights: InsightsService) {
+/** Player insights of the key's dashboard and environment (`GET /v1/insights/<answer>`), with the 12traits key. */
+export function v1InsightsRoutes(tenancy: TenancyService, services: InsightsServices) {
   return async (app: FastifyInstance) => {
     app.addHook('onRequest', requireApiKey(tenancy));
-
-    app.get(
-      '/v1/insights/daily',
-      {
-        schema: {
-          tags,
-          security,
-          summary: 'Daily KPIs: DAU, new players, revenue, paying players, ARPDAU',
-          description: `One entry per UTC day of the range, zeros included, for the segment's players (all, one persona, or none). ${FRESHNESS}`,
-          querystring: InsightsQuerySchema,
-          response: {
-            200: EnvelopeSchema(DailySchema, {
-              code: 200,
-              message: '',
-              data: {
-                days: [
-                  {
-                    day: '2024-03-01',
-                    dau: 120,
-                    new_players: 30,
-                    revenue: 59.9,
-                    paying_players: 4,
-                    arpdau: 0.4992,
-                  },
-                ],
-              },
-            }),
-            ...errors,
+    for (const answer of INSIGHTS_ANSWERS) {
+      const data = Type.Object({
+        [answer.list]: Type.Array(answer.rows, { description: answer.listDescription }),
+      });
+      app.get(
+        `/v1/insights/${answer.name}`,
+        {
+          schema: {
+            tags,
+            security,
+            summary: answer.summary,
+            description: `${answer.description} ${FRESHNESS}`,
+            querystring: answer.query,
+            response: {
+              200: EnvelopeSchema(data, {
+                code: 200,
+                message: '',
+                data: { [answer.list]: [answer.example] },
+              }),
+              ...errors,
+            },
           },
         },
-      },
-      async (request, reply) => {
-        const principal = principalOf(request);
-        const query = request.query as InsightsQueryParams;
-        const days = await insights.daily(principal, query);
-        if (wantsCsv(request))
-          return sendCsv(reply, `insights-daily-${query.from}-${query.to}`, dailyCsv(days));
-        return envelope(200, '', { days });
-      },
-    );
-
-    app.get(
-      '/v1/insights/retention',
-      {
-        schema: {
-          tags,
-          security,
-          summary: 'Day-N retention by install cohort',
-          description: `One entry per install day of the range: the share of its players active on exactly install day + N. ${FRESHNESS}`,
-          querystring: RetentionQuerySchema,
-          response: {
-            200: EnvelopeSchema(RetentionSchema, {
-              code: 200,
-              message: '',
-              data: {
-                cohorts: [
-                  { cohort: '2024-03-01', players: 30, retention: { '1': 0.4, '7': 0.2, '30': null } },
-                ],
-              },
-            }),
-            ...errors,
-          },
+        async (request, reply) => {
+          const principal = principalOf(request);
+          const query = request.query as { from: string; to: string };
+          const rows = await answer.run(services, principal, query as never);
+          if (wantsCsv(request))
+            return sendCsv(reply, answer, `insights-${answer.name}-${query.from}-${query.to}`, rows);
+          return envelope(200, '', { [answer.list]: rows });
         },
-      },
-      async (request, reply) => {
-        const principal = principalOf(request);
-        const query = request.query as RetentionQueryParams;
-        const cohorts = await insights.retention(principal, query);
-        if (wantsCsv(request))
-          return sendCsv(reply, `insights-retention-${query.from}-${query.to}`, retentionCsv(cohorts));
-        return envelope(200, '', { cohorts });
-      },
-    );
+      );
+    }
   };
 }
