@@ -45,6 +45,8 @@ import { InsightsRepository } from './insights/insights.repository.js';
 import { InsightsService } from './insights/insights.service.js';
 import { FiguresRepository } from './insights/figures.repository.js';
 import { FiguresService } from './insights/figures.service.js';
+import { PersonaProfilesService } from './insights/persona-profiles.service.js';
+import { PersonaRepository } from './personas/personas.repository.js';
 
 export interface Services {
   tenancy: TenancyService;
@@ -79,6 +81,8 @@ export interface Services {
   insights: InsightsService;
   /** Engagement, monetisation, churn, progression and KPI figures (docs/insights.md). */
   figures: FiguresService;
+  /** Each persona's KPIs and traits against its segment's. */
+  personaProfiles: PersonaProfilesService;
 }
 
 /** Every background worker of a process, started and stopped together. */
@@ -153,6 +157,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const personas = new PersonaService(store.db, tenancy, segments, options.personas);
   const insightsRollup = new InsightsRollup(store.db, new SqlInsightsAggregates(store));
   const insightsRepository = new InsightsRepository(store.db);
+  const figuresRepository = new FiguresRepository(store.db);
   const insights = new InsightsService(store.db, insightsRepository, insightsRollup, tenancy, segments);
   const jobs = new JobWorker(
     jobQueue,
@@ -203,7 +208,13 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       rowsDeleted: (trx) => insightsRollup.rowsDeleted(trx),
     }),
     insights,
-    figures: new FiguresService(insightsRepository, new FiguresRepository(store.db), segments),
+    figures: new FiguresService(insightsRepository, figuresRepository, segments),
+    personaProfiles: new PersonaProfilesService(
+      insightsRepository,
+      figuresRepository,
+      new PersonaRepository(store.db),
+      segments,
+    ),
     files,
     jobQueue,
     storageConnections,

@@ -5,6 +5,7 @@ import type { Scope } from '../insights/audience.js';
 import { DEFAULT_CHURN_DAYS, MAX_CHURN_DAYS, type FiguresService } from '../insights/figures.service.js';
 import { MAX_RANGE_DAYS } from '../insights/insights-query.js';
 import type { CohortFigures, InsightsService } from '../insights/insights.service.js';
+import type { PersonaProfilesService } from '../insights/persona-profiles.service.js';
 import { StringEnum } from './schemas.js';
 
 /** The query every insights answer takes (the 12traits and admin routes share it). */
@@ -106,11 +107,29 @@ const ProgressionRow = Type.Object({
   p75: Type.Union([Type.Number(), Type.Null()]),
 });
 
+const ProfileRow = Type.Object({
+  persona: Type.Integer(),
+  metric: Type.String({
+    description: 'retention_d1, retention_d7, arpdau, churn_rate (14 days), or trait:<category>.<trait>',
+  }),
+  value: Type.Union([Type.Number(), Type.Null()], {
+    description: "The persona's figure (null: no player to rest on)",
+  }),
+  segment_value: Type.Union([Type.Number(), Type.Null()], { description: "The segment's figure" }),
+  difference: Type.Union([Type.Number(), Type.Null()], { description: 'value − segment_value' }),
+  players: Type.Integer({ description: 'Players the figure rests on (surveyed members for a trait)' }),
+  ci_low: Type.Union([Type.Number(), Type.Null()], {
+    description: '95% Wilson interval of a share; null for means',
+  }),
+  ci_high: Type.Union([Type.Number(), Type.Null()]),
+});
+
 type Row = Record<string, unknown>;
 /** What an insights route needs: the services, the caller's scope and the parsed query. */
 export interface InsightsServices {
   insights: InsightsService;
   figures: FiguresService;
+  personaProfiles: PersonaProfilesService;
 }
 /** One insights answer: `GET /v1/insights/<name>` and its admin twin share this description. */
 export interface InsightsAnswer {
@@ -261,6 +280,27 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
     listDescription: 'One entry per N',
     example: { days_since_install: 7, players: 25, p25: 3, median: 5, p75: 8 },
     run: (s, scope, q: { from: string; to: string; days?: string }) => s.figures.progression(scope, q),
+  },
+  {
+    name: 'personas',
+    summary: 'Persona profiles: what sets each persona of the segment apart',
+    description:
+      "Per persona (all of the segment, or the one named): its D1 and D7 retention, churn rate and ARPDAU over the range against the segment's, then its trait means against the segment's, largest differences first.",
+    query: query(),
+    list: 'profiles',
+    rows: ProfileRow,
+    listDescription: 'Per persona: the KPI rows, then the trait rows by decreasing |difference|',
+    example: {
+      persona: 1,
+      metric: 'retention_d1',
+      value: 0.42,
+      segment_value: 0.35,
+      difference: 0.07,
+      players: 120,
+      ci_low: 0.34,
+      ci_high: 0.51,
+    },
+    run: (s, scope, q: { from: string; to: string }) => s.personaProfiles.profiles(scope, q),
   },
 ];
 

@@ -289,6 +289,7 @@ describe.each(BACKENDS)('the OpenAPI document (%s)', (backend) => {
       'kpis',
       'churn',
       'progression',
+      'personas',
     ]) {
       await expectDocumented('GET', `/v1/insights/${what}`, {
         url: `/v1/insights/${what}?${range}`,

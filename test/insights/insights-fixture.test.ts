@@ -355,6 +355,54 @@ describe.each(BACKENDS)('insights fixture on %s', (backend) => {
     ]);
   });
 
+  it('profiles each persona against its segment: KPIs with intervals, then traits by difference', async () => {
+    const persona = (n: number, openness: number, conscientiousness: number, surveyed: number) => ({
+      dashboard_id: dash.id,
+      environment: 'production' as const,
+      segment_id: 'default',
+      persona: n,
+      centroid: '[]',
+      trait_means: JSON.stringify({ bigFive: { Openness: openness, Conscientiousness: conscientiousness } }),
+      surveyed,
+      predicted: 0,
+    });
+    await t.store.db
+      .insertInto('personas')
+      .values([persona(1, 70, 40, 2), persona(2, 40, 46, 1)])
+      .execute();
+    const rows = await answer<Record<string, unknown>>('personas', `${range()}&persona=1`);
+    expect(rows.map((r) => r.metric)).toEqual([
+      'retention_d1',
+      'retention_d7',
+      'churn_rate',
+      'arpdau',
+      'trait:bigFive.Openness',
+      'trait:bigFive.Conscientiousness',
+    ]);
+    // D1: persona 1 (alice, bob; cohort D) alice → 1/2; segment: cohorts D (alice, bob, dave →
+    // alice, dave) and D+3 (gina, not on D+4) → 2/4. Wilson 95% of 1/2: 0.0946–0.9054.
+    expect(rows[0]).toMatchObject({ persona: 1, value: 0.5, segment_value: 0.5, difference: 0, players: 2 });
+    expect(rows[0]!.ci_low).toBeCloseTo(0.094563, 4);
+    expect(rows[0]!.ci_high).toBeCloseTo(0.905437, 4);
+    // D7 (cohorts up to D+3): alice on D+7 → 1/2; segment: alice only of 4 → 1/4.
+    expect(rows[1]).toMatchObject({ value: 0.5, segment_value: 0.25, difference: 0.25, players: 2 });
+    // Churn over 14 days: no cohort of the range is 14 days old yet.
+    expect(rows[2]).toMatchObject({ value: null, segment_value: null, players: 0, ci_low: null });
+    // ARPDAU: 17.5 over 5 player-days (persona) and over 11 (segment).
+    expect(rows[3]).toMatchObject({ value: 3.5, players: 5 });
+    expect(rows[3]!.segment_value).toBeCloseTo(17.5 / 11, 10);
+    // Segment means weighted by surveyed members: Openness (70·2 + 40)/3 = 60, Conscientiousness
+    // (40·2 + 46)/3 = 42: Openness differs most (+10), then Conscientiousness (−2).
+    expect(rows[4]).toMatchObject({ value: 70, segment_value: 60, difference: 10, players: 2 });
+    expect(rows[5]!.difference).toBeCloseTo(-2, 10);
+    const second = await answer<Record<string, unknown>>('personas', `${range()}&persona=2`);
+    expect(new Set(second.map((r) => r.persona))).toEqual(new Set([2]));
+    expect(second.slice(4).map((r) => [r.metric, r.difference])).toEqual([
+      ['trait:bigFive.Openness', -20],
+      ['trait:bigFive.Conscientiousness', 4],
+    ]);
+  });
+
   it('answers CSV on format=csv or Accept: text/csv', async () => {
     const url = `/v1/insights/daily?from=${date(D)}&to=${date(D + 1)}&persona=1`;
     const byParam = await t.call('GET', `${url}&format=csv`, dash.keys.production);
