@@ -1,3 +1,5 @@
+import { v1InsightsRoutes } from './http/routes/v1-insights.js';
+import { adminInsightsRoutes } from './http/routes/admin-insights.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { readTls, type Config } from './config/config.js';
 import { installBodyParsing } from './http/plugins/body.js';
@@ -160,6 +162,10 @@ export async function buildApp(
     },
   );
   await app.register(adminSurveyRoutes(services.tenancy, services.surveyQuality, config.adminToken), {
+    prefix: '/admin/v1',
+  });
+  await app.register(v1InsightsRoutes(services.tenancy, services));
+  await app.register(adminInsightsRoutes(services.tenancy, services, config.adminToken), {
     prefix: '/admin/v1',
   });
   // Debounced recomputes must not outlive the app (nor keep a closing store busy).

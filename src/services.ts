@@ -40,6 +40,13 @@ import { SegmentService } from './personas/segments.service.js';
 import { TraitImportRepository } from './personas/trait-import.repository.js';
 import { TraitImportService } from './personas/trait-import.service.js';
 import { UserDataService } from './privacy/user-data.service.js';
+import { InsightsRollup } from './insights/insights-rollup.js';
+import { InsightsRepository } from './insights/insights.repository.js';
+import { InsightsService } from './insights/insights.service.js';
+import { FiguresRepository } from './insights/figures.repository.js';
+import { FiguresService } from './insights/figures.service.js';
+import { PersonaProfilesService } from './insights/persona-profiles.service.js';
+import { PersonaRepository } from './personas/personas.repository.js';
 
 export interface Services {
   /** The sole owner of player event data (src/events/). */
@@ -73,6 +80,11 @@ export interface Services {
   personas: PersonaService;
   traitImport: TraitImportService;
   userData: UserDataService;
+  insights: InsightsService;
+  /** Engagement, monetisation, churn, progression and KPI figures (docs/insights.md). */
+  figures: FiguresService;
+  /** Each persona's KPIs and traits against its segment's. */
+  personaProfiles: PersonaProfilesService;
 }
 
 /** Every background worker of a process, started and stopped together. */
@@ -95,6 +107,8 @@ const SCHEDULE_EVERY_MS = 30_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
 /** Webhook URLs stored in the clear by an older version are sealed at a worker's start, then hourly. */
 const SEAL_EVERY_MS = 60 * 60_000;
+/** Insights rollups catch up with new records this often (docs/insights.md, "Freshness"). */
+const INSIGHTS_EVERY_MS = 60_000;
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
 export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {
@@ -141,6 +155,22 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     notifications,
     secrets,
   );
+  // Segments and personas refer to each other: a new segment schedules its personas' computation.
+  const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
+    for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
+  });
+  const personas = new PersonaService(store.db, events, tenancy, segments, options.personas);
+  const insightsRollup = new InsightsRollup(store.db, events.insights);
+  const insightsRepository = new InsightsRepository(store.db);
+  const figuresRepository = new FiguresRepository(store.db);
+  const insights = new InsightsService(
+    store.db,
+    insightsRepository,
+    insightsRollup,
+    tenancy,
+    segments,
+    events,
+  );
   const jobs = new JobWorker(
     jobQueue,
     new Map<string, JobHandler>([
@@ -155,14 +185,10 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       { name: 'scheduled-syncs', everyMs: SCHEDULE_EVERY_MS, run: () => storageConnections.enqueueDue() },
       { name: 'abandoned-uploads', everyMs: SWEEP_EVERY_MS, run: () => files.sweepAbandonedUploads() },
       { name: 'seal-webhook-urls', everyMs: SEAL_EVERY_MS, run: () => webhooks.sealStoredUrls() },
+      { name: 'insights-rollups', everyMs: INSIGHTS_EVERY_MS, run: () => insights.refreshAll() },
     ],
     options.onTaskError,
   );
-  // Segments and personas refer to each other: a new segment schedules its personas' computation.
-  const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
-    for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
-  });
-  const personas = new PersonaService(store.db, events, tenancy, segments, options.personas);
   return {
     events,
     recentBatches,
@@ -190,7 +216,18 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       forgetInMemory: (dashboardId, environment, userId) => {
         recentBatches.forget(dashboardId, environment, userId);
       },
+      deletionStarted: (trx, dashboardId, environment) =>
+        insightsRollup.deletionStarted(trx, dashboardId, environment),
+      rowsDeleted: (trx) => insightsRollup.rowsDeleted(trx),
     }),
+    insights,
+    figures: new FiguresService(insightsRepository, figuresRepository, segments),
+    personaProfiles: new PersonaProfilesService(
+      insightsRepository,
+      figuresRepository,
+      new PersonaRepository(store.db),
+      segments,
+    ),
     files,
     jobQueue,
     storageConnections,

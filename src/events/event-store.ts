@@ -1,3 +1,4 @@
+import type { InsightsEventReads } from './insights-reads.js';
 import type { Environment, RecordTypeDef } from '../domain/records.js';
 import type { NormalizedRow } from './normalize.js';
 
@@ -67,9 +68,12 @@ export interface EventStore {
    */
   segmentMembers(scope: EventScope, criteria: SegmentCriteria, page?: IdPage): Promise<string[]>;
 
-  // Insights aggregates (issue 14: DAU, retention by install cohort, revenue, ARPDAU, level by
-  // day, KPI sums) join this port here, as coarse questions answered per scope and day range;
-  // their SQL lives in `sql/insights-aggregates.ts`, beside the rest of the SQL implementation.
+  /**
+   * The reads player insights (src/insights/) fold into their rollups: new activity per player
+   * and day since a cursor, player profiles (insights-reads.ts). Absent when the backend does not
+   * answer them yet (ClickHouse in this version): insights then say so instead of answering.
+   */
+  readonly insights?: InsightsEventReads;
 
   // --- deleting ------------------------------------------------------------------------------
 

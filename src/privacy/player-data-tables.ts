@@ -8,7 +8,11 @@
  */
 export interface PlayerDataTable {
   table: string;
-  key: 'user_id' | 'excerpt';
+  /**
+   * `player_id`: the insights rollups' interned player id, resolved through `insight_players`
+   * (whose own row goes last: it is listed after the tables keyed through it).
+   */
+  key: 'user_id' | 'player_id' | 'excerpt';
   /** `excerpt`: the text columns that may quote a player's id; rows quoting it are deleted. */
   textColumns?: readonly string[];
 }
@@ -19,6 +23,11 @@ export const PLAYER_DATA_TABLES: readonly PlayerDataTable[] = [
   { table: 'survey_tokens', key: 'user_id' },
   { table: 'survey_participants', key: 'user_id' },
   { table: 'persona_members', key: 'user_id' },
+  // Insights rollups (src/insights): a deleted player leaves every figure.
+  { table: 'insight_player_days', key: 'player_id' },
+  { table: 'insight_player_values', key: 'player_id' },
+  { table: 'insight_players', key: 'player_id' },
+  { table: 'insight_segment_members', key: 'user_id' },
   // The dashboard's reject log: error messages quote the refused body near the mistake.
   { table: 'ingest_rejects', key: 'excerpt', textColumns: ['message', 'errors'] },
 ];

@@ -10,6 +10,10 @@ export interface DeletionHooks {
   onDeleted?(dashboardId: string, environment: Environment): void;
   /** Every deletion: this process's in-memory copies (the live tail) forget the player. */
   forgetInMemory?(dashboardId: string, environment: Environment, userId: string): void;
+  /** In the deletion's transaction, before its deletes: derived stores take their locks first. */
+  deletionStarted?(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void>;
+  /** In the deletion's transaction, after its deletes. */
+  rowsDeleted?(trx: Kysely<Database>): Promise<void>;
 }
 
 /** What a deletion removed. */
@@ -49,6 +53,7 @@ export class UserDataService {
     const now = this.now();
     const events = await this.events.deletePlayer({ dashboardId, environment }, userId, now);
     const { records, excerpts } = await this.db.transaction().execute(async (trx) => {
+      await this.hooks.deletionStarted?.(trx, dashboardId, environment);
       let total = events.records;
       let quoted = 0;
       for (const entry of PLAYER_DATA_TABLES) {
@@ -56,10 +61,16 @@ export class UserDataService {
           quoted += await this.deleteExcerpts(trx, entry, dashboardId, environment, userId);
           continue;
         }
-        const where = sql`dashboard_id = ${dashboardId} and environment = ${environment} and user_id = ${userId}`;
+        const where =
+          entry.key === 'player_id'
+            ? sql`dashboard_id = ${dashboardId} and environment = ${environment} and player_id in (
+                select player_id from insight_players where dashboard_id = ${dashboardId}
+                and environment = ${environment} and user_id = ${userId})`
+            : sql`dashboard_id = ${dashboardId} and environment = ${environment} and user_id = ${userId}`;
         const result = await sql`delete from ${sql.table(entry.table)} where ${where}`.execute(trx);
         total += Number(result.numAffectedRows ?? 0);
       }
+      await this.hooks.rowsDeleted?.(trx);
       if (total > 0) {
         // Read by a persona recompute running now: its members are checked against deletions.
         await trx

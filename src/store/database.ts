@@ -349,6 +349,56 @@ export interface UserDataDeletionTable {
   deleted_at: number;
 }
 
+/** Insights rollups (0018): one row per player and active UTC day (days since 1970-01-01). */
+export interface InsightPlayerDayTable {
+  dashboard_id: string;
+  environment: Environment;
+  day: number;
+  player_id: number;
+  /** Records of any type timestamped that day. */
+  records: number;
+  logins: number;
+  purchases: number;
+  /** Sum of the real-money purchases' price. */
+  revenue: number;
+  max_level: number | null;
+}
+/** Per player and day: `kpi:<kpi_id>` values and `currency:<code>` virtual spend (sum and count). */
+export interface InsightPlayerValueTable {
+  dashboard_id: string;
+  environment: Environment;
+  day: number;
+  player_id: number;
+  name: string;
+  total: number;
+  n: number;
+}
+/** Per player: first active day, register date's day, and the install day (the earlier). */
+export interface InsightPlayerTable {
+  dashboard_id: string;
+  environment: Environment;
+  player_id: number;
+  user_id: string;
+  first_day: number;
+  register_day: number | null;
+  install_day: number;
+}
+/** A custom segment's user ids as of the last insights refresh. */
+export interface InsightSegmentMemberTable {
+  dashboard_id: string;
+  environment: Environment;
+  segment_id: string;
+  user_id: string;
+}
+/** The last event id of one table folded into a scope's rollups. */
+export interface InsightWatermarkTable {
+  dashboard_id: string;
+  environment: Environment;
+  source: string;
+  last_id: number;
+  updated_at: number;
+}
+
 export interface Database {
   dashboard_members: DashboardMemberTable;
   dashboard_sessions: DashboardSessionTable;
@@ -356,6 +406,11 @@ export interface Database {
   ingest_rejects: IngestRejectTable;
   user_data_deletions: UserDataDeletionTable;
   segments: SegmentTable;
+  insight_player_days: InsightPlayerDayTable;
+  insight_player_values: InsightPlayerValueTable;
+  insight_players: InsightPlayerTable;
+  insight_segment_members: InsightSegmentMemberTable;
+  insight_watermarks: InsightWatermarkTable;
   persona_runs: PersonaRunTable;
   personas: PersonaTable;
   persona_members: PersonaMemberTable;

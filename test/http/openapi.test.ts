@@ -290,6 +290,29 @@ describe.each(BACKENDS)('the OpenAPI document (%s)', (backend) => {
         headers: bearer,
       });
     }
+    const range = 'from=2024-03-01&to=2024-03-07';
+    await admin('POST', '/dashboards/{id}/insights/refresh', `/dashboards/${dash.id}/insights/refresh`);
+    for (const what of [
+      'daily',
+      'retention',
+      'engagement',
+      'monetization',
+      'currencies',
+      'kpis',
+      'churn',
+      'progression',
+      'personas',
+    ]) {
+      await expectDocumented('GET', `/v1/insights/${what}`, {
+        url: `/v1/insights/${what}?${range}`,
+        headers: bearer,
+      });
+      await admin(
+        'GET',
+        `/dashboards/{id}/insights/${what}`,
+        `/dashboards/${dash.id}/insights/${what}?${range}`,
+      );
+    }
     await expectDocumented('DELETE', '/v1/userData', {
       url: '/v1/userData',
       headers: bearer,

@@ -20,6 +20,7 @@ import type {
 } from '../event-store.js';
 import type { BatchWriter } from './batch-writer.js';
 import { deletePlayer, playerOf } from './delete-player.js';
+import { SqlInsightsAggregates } from './insights-aggregates.js';
 import { playerAggregates } from './player-aggregates.js';
 import { PostgresBatchWriter } from './postgres-writer.js';
 import { dailyCounts, listRecords, storedCounts, totals } from './record-reads.js';
@@ -34,12 +35,14 @@ import { SqliteBatchWriter } from './sqlite-writer.js';
  */
 export class SqlEventStore implements EventStore {
   readonly capabilities: EventCapabilities;
+  readonly insights: SqlInsightsAggregates;
 
   constructor(
     private readonly db: Kysely<EventDatabase>,
     private readonly writer: BatchWriter,
   ) {
     this.capabilities = { synchronousDelete: true, overwritesDeleted: writer.overwritesDeleted };
+    this.insights = new SqlInsightsAggregates(db, writer);
   }
 
   write(batch: WriteBatch): Promise<WriteResult> {

@@ -68,6 +68,10 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
           name: '12traits personas',
           description: 'Segments’ personas (mean traits, member ids) and deletion of a player’s data',
         },
+        {
+          name: '12traits insights',
+          description: 'KPIs by segment and persona: daily activity and revenue, retention by install cohort',
+        },
         { name: 'first version', description: 'Game-scoped pushes of the first 12traits API' },
         { name: 'forge', description: 'Forge partner API: playtime sessions and achievements' },
         { name: 'admin', description: 'Dashboards, keys and stored records (operator token)' },
@@ -75,6 +79,10 @@ export async function installDocs(app: FastifyInstance, version: string): Promis
         {
           name: 'admin: personas',
           description: 'Segments, persona recomputes and a player’s traits (operator token)',
+        },
+        {
+          name: 'admin: insights',
+          description: 'The insights figures of any dashboard, and refreshing their rollups (operator token)',
         },
         {
           name: 'admin: survey',

@@ -1,0 +1,289 @@
+import { sql, type Kysely } from 'kysely';
+import type { Environment } from '../domain/records.js';
+import type { ActivityCursor, ActivityDelta, InsightsEventReads } from '../events/insights-reads.js';
+import type { Database } from '../store/database.js';
+import { dayNumber } from './days.js';
+
+/**
+ * The watermark row every refresh and every deletion of a scope updates first: refreshes of one
+ * scope (several worker processes) and deletions serialize on it, and a refresh whose events were
+ * read before a deletion committed finds it changed and writes nothing (see `refresh`).
+ */
+const GENERATION = '*generation';
+/** Event ids folded per step: bounds the memory of a refresh catching up on a large backlog. */
+const STEP_IDS = 200_000;
+/** Rows per multi-row upsert (parameters stay under SQLite's and PostgreSQL's limits). */
+const UPSERT_CHUNK = 300;
+
+export interface RefreshResult {
+  /** Player-days touched (added to or created). */
+  playerDays: number;
+  /** Whether another refresh or a deletion of the scope ran meanwhile (this one wrote nothing). */
+  superseded: boolean;
+}
+
+/**
+ * Keeps the insights rollups of a scope up to date from the events stored since its watermarks:
+ * additive and exact (each record is folded once), so late events simply add to their own day.
+ * Runs off the ingest path (the worker's periodic task, or on demand).
+ */
+export class InsightsRollup {
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Absent when the event store does not answer insights reads (ClickHouse, this version). */
+    private readonly events: InsightsEventReads | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Folds every record stored so far into the scope's rollups, step by step. */
+  async refresh(dashboardId: string, environment: Environment): Promise<RefreshResult> {
+    const events = this.events;
+    if (!events) return { playerDays: 0, superseded: false };
+    const target = await events.activityCursor(dashboardId, environment);
+    let playerDays = 0;
+    for (;;) {
+      const { cursor, generation } = await this.watermarks(dashboardId, environment);
+      const upTo: Record<string, number> = {};
+      let behind = false;
+      for (const [table, last] of Object.entries(target)) {
+        const from = cursor[table] ?? 0;
+        upTo[table] = Math.min(last, from + STEP_IDS);
+        if (last > from) behind = true;
+      }
+      if (!behind) return { playerDays, superseded: false };
+      const delta = await events.playerDayActivity(dashboardId, environment, cursor, upTo);
+      const written = await this.fold(events, dashboardId, environment, generation, cursor, upTo, delta);
+      if (written === undefined) return { playerDays, superseded: true };
+      playerDays += written;
+    }
+  }
+
+  /**
+   * First statement of a player's deletion (in its transaction): a refresh holding that player's
+   * events in memory is superseded, and one writing now commits before the deletion's deletes.
+   */
+  async deletionStarted(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void> {
+    await this.bumpGeneration(trx, dashboardId, environment);
+  }
+
+  /**
+   * After a deletion's deletes: no watermark may stay past the highest id left in its table
+   * (SQLite gives the next record the id of a deleted last row). Ids past it hold no rows, so
+   * moving a watermark back there folds nothing twice.
+   */
+  async rowsDeleted(trx: Kysely<Database>): Promise<void> {
+    if (!this.events) return;
+    const highest = await this.events.highestStored(trx);
+    for (const [source, last] of Object.entries(highest)) {
+      await trx
+        .updateTable('insight_watermarks')
+        .set({ last_id: last })
+        .where('source', '=', source)
+        .where('last_id', '>', last)
+        .execute();
+    }
+  }
+
+  private async watermarks(dashboardId: string, environment: Environment) {
+    const rows = await this.db
+      .selectFrom('insight_watermarks')
+      .select(['source', 'last_id'])
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .execute();
+    const cursor: Record<string, number> = {};
+    let generation = 0;
+    for (const r of rows) {
+      if (r.source === GENERATION) generation = r.last_id;
+      else cursor[r.source] = r.last_id;
+    }
+    return { cursor: cursor as ActivityCursor, generation };
+  }
+
+  private async bumpGeneration(trx: Kysely<Database>, dashboardId: string, environment: Environment) {
+    await trx
+      .insertInto('insight_watermarks')
+      .values({
+        dashboard_id: dashboardId,
+        environment,
+        source: GENERATION,
+        last_id: 1,
+        updated_at: this.now(),
+      })
+      .onConflict((oc) =>
+        oc.columns(['dashboard_id', 'environment', 'source']).doUpdateSet({
+          last_id: sql`insight_watermarks.last_id + 1`,
+          updated_at: this.now(),
+        }),
+      )
+      .execute();
+  }
+
+  /**
+   * Writes one step in one transaction: the generation check-and-bump first (a concurrent
+   * refresh or deletion makes it fail: nothing is written and undefined returned), then the
+   * watermarks, the player-days, the named values and the players' install days.
+   */
+  private async fold(
+    events: InsightsEventReads,
+    dashboardId: string,
+    environment: Environment,
+    generation: number,
+    from: ActivityCursor,
+    upTo: ActivityCursor,
+    delta: ActivityDelta,
+  ): Promise<number | undefined> {
+    const touched = [...new Set(delta.days.map((d) => d.playerId))];
+    const profiles = new Map(
+      (await events.playerProfiles(dashboardId, environment, touched)).map((p) => [p.playerId, p]),
+    );
+    const scope = { dashboard_id: dashboardId, environment };
+    return this.db
+      .transaction()
+      .execute(async (trx) => {
+        const claimed =
+          generation === 0
+            ? await trx
+                .insertInto('insight_watermarks')
+                .values({ ...scope, source: GENERATION, last_id: 1, updated_at: this.now() })
+                .onConflict((oc) => oc.doNothing())
+                .executeTakeFirst()
+                .then((r) => Number(r.numInsertedOrUpdatedRows ?? 0n))
+            : await trx
+                .updateTable('insight_watermarks')
+                .set({ last_id: generation + 1, updated_at: this.now() })
+                .where('dashboard_id', '=', dashboardId)
+                .where('environment', '=', environment)
+                .where('source', '=', GENERATION)
+                .where('last_id', '=', generation)
+                .executeTakeFirst()
+                .then((r) => Number(r.numUpdatedRows));
+        if (claimed !== 1) throw new Superseded();
+        // A deletion between the cursor and now may have freed the top ids (SQLite reuses them).
+        const highest = await events.highestStored(trx);
+        for (const [source, last] of Object.entries(upTo)) {
+          if (last <= (from[source] ?? 0)) continue;
+          const id = Math.min(last, highest[source] ?? last);
+          await trx
+            .insertInto('insight_watermarks')
+            .values({ ...scope, source, last_id: id, updated_at: this.now() })
+            .onConflict((oc) =>
+              oc
+                .columns(['dashboard_id', 'environment', 'source'])
+                .doUpdateSet({ last_id: id, updated_at: this.now() }),
+            )
+            .execute();
+        }
+        // Records of players deleted since (their events gone) must not come back as rollups.
+        const live = delta.days.filter((d) => profiles.has(d.playerId));
+        for (let i = 0; i < live.length; i += UPSERT_CHUNK) {
+          const rows = live.slice(i, i + UPSERT_CHUNK).map((d) => ({
+            ...scope,
+            day: d.day,
+            player_id: d.playerId,
+            records: d.records,
+            logins: d.logins,
+            purchases: d.purchases,
+            revenue: d.revenue,
+            max_level: d.maxLevel,
+          }));
+          await trx
+            .insertInto('insight_player_days')
+            .values(rows)
+            .onConflict((oc) =>
+              oc.columns(['dashboard_id', 'environment', 'day', 'player_id']).doUpdateSet({
+                records: sql`insight_player_days.records + excluded.records`,
+                logins: sql`insight_player_days.logins + excluded.logins`,
+                purchases: sql`insight_player_days.purchases + excluded.purchases`,
+                revenue: sql`insight_player_days.revenue + excluded.revenue`,
+                max_level: sql`case when insight_player_days.max_level is null or excluded.max_level > insight_player_days.max_level
+                  then excluded.max_level else insight_player_days.max_level end`,
+              }),
+            )
+            .execute();
+        }
+        const values = delta.values.filter((v) => profiles.has(v.playerId));
+        for (let i = 0; i < values.length; i += UPSERT_CHUNK) {
+          await trx
+            .insertInto('insight_player_values')
+            .values(
+              values.slice(i, i + UPSERT_CHUNK).map((v) => ({
+                ...scope,
+                day: v.day,
+                player_id: v.playerId,
+                name: v.name,
+                total: v.total,
+                n: v.n,
+              })),
+            )
+            .onConflict((oc) =>
+              oc.columns(['dashboard_id', 'environment', 'day', 'player_id', 'name']).doUpdateSet({
+                total: sql`insight_player_values.total + excluded.total`,
+                n: sql`insight_player_values.n + excluded.n`,
+              }),
+            )
+            .execute();
+        }
+        await this.foldPlayers(trx, dashboardId, environment, live, profiles);
+        return live.length;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Superseded) return undefined;
+        throw error;
+      });
+  }
+
+  /** Install day = the earlier of the first active day and the register date's day. */
+  private async foldPlayers(
+    trx: Kysely<Database>,
+    dashboardId: string,
+    environment: Environment,
+    days: readonly { playerId: number; day: number }[],
+    profiles: ReadonlyMap<number, { userId: string; registerDate: string | null }>,
+  ): Promise<void> {
+    const firstDay = new Map<number, number>();
+    for (const d of days) firstDay.set(d.playerId, Math.min(firstDay.get(d.playerId) ?? Infinity, d.day));
+    const ids = [...firstDay.keys()];
+    for (let i = 0; i < ids.length; i += UPSERT_CHUNK) {
+      const chunk = ids.slice(i, i + UPSERT_CHUNK);
+      const existing = new Map(
+        (
+          await trx
+            .selectFrom('insight_players')
+            .select(['player_id', 'first_day'])
+            .where('dashboard_id', '=', dashboardId)
+            .where('environment', '=', environment)
+            .where('player_id', 'in', chunk)
+            .execute()
+        ).map((r) => [r.player_id, r.first_day]),
+      );
+      const rows = chunk.map((playerId) => {
+        const profile = profiles.get(playerId)!;
+        const first = Math.min(firstDay.get(playerId)!, existing.get(playerId) ?? Infinity);
+        const register = profile.registerDate === null ? null : dayNumber(profile.registerDate);
+        return {
+          dashboard_id: dashboardId,
+          environment,
+          player_id: playerId,
+          user_id: profile.userId,
+          first_day: first,
+          register_day: register,
+          install_day: register === null ? first : Math.min(first, register),
+        };
+      });
+      await trx
+        .insertInto('insight_players')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(['dashboard_id', 'environment', 'player_id']).doUpdateSet({
+            first_day: sql`excluded.first_day`,
+            register_day: sql`excluded.register_day`,
+            install_day: sql`excluded.install_day`,
+          }),
+        )
+        .execute();
+    }
+  }
+}
+
+class Superseded extends Error {}
