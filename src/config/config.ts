@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { parseShardUrl } from '../events/clickhouse/shards.js';
 import { allowEntryKind } from '../webhooks/destination-policy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -13,6 +14,7 @@ export const ConfigSchema = Type.Object({
   host: Type.String({ minLength: 1, default: '127.0.0.1' }),
   dataDir: Type.String({ minLength: 1, default: './data' }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  clickhouseUrls: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
   secretKey: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$' })),
   tlsCertFile: Type.Optional(Type.String({ minLength: 1 })),
@@ -44,6 +46,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_HOST: ['host', 'string'],
   TRAITFORGE_DATA_DIR: ['dataDir', 'string'],
   TRAITFORGE_DATABASE_URL: ['databaseUrl', 'string'],
+  TRAITFORGE_CLICKHOUSE_URL: ['clickhouseUrls', 'list'],
   TRAITFORGE_ADMIN_TOKEN: ['adminToken', 'string'],
   TRAITFORGE_SECRET_KEY: ['secretKey', 'string'],
   TRAITFORGE_TLS_CERT: ['tlsCertFile', 'string'],
@@ -69,6 +72,8 @@ const EXPECTED: Record<keyof Config, string> = {
   host: 'must be a listening address such as 127.0.0.1 or 0.0.0.0',
   dataDir: 'must be a directory path',
   databaseUrl: 'must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database)',
+  clickhouseUrls:
+    'must be one http(s):// URL or a comma-separated list of them, one per shard (leave it unset to keep events in the database)',
   adminToken: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)',
   secretKey: 'must be 32 bytes as 64 hex characters (e.g. `openssl rand -hex 32`) or base64',
   tlsCertFile: 'must name a PEM certificate file',
@@ -89,7 +94,12 @@ const EXPECTED: Record<keyof Config, string> = {
 };
 
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
-const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'databaseUrl', 'secretKey']);
+const SECRET: ReadonlySet<keyof Config> = new Set([
+  'adminToken',
+  'databaseUrl',
+  'clickhouseUrls',
+  'secretKey',
+]);
 
 /** Variables with the prefix that belong to something else than the server. */
 const FOREIGN_PREFIXES = ['TRAITFORGE_TEST_'];
@@ -181,6 +191,7 @@ export function parseConfig(input: Record<string, unknown>): Config {
       );
     }
   }
+  checkClickHouseUrls(config.clickhouseUrls);
   if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) {
     const missing = config.tlsCertFile ? 'TRAITFORGE_TLS_KEY' : 'TRAITFORGE_TLS_CERT';
     throw new ConfigError(
@@ -191,7 +202,25 @@ export function parseConfig(input: Record<string, unknown>): Config {
     ...config,
     trustedProxies: Object.freeze([...config.trustedProxies]),
     webhookAllow: Object.freeze([...config.webhookAllow]),
+    clickhouseUrls: Object.freeze([...config.clickhouseUrls]),
   }) as Config;
+}
+
+/** Each shard URL must parse; the message names the shard by position, never by its text (a password). */
+function checkClickHouseUrls(urls: readonly string[]): void {
+  const seen = new Set<string>();
+  urls.forEach((text, i) => {
+    const address = parseShardUrl(text);
+    const which = urls.length > 1 ? `shard ${i + 1} of ${urls.length}` : 'the URL';
+    if (typeof address === 'string')
+      throw new ConfigError(`invalid setting TRAITFORGE_CLICKHOUSE_URL: ${which} ${address}`);
+    const place = `${address.endpoint}/${address.database}`;
+    if (seen.has(place))
+      throw new ConfigError(
+        `invalid setting TRAITFORGE_CLICKHOUSE_URL: ${which} repeats ${place} (one URL per shard)`,
+      );
+    seen.add(place);
+  });
 }
 
 export interface TlsFiles {
