@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { RECORD_TYPE_DEFS } from '../../src/domain/records.js';
 import type { FieldError } from '../../src/errors.js';
-import { normalizeRecord, type NormalizedRow } from '../../src/ingest/normalize.js';
+import { normalizeRecord, type NormalizedRow } from '../../src/events/normalize.js';
 import { buildBatch, prng, type Workload } from './workload.js';
 
 /**

@@ -1,5 +1,5 @@
 import { RECORD_TYPE_DEFS } from '../../src/domain/records.js';
-import { normalizeRecord, type NormalizedRow } from '../../src/ingest/normalize.js';
+import { normalizeRecord, type NormalizedRow } from '../../src/events/normalize.js';
 import type { FieldError } from '../../src/errors.js';
 import { seededRandom } from '../../src/domain/seeded-random.js';
 

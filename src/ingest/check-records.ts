@@ -1,7 +1,7 @@
 import type { TObject } from '@sinclair/typebox';
 import type { FieldError } from '../errors.js';
 import type { RecordTypeDef } from '../domain/records.js';
-import { normalizeRecord, type NormalizedRow } from './normalize.js';
+import { normalizeRecord, type NormalizedRow } from '../events/normalize.js';
 import { schemaErrors, withoutNullOptionals } from './validate.js';
 
 export interface CheckedRecords {

@@ -6,7 +6,7 @@ import type { RecordTypeDef } from '../domain/records.js';
 import type { Database } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
-import type { NormalizedRow } from './normalize.js';
+import type { NormalizedRow } from '../events/normalize.js';
 import { checkRecords } from './check-records.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;

@@ -8,7 +8,8 @@ import type { AnyRecordType, Environment } from '../../domain/records.js';
 import type { Database } from '../database.js';
 import { migrate } from '../migrations/index.js';
 import { POSTGRES_MIGRATION_DIALECT } from '../migrations/dialect.js';
-import type { Store, WriteBatch, WriteResult } from '../store.js';
+import type { WriteBatch, WriteResult } from '../../events/event-store.js';
+import type { Store } from '../store.js';
 import {
   compareText,
   dailyCounts,
@@ -27,7 +28,7 @@ import {
   scopeKey,
   usersByScope,
   type ScopeUsers,
-} from '../write-plan.js';
+} from '../../events/write-plan.js';
 import { copyField } from './copy-csv.js';
 
 const INT8_OID = 20;

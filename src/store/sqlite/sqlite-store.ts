@@ -6,7 +6,8 @@ import type { Database } from '../database.js';
 import { migrate } from '../migrations/index.js';
 import { SQLITE_MIGRATION_DIALECT } from '../migrations/dialect.js';
 import { privateDirectory, privateFile } from '../private-path.js';
-import type { Store, WriteBatch, WriteResult } from '../store.js';
+import type { WriteBatch, WriteResult } from '../../events/event-store.js';
+import type { Store } from '../store.js';
 import {
   eventColumns,
   eventValues,
@@ -20,7 +21,7 @@ import {
   withoutDeletedPlayers,
   dedupeOwners,
   PROFILE_COLUMNS,
-} from '../write-plan.js';
+} from '../../events/write-plan.js';
 
 type Sqlite = BetterSqlite3.Database;
 

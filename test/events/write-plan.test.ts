@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NormalizedRow } from '../../src/ingest/normalize.js';
-import { PROFILE_COLUMNS, profileRounds, type ProfileUpdate } from '../../src/store/write-plan.js';
+import type { NormalizedRow } from '../../src/events/normalize.js';
+import { PROFILE_COLUMNS, profileRounds, type ProfileUpdate } from '../../src/events/write-plan.js';
 
 type Value = string | number | null;
 interface Profile {

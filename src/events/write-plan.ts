@@ -1,7 +1,7 @@
 import { utcDay } from '../domain/timestamp.js';
-import type { NormalizedRow } from '../ingest/normalize.js';
+import type { NormalizedRow } from './normalize.js';
 import { playerHash } from '../privacy/player-hash.js';
-import type { WriteBatch } from './store.js';
+import type { WriteBatch } from './event-store.js';
 
 /** Profile columns a login updates on the player, in the order of the login type's columns. */
 export const PROFILE_COLUMNS = [
