@@ -72,6 +72,12 @@ export function join(parts: readonly (SqlFragment | LiteralValue)[], separator =
   return new SqlFragment(parts.map((p) => (p instanceof SqlFragment ? p.text : literal(p))).join(separator));
 }
 
+/** The right side of `IN`: `('a', 'b')` (18.16 reads an array there as one value). Never empty. */
+export function inList(values: readonly LiteralValue[]): SqlFragment {
+  if (values.length === 0) throw new RangeError('IN needs at least one value');
+  return new SqlFragment(`(${values.map(literal).join(', ')})`);
+}
+
 /**
  * Builds a statement: each interpolated value is written as a literal, fragments verbatim.
  * `chSql\`SELECT count() FROM ${identifier(t)} WHERE dashboard_id = ${id}\``

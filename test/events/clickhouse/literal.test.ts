@@ -4,6 +4,7 @@ import { migrateShards } from '../../../src/events/clickhouse/migrate.js';
 import {
   chSql,
   identifier,
+  inList,
   join,
   literal,
   numberLiteral,
@@ -38,6 +39,8 @@ describe('ClickHouse literals', () => {
       "SELECT * FROM t WHERE a = 'x\\' OR 1=1 --' AND b IN [1, 2]",
     );
     expect(join([identifier('a'), 'b']).text).toBe("a, 'b'");
+    expect(inList(['a', 2]).text).toBe("('a', 2)");
+    expect(() => inList([])).toThrow(RangeError);
   });
 
   it('refuses identifiers that are not plain names', () => {
