@@ -26,9 +26,17 @@ import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, inList } from './literal.js';
 import { migrateShards } from './migrate.js';
 import * as reads from './reads.js';
-import { EVENT_DEFS, tableOf } from './schema.js';
+import { tableOf } from './schema.js';
 import { shardOf } from './shards.js';
 import { DeletionTracker } from './deletion-tracker.js';
+import {
+  DeletionLedger,
+  deletionJobHandler,
+  type DeletionJobOptions,
+  type DeletionStatus,
+} from './deletion-jobs.js';
+import type { JobQueue } from '../../jobs/job-queue.js';
+import type { JobHandler } from '../../jobs/job-worker.js';
 
 /** The complement base of `players.seen_rank` (see schema.ts): safe in a JSON number. */
 const RANK_BASE = Number.MAX_SAFE_INTEGER;
@@ -47,14 +55,23 @@ export class ClickHouseEventStore implements EventStore {
   readonly #deletions: DeletionTracker;
   #itemVersion = 0;
 
+  readonly #ledger: DeletionLedger;
+
   constructor(
     readonly shards: readonly ClickHouseShard[],
     controlPlane: Kysely<unknown>,
+    jobs: JobQueue,
   ) {
     if (shards.length === 0) throw new Error('ClickHouse event store: no shard');
     this.#keys = new ControlPlaneKeys(controlPlane);
     this.#inserter = new GroupedInserter(shards);
     this.#deletions = new DeletionTracker(shards);
+    this.#ledger = new DeletionLedger(controlPlane, jobs);
+  }
+
+  /** The handler of the deletion jobs this store queues (registered by the composition root). */
+  deletionJobHandler(options?: DeletionJobOptions): JobHandler {
+    return deletionJobHandler(this.#ledger, this.#deletions, options);
   }
 
   /** Creates the database and tables on every shard (idempotent); returns what was applied. */
@@ -219,14 +236,18 @@ export class ClickHouseEventStore implements EventStore {
     // Batches that read the markers before this one was written finish within a request's time:
     // their rows are caught by the deletion tracker's final check, not lost to the mutation.
     const records = await this.#deletions.countRows(scope, userId);
-    if (records === 0) return { records: 0, complete: true };
+    if (records === 0) {
+      await this.#ledger.completedAtOnce(scope, userId, at);
+      return { records: 0, complete: true };
+    }
     await this.#deletions.start(scope, userId);
+    await this.#ledger.started(scope, userId, records, at);
     return { records, complete: false };
   }
 
-  /** Whether the player's rows are gone from every shard (mutations done, nothing left). */
-  deletionComplete(scope: EventScope, userId: string): Promise<boolean> {
-    return this.#deletions.complete(scope, userId);
+  /** Where the player's last deletion in the scope stands (undefined: never deleted). */
+  deletionStatus(scope: EventScope, userId: string): Promise<DeletionStatus | undefined> {
+    return this.#ledger.status(scope, userId);
   }
 
   purgeDeleted(): Promise<void> {
@@ -247,5 +268,3 @@ export class ClickHouseEventStore implements EventStore {
     return this.shards[shardOf(scope.dashboardId, scope.environment, userId, this.shards.length)]!;
   }
 }
-
-export { EVENT_DEFS };

@@ -16,6 +16,7 @@ import { deletion } from './0012-deletion.js';
 import { webhooks } from './0013-webhooks.js';
 import { importedScores } from './0015-imported-scores.js';
 import { personaProbabilities } from './0014-persona-probabilities.js';
+import { eventDeletions } from './0019-event-deletions.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0014-persona-probabilities', personaProbabilities],
   ['0015-imported-scores', importedScores],
   ['0016-survey-quality', surveyQuality],
+  ['0019-event-deletions', eventDeletions],
 ];
 
 export class SchemaTooNewError extends Error {

@@ -5,6 +5,9 @@ import { ClickHouseEventStore } from '../../../src/events/clickhouse/clickhouse-
 import { chSql } from '../../../src/events/clickhouse/literal.js';
 import type { WriteBatch } from '../../../src/events/event-store.js';
 import type { Store } from '../../../src/store/store.js';
+import { JobQueue } from '../../../src/jobs/job-queue.js';
+import { JobWorker } from '../../../src/jobs/job-worker.js';
+import { DELETION_JOB } from '../../../src/events/clickhouse/deletion-jobs.js';
 import { createTestDatabase, type TestDatabase } from '../../support/backends.js';
 import { CLICKHOUSE_URLS, createTestClickHouse, type TestClickHouse } from '../../support/clickhouse.js';
 
@@ -32,13 +35,15 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0)('ClickHouse event store on a 2-sha
   let control: TestDatabase;
   let store: Store;
   let events: ClickHouseEventStore;
+  let queue: JobQueue;
 
   beforeEach(async () => {
     cluster = createTestClickHouse();
     control = await createTestDatabase('sqlite');
     store = control.openStore();
     await store.migrate();
-    events = new ClickHouseEventStore(cluster.shards, store.db as never);
+    queue = new JobQueue(store.db, store.capabilities);
+    events = new ClickHouseEventStore(cluster.shards, store.db as never, queue);
     await events.migrate();
   });
   afterEach(async () => {
@@ -131,17 +136,49 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0)('ClickHouse event store on a 2-sha
 
   it('deletes a player on every shard: pending until system.mutations is done', async () => {
     await events.write(purchases(['gone', 'kept']));
-    const deletion = await events.deletePlayer(scope, 'gone', T0 + 10);
+    const at = Date.now();
+    const deletion = await events.deletePlayer(scope, 'gone', at);
     expect(deletion).toEqual({ records: 1, complete: false });
+    expect(await events.deletionStatus(scope, 'gone')).toEqual({
+      requestedAt: at,
+      completedAt: null,
+      records: 1,
+    });
+    // A batch that read the markers just before the deletion lands after the mutation began, on
+    // any shard: the job's final check finds its rows and deletes them too.
+    for (const shard of cluster.shards)
+      await shard.insert('events_purchases', [
+        {
+          id: `late-${shard.address.endpoint}`,
+          dashboard_id: 'dash',
+          environment: 'production',
+          user_id: 'gone',
+          ts: T0,
+          received_at: T0,
+          item_id: 'i',
+          count: 1,
+          price: 1,
+          platform: null,
+          extra: null,
+        },
+      ]);
+    // The durable job follows the mutations to the end (no grace: nothing else writes here).
+    const worker = new JobWorker(
+      queue,
+      new Map([[DELETION_JOB, events.deletionJobHandler({ graceMs: 0, pollMs: 100 })]]),
+      { baseBackoffMs: 10 },
+    );
     await vi.waitFor(
       async () => {
-        expect(await events.deletionComplete(scope, 'gone')).toBe(true);
+        await worker.runOnce();
+        expect((await events.deletionStatus(scope, 'gone'))?.completedAt).toBeGreaterThanOrEqual(at);
       },
-      {
-        timeout: 20_000,
-        interval: 200,
-      },
+      { timeout: 30_000, interval: 100 },
     );
+    const ledger = await sql<{
+      pending_user_id: string | null;
+    }>`select pending_user_id from event_deletions`.execute(store.db);
+    expect(ledger.rows).toEqual([{ pending_user_id: null }]);
     expect(await events.hasPlayer(scope, 'gone')).toBe(false);
     expect(await total()).toBe(1);
     // A record of the player that entered before the deletion and arrives later is withheld.
@@ -151,5 +188,11 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0)('ClickHouse event store on a 2-sha
       withheld: 1,
     });
     expect(await events.deletePlayer(scope, 'nobody', T0 + 20)).toEqual({ records: 0, complete: true });
+    expect(await events.deletionStatus(scope, 'nobody')).toEqual({
+      requestedAt: T0 + 20,
+      completedAt: T0 + 20,
+      records: 0,
+    });
+    expect(await events.deletionStatus(scope, 'never-deleted')).toBeUndefined();
   });
 });
