@@ -60,7 +60,7 @@ export class DeletionLedger {
     const { rows } = await sql<{
       records: number | string;
       requested_at: number | string;
-      completed_at: number | null;
+      completed_at: number | string | null;
     }>`
       select records, requested_at, completed_at from event_deletions
       where dashboard_id = ${scope.dashboardId} and environment = ${scope.environment} and user_hash = ${playerHash(userId)}`.execute(
