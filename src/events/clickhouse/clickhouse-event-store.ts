@@ -38,6 +38,24 @@ import {
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { JobHandler } from '../../jobs/job-worker.js';
 
+/**
+ * The SQL tables refuse a row without a required field (NOT NULL); ClickHouse's Nullable columns
+ * would store it. Ingestion never sends one; a caller that does fails the whole batch here, before
+ * any shard is written, as the SQL store's transaction would.
+ */
+function checkRequired(batch: WriteBatch): void {
+  const required = new Set(batch.def.schema.required ?? []);
+  const columns = batch.def.columns
+    .map((c, i) => [c.name, i] as const)
+    .filter(([name]) => required.has(name));
+  for (const row of batch.rows) {
+    for (const [name, i] of columns) {
+      if (row.values[i] === null || row.values[i] === undefined)
+        throw new RangeError(`${batch.def.type}: a row lacks its required ${name}`);
+    }
+  }
+}
+
 /** The complement base of `players.seen_rank` (see schema.ts): safe in a JSON number. */
 const RANK_BASE = Number.MAX_SAFE_INTEGER;
 
@@ -122,6 +140,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async #insert(batch: WriteBatch, ids: readonly string[]): Promise<void> {
+    checkRequired(batch);
     const n = this.shards.length;
     const { dashboardId, environment, def } = batch;
     if (!def.userScoped) {
@@ -232,13 +251,16 @@ export class ClickHouseEventStore implements EventStore {
    */
   async deletePlayer(scope: EventScope, userId: string, at: number): Promise<PlayerDeletion> {
     if (userId.includes('\u0000')) return { records: 0, complete: true };
-    await this.#keys.markDeleted(scope, userId, playerHash(userId), at);
+    const keys = await this.#keys.markDeleted(scope, userId, playerHash(userId), at);
     // Batches that read the markers before this one was written finish within a request's time:
     // their rows are caught by the deletion tracker's final check, not lost to the mutation.
-    const records = await this.#deletions.countRows(scope, userId);
-    if (records === 0) {
+    // What the SQL store counts: event rows, the dedupe keys they left, and the player row.
+    const rows = await this.#deletions.countRows(scope, userId);
+    const player = (await this.hasPlayer(scope, userId)) ? 1 : 0;
+    const records = rows + keys + player;
+    if (rows + player === 0) {
       await this.#ledger.completedAtOnce(scope, userId, at);
-      return { records: 0, complete: true };
+      return { records, complete: true };
     }
     await this.#deletions.start(scope, userId);
     await this.#ledger.started(scope, userId, records, at);

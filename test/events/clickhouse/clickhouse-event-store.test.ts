@@ -87,6 +87,14 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       expect(members).toEqual(['u10', 'u11', 'u12']);
     });
 
+    it('refuses a whole batch with a row lacking a required field, as the SQL tables do', async () => {
+      const broken = purchases(['ok', 'bad']);
+      const rows = [broken.rows[0]!, { ...broken.rows[1]!, values: [null, 1, 2.5, 'ios'] }];
+      await expect(events.write({ ...broken, rows })).rejects.toThrow(/required item_id/);
+      expect(await total()).toBe(0);
+      expect(await events.hasPlayer(scope, 'ok')).toBe(false);
+    });
+
     it('counts a batch once when a crash lost its idempotency key after the rows were written', async () => {
       const batch = purchases(['a', 'b', 'c'], {
         idempotency: { key: 'k1', requestHash: 'h', response: '{}', notBefore: T0 - DAY },
@@ -140,11 +148,11 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       await events.write(purchases(['gone', 'kept']));
       const at = Date.now();
       const deletion = await events.deletePlayer(scope, 'gone', at);
-      expect(deletion).toEqual({ records: 1, complete: false });
+      expect(deletion).toEqual({ records: 2, complete: false });
       expect(await events.deletionStatus(scope, 'gone')).toEqual({
         requestedAt: at,
         completedAt: null,
-        records: 1,
+        records: 2,
       });
       // A batch that read the markers just before the deletion lands after the mutation began, on
       // any shard: the job's final check finds its rows and deletes them too.
