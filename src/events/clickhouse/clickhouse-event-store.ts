@@ -216,32 +216,41 @@ export class ClickHouseEventStore implements EventStore {
     return this.#keys.hasDedupeKey(scope, source, prefix);
   }
 
-  listRecords(scope: EventScope, def: RecordTypeDef, query: RecordQuery): Promise<RecordPage> {
-    return reads.listRecords(this.shards, scope, def, query);
+  // Every read hides the rows of deletions still running (usually none: one indexed lookup).
+  async listRecords(scope: EventScope, def: RecordTypeDef, query: RecordQuery): Promise<RecordPage> {
+    return reads.listRecords(this.shards, scope, def, query, await this.#hidden(scope));
   }
 
-  storedCounts(dashboardId: string): Promise<StoredCount[]> {
-    return reads.storedCounts(this.shards, dashboardId);
+  async storedCounts(dashboardId: string): Promise<StoredCount[]> {
+    return reads.storedCounts(this.shards, dashboardId, await this.#ledger.running(dashboardId));
   }
 
-  dailyCounts(dashboardId: string, query: Parameters<EventStore['dailyCounts']>[1]): Promise<DailyCount[]> {
-    return reads.dailyCounts(this.shards, dashboardId, query);
+  async dailyCounts(
+    dashboardId: string,
+    query: Parameters<EventStore['dailyCounts']>[1],
+  ): Promise<DailyCount[]> {
+    const hidden = await this.#ledger.running(dashboardId, query.environment);
+    return reads.dailyCounts(this.shards, dashboardId, query, hidden);
   }
 
-  totals(scope: EventScope): Promise<TypeTotal[]> {
-    return reads.totals(this.shards, scope);
+  async totals(scope: EventScope): Promise<TypeTotal[]> {
+    return reads.totals(this.shards, scope, await this.#hidden(scope));
   }
 
-  hasPlayer(scope: EventScope, userId: string): Promise<boolean> {
-    return reads.hasPlayer(this.#shardOfPlayer(scope, userId), scope, userId);
+  async hasPlayer(scope: EventScope, userId: string): Promise<boolean> {
+    return reads.hasPlayer(this.#shardOfPlayer(scope, userId), scope, userId, await this.#hidden(scope));
   }
 
-  playerAggregates(scope: EventScope): Promise<PlayerAggregates[]> {
-    return reads.playerAggregates(this.shards, scope);
+  async playerAggregates(scope: EventScope): Promise<PlayerAggregates[]> {
+    return reads.playerAggregates(this.shards, scope, await this.#hidden(scope));
   }
 
-  segmentMembers(scope: EventScope, criteria: SegmentCriteria, page?: IdPage): Promise<string[]> {
-    return reads.segmentMembers(this.shards, scope, criteria, page);
+  async segmentMembers(scope: EventScope, criteria: SegmentCriteria, page?: IdPage): Promise<string[]> {
+    return reads.segmentMembers(this.shards, scope, criteria, page, await this.#hidden(scope));
+  }
+
+  #hidden(scope: EventScope) {
+    return this.#ledger.running(scope.dashboardId, scope.environment);
   }
 
   /**

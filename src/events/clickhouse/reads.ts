@@ -28,6 +28,29 @@ import { ALL_RECORD_TYPE_DEFS } from '../../domain/records.js';
 
 const DAY_MS = 86_400_000;
 
+/** A deletion still running: its rows stay hidden from every read until the mutations end. */
+export interface PendingDeletion {
+  environment: Environment;
+  userId: string;
+  requestedAt: number;
+}
+
+/**
+ * The condition hiding the rows of pending deletions (usually none: an empty fragment). Rows that
+ * arrived after the deletion (the player came back) stay visible. `players` rows are dated by
+ * `first_seen_at`, event rows by `received_at`; the item catalogue holds no player.
+ */
+function hide(hidden: readonly PendingDeletion[], table: 'events' | 'players' | 'items'): SqlFragment {
+  if (hidden.length === 0 || table === 'items') return raw('');
+  const time = raw(table === 'players' ? 'first_seen_at' : 'received_at');
+  const each = hidden.map(
+    (d) => chSql`(environment = ${d.environment} AND user_id = ${d.userId} AND ${time} <= ${d.requestedAt})`,
+  );
+  return chSql`AND NOT (${join(each, ' OR ')})`;
+}
+
+const tableKind = (def: RecordTypeDef) => (def.userScoped ? 'events' : 'items');
+
 async function everyShard<T>(shards: readonly ClickHouseShard[], statement: SqlFragment): Promise<T[]> {
   return (await Promise.all(shards.map((shard) => shard.select<T>(statement)))).flat();
 }
@@ -66,6 +89,7 @@ export async function listRecords(
   scope: EventScope,
   def: RecordTypeDef,
   query: RecordQuery,
+  hidden: readonly PendingDeletion[] = [],
 ): Promise<RecordPage> {
   const cursor = readCursor(query.cursor);
   const idColumn = def.userScoped ? 'id' : 'item_id';
@@ -86,7 +110,7 @@ export async function listRecords(
       def.userScoped ? raw('') : raw('item_id, ')
     }${columns}
       FROM ${identifier(tableOf(def))} FINAL
-      WHERE ${inScope(scope)} ${byUser} ${after}
+      WHERE ${inScope(scope)} ${byUser} ${after} ${hide(hidden, tableKind(def))}
       ORDER BY ts DESC, received_at DESC, ${raw(idColumn)} DESC LIMIT ${query.limit}`,
   );
   const keyOf = (r: (typeof rows)[number]): Cursor => ({
@@ -110,11 +134,12 @@ export async function listRecords(
 export async function storedCounts(
   shards: readonly ClickHouseShard[],
   dashboardId: string,
+  hidden: readonly PendingDeletion[] = [],
 ): Promise<StoredCount[]> {
   const parts = Object.values(ALL_RECORD_TYPE_DEFS).map(
     (def) =>
       chSql`SELECT ${def.type} AS type, environment, count() AS count FROM ${identifier(tableOf(def))} FINAL
-        WHERE dashboard_id = ${dashboardId} GROUP BY environment`,
+        WHERE dashboard_id = ${dashboardId} ${hide(hidden, tableKind(def))} GROUP BY environment`,
   );
   const rows = await everyShard<StoredCount>(shards, join(parts, '\nUNION ALL\n'));
   return sumBy(rows, (r) => `${r.type}\u0000${r.environment}`);
@@ -140,6 +165,7 @@ export async function dailyCounts(
   shards: readonly ClickHouseShard[],
   dashboardId: string,
   query: { environment?: Environment; sinceDay: string },
+  hidden: readonly PendingDeletion[] = [],
 ): Promise<DailyCount[]> {
   const since = Date.parse(`${query.sinceDay}T00:00:00Z`);
   const env = query.environment === undefined ? raw('') : chSql`AND environment = ${query.environment}`;
@@ -148,6 +174,7 @@ export async function dailyCounts(
       chSql`SELECT ${def.type} AS type, environment, intDiv(received_at, ${DAY_MS}) AS day_number, count() AS count
         FROM ${identifier(tableOf(def))} FINAL
         WHERE dashboard_id = ${dashboardId} ${env} AND received_at >= ${Number.isNaN(since) ? 0 : since}
+          ${hide(hidden, tableKind(def))}
         GROUP BY environment, day_number`,
   );
   const rows = await everyShard<{
@@ -173,10 +200,14 @@ export async function dailyCounts(
   );
 }
 
-export async function totals(shards: readonly ClickHouseShard[], scope: EventScope): Promise<TypeTotal[]> {
+export async function totals(
+  shards: readonly ClickHouseShard[],
+  scope: EventScope,
+  hidden: readonly PendingDeletion[] = [],
+): Promise<TypeTotal[]> {
   const parts = Object.values(ALL_RECORD_TYPE_DEFS).map(
     (def) =>
-      chSql`SELECT ${def.type} AS type, count() AS count FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)}`,
+      chSql`SELECT ${def.type} AS type, count() AS count FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)} ${hide(hidden, tableKind(def))}`,
   );
   const rows = await everyShard<TypeTotal>(shards, join(parts, '\nUNION ALL\n'));
   return sumBy(rows, (r) => r.type)
@@ -184,9 +215,14 @@ export async function totals(shards: readonly ClickHouseShard[], scope: EventSco
     .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
 
-export async function hasPlayer(shard: ClickHouseShard, scope: EventScope, userId: string): Promise<boolean> {
+export async function hasPlayer(
+  shard: ClickHouseShard,
+  scope: EventScope,
+  userId: string,
+  hidden: readonly PendingDeletion[] = [],
+): Promise<boolean> {
   const [row] = await shard.select<{ n: number }>(
-    chSql`SELECT count() AS n FROM players WHERE ${inScope(scope)} AND user_id = ${userId}`,
+    chSql`SELECT count() AS n FROM players WHERE ${inScope(scope)} AND user_id = ${userId} ${hide(hidden, 'players')}`,
   );
   return (row?.n ?? 0) > 0;
 }
@@ -209,7 +245,7 @@ interface PlayerProfile {
  * Each field of the profile is the latest login's value carrying it, as the SQL store's merge
  * keeps it (`argMaxIf` by event time over the deduplicated logins).
  */
-const PROFILE = (scope: EventScope) => chSql`
+const PROFILE = (scope: EventScope, hidden: readonly PendingDeletion[]) => chSql`
   SELECT user_id,
     argMaxIf(country, ts, isNotNull(country)) AS country,
     argMaxIf(platform, ts, isNotNull(platform)) AS platform,
@@ -217,26 +253,30 @@ const PROFILE = (scope: EventScope) => chSql`
     argMaxIf(level, ts, isNotNull(level)) AS level,
     argMaxIf(register_date, ts, isNotNull(register_date)) AS register_date,
     max(ts) AS last_login_at
-  FROM events_logins FINAL WHERE ${inScope(scope)} GROUP BY user_id`;
+  FROM events_logins FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`;
 
-async function profiles(shards: readonly ClickHouseShard[], scope: EventScope): Promise<PlayerProfile[]> {
+async function profiles(
+  shards: readonly ClickHouseShard[],
+  scope: EventScope,
+  hidden: readonly PendingDeletion[],
+): Promise<PlayerProfile[]> {
   const perShard = await Promise.all(
     shards.map(async (shard) => {
       const [players, logins, purchases] = await Promise.all([
-        shard.select<{ user_id: string; first_seen_at: number }>(
-          chSql`SELECT user_id, min(first_seen_at) AS first_seen_at FROM players WHERE ${inScope(scope)} GROUP BY user_id`,
+        shard.select<{ user_id: string; first_seen: number }>(
+          chSql`SELECT user_id, min(first_seen_at) AS first_seen FROM players WHERE ${inScope(scope)} ${hide(hidden, 'players')} GROUP BY user_id`,
         ),
-        shard.select<Omit<PlayerProfile, 'first_seen_at' | 'purchases' | 'spend'>>(PROFILE(scope)),
+        shard.select<Omit<PlayerProfile, 'first_seen_at' | 'purchases' | 'spend'>>(PROFILE(scope, hidden)),
         shard.select<{ user_id: string; purchases: number; spend: number }>(
           chSql`SELECT user_id, count() AS purchases, sum(price) AS spend FROM events_purchases FINAL
-            WHERE ${inScope(scope)} GROUP BY user_id`,
+            WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
         ),
       ]);
       const byUser = new Map<string, PlayerProfile>();
       for (const p of players)
         byUser.set(p.user_id, {
           user_id: p.user_id,
-          first_seen_at: p.first_seen_at,
+          first_seen_at: p.first_seen,
           country: null,
           platform: null,
           language: null,
@@ -265,6 +305,7 @@ export async function segmentMembers(
   scope: EventScope,
   criteria: SegmentCriteria,
   page?: IdPage,
+  hidden: readonly PendingDeletion[] = [],
 ): Promise<string[]> {
   const registeredDay =
     criteria.registeredFrom === undefined
@@ -293,7 +334,7 @@ export async function segmentMembers(
         ? p.register_date >= registeredDay
         : p.first_seen_at >= (criteria.registeredFrom ?? 0)));
   // JavaScript's string order is the code-unit order the port promises (ClickHouse sorts bytes).
-  let ids = (await profiles(shards, scope)).filter(matches).map((p) => p.user_id);
+  let ids = (await profiles(shards, scope, hidden)).filter(matches).map((p) => p.user_id);
   ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (page) {
     if (page.after !== undefined) ids = ids.filter((id) => id > page.after!);
@@ -323,8 +364,9 @@ const AGGREGATES: readonly { type: string; columns: string; fields: (keyof Playe
 export async function playerAggregates(
   shards: readonly ClickHouseShard[],
   scope: EventScope,
+  hidden: readonly PendingDeletion[] = [],
 ): Promise<PlayerAggregates[]> {
-  const players = await profiles(shards, scope);
+  const players = await profiles(shards, scope, hidden);
   const byUser = new Map<string, PlayerAggregates>();
   for (const p of players)
     byUser.set(p.user_id, {
@@ -353,7 +395,7 @@ export async function playerAggregates(
     spans.map(async ({ def, fields, aliased }) => {
       const rows = await everyShard<Record<string, number | string | null>>(
         shards,
-        chSql`SELECT user_id, ${raw(aliased)} FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)} GROUP BY user_id`,
+        chSql`SELECT user_id, ${raw(aliased)} FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
       );
       for (const row of rows) {
         const aggregates = byUser.get(String(row.user_id));

@@ -149,6 +149,10 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       const at = Date.now();
       const deletion = await events.deletePlayer(scope, 'gone', at);
       expect(deletion).toEqual({ records: 2, complete: false });
+      // Pending, yet no read shows the player any more: the ledger hides their rows until the end.
+      expect(await events.hasPlayer(scope, 'gone')).toBe(false);
+      expect(await total()).toBe(1);
+      expect(await events.segmentMembers(scope, {})).toEqual(['kept']);
       expect(await events.deletionStatus(scope, 'gone')).toEqual({
         requestedAt: at,
         completedAt: null,
