@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../src/config/config.js';
+import { sqlEventStore } from '../src/events/sql/sql-event-store.js';
 import { RECORD_TYPE_DEFS } from '../src/domain/records.js';
 import { buildServices } from '../src/services.js';
 import { chunkKey, RECORDS_PER_CHUNK } from '../src/sources/bucket-file.js';
@@ -114,6 +115,8 @@ async function importPhase(spec: FilesPhaseSpec, rss: RssSampler): Promise<void>
 
 async function ceilingPhase(spec: FilesPhaseSpec, rss: RssSampler): Promise<void> {
   const { store, dashboardId } = await prepareDashboard(spec.database);
+  // The ceiling: the event store's write path alone, no HTTP nor parsing.
+  const events = sqlEventStore(store);
   const { workload, format } = spec;
   if (workload.batchSize !== RECORDS_PER_CHUNK) throw new Error(`chunks are ${RECORDS_PER_CHUNK} rows`);
   const def = RECORD_TYPE_DEFS[FORMAT_FOLDER[format]];
@@ -133,7 +136,7 @@ async function ceilingPhase(spec: FilesPhaseSpec, rss: RssSampler): Promise<void
       const once = spec.dedupe
         ? { source: 'bench:ceiling', key: chunkKey(index, first, first + rows.length - 1) }
         : undefined;
-      await store.writeBatch({
+      await events.write({
         dashboardId,
         environment: 'production',
         def,

@@ -23,6 +23,7 @@ import { parseConfig } from '../src/config/config.js';
 import { seededRandom } from '../src/domain/seeded-random.js';
 import { TRAIT_DIMENSIONS, traitScoresOf } from '../src/personas/trait-vector.js';
 import { buildServices } from '../src/services.js';
+import type { EventDatabase } from '../src/events/sql/schema.js';
 import type { Database } from '../src/store/database.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -125,8 +126,8 @@ export async function freshDatabase(backend: Backend): Promise<BenchDb> {
 
 /** Multi-row inserts in chunks, one transaction per 50 chunks. */
 async function bulkInsert(
-  db: Kysely<Database>,
-  table: keyof Database,
+  db: Kysely<Database & EventDatabase>,
+  table: keyof (Database & EventDatabase),
   count: number,
   row: (i: number) => Record<string, unknown>,
 ): Promise<void> {
@@ -146,7 +147,11 @@ async function bulkInsert(
 }
 
 /** N surveyed and N/10 unsurveyed players with profiles, logins and some purchases. */
-export async function load(db: Kysely<Database>, dashboardId: string, surveyed: number): Promise<number> {
+export async function load(
+  db: Kysely<Database & EventDatabase>,
+  dashboardId: string,
+  surveyed: number,
+): Promise<number> {
   const random = seededRandom(42);
   const players = surveyed + Math.floor(surveyed / 10);
   const userId = (i: number) => `player-${String(i).padStart(8, '0')}`;
@@ -234,7 +239,11 @@ async function runSize(backend: Backend, surveyed: number, requests: number, log
     const services = buildServices(config, database.store);
     const dashboard = await services.tenancy.createDashboard(`bench ${surveyed}`);
     const loadStart = performance.now();
-    const players = await load(database.store.db, dashboard.id, surveyed);
+    const players = await load(
+      database.store.db as unknown as Kysely<Database & EventDatabase>,
+      dashboard.id,
+      surveyed,
+    );
     const loadS = (performance.now() - loadStart) / 1000;
     log(
       `personas bench: ${backend} ${surveyed} surveyed / ${players} players loaded in ${round(loadS, 1)} s`,

@@ -5,6 +5,7 @@
  */
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/config/config.js';
+import { sqlEventStore } from '../src/events/sql/sql-event-store.js';
 import { RECORD_TYPE_DEFS } from '../src/domain/records.js';
 import { prepareDashboard, type BenchDatabase } from './support/database.js';
 import { phaseMain, serveUntilStopped, timeJobs, type PhaseAnswer } from './support/process.js';
@@ -24,6 +25,8 @@ export type PhaseMessage = PhaseAnswer;
 
 async function ceilingPhase(spec: PhaseSpec, rss: RssSampler): Promise<void> {
   const { store, dashboardId } = await prepareDashboard(spec.database);
+  // The ceiling: the event store's write path alone, no HTTP nor parsing.
+  const events = sqlEventStore(store);
   const { workload, warmup, concurrency } = spec;
   const def = RECORD_TYPE_DEFS.actions;
   // Normalized once, outside the timed section: the ceiling is the store alone.
@@ -37,7 +40,7 @@ async function ceilingPhase(spec: PhaseSpec, rss: RssSampler): Promise<void> {
     concurrency,
     job: async (index, warm) => {
       const rows = batches[warm ? workload.batches + index : index]!;
-      await store.writeBatch({ dashboardId, environment: 'production', def, rows, receivedAt: Date.now() });
+      await events.write({ dashboardId, environment: 'production', def, rows, receivedAt: Date.now() });
     },
   });
 }

@@ -11,7 +11,6 @@ import { PlayFabSettingsRepository } from './playfab/playfab-settings.repository
 import { PlayFabService } from './playfab/playfab.service.js';
 import { Metrics } from './http/plugins/metrics.js';
 import { IngestService } from './ingest/ingest.service.js';
-import { RecordsRepository } from './records/records.repository.js';
 import { RecordsService } from './records/records.service.js';
 import { NotificationService } from './notifications/notifications.service.js';
 import { DestinationPolicy } from './webhooks/destination-policy.js';
@@ -22,6 +21,8 @@ import { StorageConnectionsRepository } from './sources/storage-connections.repo
 import { STORAGE_SYNC_JOB, StorageConnectionService } from './sources/storage-connections.service.js';
 import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
+import type { EventStore } from './events/event-store.js';
+import { sqlEventStore } from './events/sql/sql-event-store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { SurveyRepository } from './survey/survey.repository.js';
@@ -41,6 +42,8 @@ import { TraitImportService } from './personas/trait-import.service.js';
 import { UserDataService } from './privacy/user-data.service.js';
 
 export interface Services {
+  /** The sole owner of player event data (src/events/). */
+  events: EventStore;
   tenancy: TenancyService;
   ingest: IngestService;
   records: RecordsService;
@@ -83,6 +86,8 @@ export interface ServiceOptions {
   /** Told when a periodic task fails (the server logs it). */
   onTaskError?: (task: string, error: unknown) => void;
   personas?: PersonaOptions;
+  /** Where player event data lives; default: the store's own database (`events/sql`). */
+  events?: EventStore;
 }
 
 /** Due scheduled syncs are queued this often; abandoned upload pieces swept this often. */
@@ -94,6 +99,7 @@ const SEAL_EVERY_MS = 60 * 60_000;
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
 export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {
   const metrics = new Metrics();
+  const events = options.events ?? sqlEventStore(store);
   const forgeKeys = new ForgeKeyService(store.db);
   const secrets = once(() => SecretBox.open(config.secretKey, config.dataDir));
   const jobQueue = new JobQueue(store.db, store.capabilities);
@@ -118,7 +124,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       recentBatches.push(principal.dashboardId, principal.environment, def.type, count, first);
     },
   };
-  const ingest = new IngestService(store, config.maxBatchRecords, observer);
+  const ingest = new IngestService(events, config.maxBatchRecords, observer);
   const files = new FileIngestionService(store.db, ingest, jobQueue, {
     maxUploadBytes: config.maxUploadBytes,
   });
@@ -156,8 +162,9 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
     for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
   });
-  const personas = new PersonaService(store.db, tenancy, segments, options.personas);
+  const personas = new PersonaService(store.db, events, tenancy, segments, options.personas);
   return {
+    events,
     recentBatches,
     rejects: new RejectLog(new RejectsRepository(store.db)),
     dashboardAuth: new DashboardAuthService(
@@ -176,7 +183,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
         personas.scheduleRecompute(dashboardId, environment);
       },
     ),
-    userData: new UserDataService(store, {
+    userData: new UserDataService(store.db, events, {
       onDeleted: (dashboardId, environment) => {
         personas.scheduleRecompute(dashboardId, environment);
       },
@@ -192,7 +199,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     metrics,
     tenancy,
     ingest,
-    records: new RecordsService(new RecordsRepository(store.db)),
+    records: new RecordsService(events),
     forgeKeys,
     forgeIngest: new ForgeIngestService(store.db, playersRepo, quests, config.maxBatchRecords),
     players: new PlayersService(playersRepo, quests),

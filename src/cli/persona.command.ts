@@ -124,7 +124,12 @@ const userDataDelete: CommandSpec = {
     const userId = args.positional('user_id');
     const deleted = await withContext(async ({ services }) => {
       await services.tenancy.getDashboard(dashboardId);
-      return services.userData.deletePlayer(dashboardId, args.string('environment') as Environment, userId);
+      const result = await services.userData.deletePlayer(
+        dashboardId,
+        args.string('environment') as Environment,
+        userId,
+      );
+      return result.records;
     });
     if (args.flag('json')) printJson({ deleted });
     else printLines([`Deleted ${deleted} record(s) of ${clean(userId)}`]);

@@ -13,6 +13,12 @@ import {
   type JobHandler,
 } from '../jobs/job-worker.js';
 import type { Database, IngestionStatus } from '../store/database.js';
+import {
+  ingestChunk,
+  type FileChunk,
+  type FileTally,
+  type IngestionError,
+} from '../ingest/chunked-ingest.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 import { HeaderError, rowMapper, type FileKind, type RowMapper } from './csv-mapping.js';
 import { csvLines, isCsvError, type CsvSkip } from './csv-stream.js';
@@ -23,7 +29,6 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 const STORED_CHUNK_BYTES = 1024 * 1024;
 /** CSV rows handed to the ingest service at once; progress is saved after each. */
 const ROWS_PER_CHUNK = 1000;
-const MAX_ERRORS = 20;
 /** The principal a job acts as: the upload's dashboard and environment, not a live key. */
 const KEY_ID = 'csv-upload';
 /** For `estimated_time_to_complete` before any ingestion has been measured: a conservative rate. */
@@ -33,11 +38,7 @@ const MEASURED_INGESTIONS = 20;
 /** An upload whose pieces are this old and still has no ingestion was abandoned mid-way. */
 const ABANDONED_UPLOAD_MS = 60 * 60_000;
 
-export interface IngestionError {
-  line: number;
-  field: string | null;
-  message: string;
-}
+export type { IngestionError };
 
 export interface IngestionView {
   ingestion_id: string;
@@ -245,9 +246,14 @@ export class FileIngestionService implements JobHandler {
     };
     const kind = ingestion.kind as FileKind;
     const done = (ctx.saved as Progress | null)?.rows_done ?? 0;
-    let accepted = ingestion.rows_accepted;
-    let rejected = ingestion.rows_rejected;
-    const errors = JSON.parse(ingestion.errors) as IngestionError[];
+    // Accepted rows: stored now or by an earlier attempt (duplicates); withheld ones are neither.
+    const tally: FileTally = {
+      written: ingestion.rows_accepted,
+      duplicates: 0,
+      withheld: 0,
+      rejected: ingestion.rows_rejected,
+      errors: JSON.parse(ingestion.errors) as IngestionError[],
+    };
     const source = `csv:${ingestionId}`;
     const perChunk = this.options.rowsPerChunk ?? ROWS_PER_CHUNK;
 
@@ -259,25 +265,23 @@ export class FileIngestionService implements JobHandler {
 
     const storeBatch = async () => {
       if (batch.length === 0 && skipped.length === 0) return;
-      const records: Record<string, unknown>[] = [];
+      const chunk: FileChunk = { records: [], lines: [], rowErrors: skipped.splice(0) };
       const keys: string[] = [];
-      const lines: number[] = [];
-      // Records the parser could not read (a stray quote): rejected, with the line it stopped at.
-      const rowErrors: IngestionError[] = skipped.splice(0);
+      // Records the parser could not read (a stray quote) are in rowErrors, with the line it stopped at.
       for (const { line, fields } of batch) {
         const mapped = mapper!.map(fields);
         if ('error' in mapped) {
-          rowErrors.push({ line, ...mapped.error });
+          chunk.rowErrors.push({ line, ...mapped.error });
           continue;
         }
         mapped.records.forEach((record, i) => {
-          records.push(record);
+          chunk.records.push(record);
           keys.push(mapped.records.length === 1 ? `line:${line}` : `line:${line}:${i}`);
-          lines.push(line);
+          chunk.lines.push(line);
         });
       }
-      if (records.length > 0) {
-        const result = await this.ingest.ingestValid({
+      await ingestChunk(chunk, tally, (records) =>
+        this.ingest.ingestValid({
           principal,
           def: FILE_RECORD_TYPE_DEFS[mapper!.type],
           records,
@@ -285,22 +289,18 @@ export class FileIngestionService implements JobHandler {
           dedupeKeys: keys,
           // The rows entered when the upload was accepted: a player deleted since is withheld.
           entered: { at: ingestion.created_at },
-        });
-        // Rows an earlier attempt stored (duplicates) are accepted rows too.
-        accepted += result.written + result.duplicates;
-        for (const e of result.rejected)
-          rowErrors.push({ line: lines[e.index]!, field: e.field, message: e.message });
-      }
-      // A row is rejected when it, or any record made of it, is invalid.
-      rejected += new Set(rowErrors.map((e) => e.line)).size;
-      rowErrors.sort((a, b) => a.line - b.line);
-      for (const e of rowErrors) if (errors.length < MAX_ERRORS) errors.push(e);
+        }),
+      );
       await this.options.afterChunkStored?.(chunkNo++);
       const progress: Progress = { rows_done: rowIndex };
       await ctx.save(progress, async (trx) => {
         await trx
           .updateTable('ingestions')
-          .set({ rows_accepted: accepted, rows_rejected: rejected, errors: JSON.stringify(errors) })
+          .set({
+            rows_accepted: tally.written + tally.duplicates,
+            rows_rejected: tally.rejected,
+            errors: JSON.stringify(tally.errors),
+          })
           .where('id', '=', ingestionId)
           .execute();
       });

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { TObject } from '@sinclair/typebox';
-import type { Kysely } from 'kysely';
 import { AppError, type FieldError } from '../errors.js';
 import type { RecordTypeDef } from '../domain/records.js';
-import type { Database } from '../store/database.js';
-import type { Store } from '../store/store.js';
+import type { EventStore } from '../events/event-store.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 import type { NormalizedRow } from '../events/normalize.js';
 import { checkRecords } from './check-records.js';
@@ -77,15 +75,11 @@ export interface IngestResult {
  */
 export class IngestService {
   constructor(
-    private readonly store: Store,
+    private readonly events: EventStore,
     private readonly maxBatch: number,
     private readonly observer: IngestObserver,
     private readonly now: () => number = Date.now,
   ) {}
-
-  private get db(): Kysely<Database> {
-    return this.store.db;
-  }
 
   async ingest(request: IngestRequest): Promise<IngestResult> {
     const { def, principal } = request;
@@ -104,7 +98,7 @@ export class IngestService {
 
     const rows = this.validate(request, records, noun, receivedAt);
     const result = { count: rows.length, message: `${rows.length} ${noun} have been successfully ingested` };
-    const written = await this.store.writeBatch({
+    const written = await this.events.write({
       dashboardId: principal.dashboardId,
       environment: principal.environment,
       def,
@@ -183,7 +177,7 @@ export class IngestService {
     if (errors.length > 0) this.observer.rejected(def, new Set(errors.map((e) => e.index)).size);
     if (rows.length === 0) return { written: 0, duplicates: 0, withheld: 0, rejected: errors };
     const keys = request.dedupeKeys;
-    const result = await this.store.writeBatch({
+    const result = await this.events.write({
       dashboardId: principal.dashboardId,
       environment: principal.environment,
       def,
@@ -211,17 +205,8 @@ export class IngestService {
   }
 
   /** Whether a dedupe channel holds a key starting with `prefix` (how it was keyed before). */
-  async hasDedupeKey(principal: Principal, source: string, prefix: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('ingest_dedupe')
-      .select('key')
-      .where('dashboard_id', '=', principal.dashboardId)
-      .where('environment', '=', principal.environment)
-      .where('source', '=', source)
-      .where('key', 'like', `${prefix}%`)
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+  hasDedupeKey(principal: Principal, source: string, prefix: string): Promise<boolean> {
+    return this.events.hasDedupeKey(principal, source, prefix);
   }
 
   private async replay(
@@ -230,15 +215,9 @@ export class IngestService {
     requestHash: string,
     now: number,
   ): Promise<IngestResult | undefined> {
-    const row = await this.db
-      .selectFrom('idempotency_keys')
-      .select(['request_hash', 'response', 'created_at'])
-      .where('dashboard_id', '=', principal.dashboardId)
-      .where('environment', '=', principal.environment)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    if (!row || row.created_at < now - IDEMPOTENCY_WINDOW_MS) return undefined;
-    if (row.request_hash !== requestHash) {
+    const row = await this.events.replayed(principal, key, now - IDEMPOTENCY_WINDOW_MS);
+    if (!row) return undefined;
+    if (row.requestHash !== requestHash) {
       throw new AppError(
         'idempotency_mismatch',
         'this Idempotency-Key was already used with a different request body; use a new key',

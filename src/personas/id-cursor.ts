@@ -31,3 +31,30 @@ export function decodeCursor(cursor: string): string {
     throw invalid();
   }
 }
+
+/**
+ * Code point order: the order SQLite (binary) and PostgreSQL (C collation) sort text in, which
+ * UTF-16 `<` differs from only for characters beyond U+FFFF against U+E000–U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return Buffer.compare(x, y);
+}
+
+/**
+ * The first `limit` distinct ids of two pages, each already in code point order and starting
+ * after the same cursor: one page of their union, as a `UNION … ORDER BY … LIMIT` would give.
+ */
+export function mergeIdPages(a: readonly string[], b: readonly string[], limit: number): string[] {
+  const merged: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < limit && (i < a.length || j < b.length)) {
+    const order = i >= a.length ? 1 : j >= b.length ? -1 : compareCodePoints(a[i]!, b[j]!);
+    merged.push(order <= 0 ? a[i]! : b[j]!);
+    if (order <= 0) i++;
+    if (order >= 0) j++;
+  }
+  return merged;
+}

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { ENVIRONMENTS, type Environment } from '../domain/records.js';
 import { formatTimestamp } from '../domain/timestamp.js';
 import { AppError } from '../errors.js';
+import type { EventScope, EventStore, IdPage } from '../events/event-store.js';
 import type { Database, PersonaSource } from '../store/database.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
@@ -22,7 +23,8 @@ import {
   type PredictionSummary,
 } from './prediction.js';
 import { decodeCursor, encodeCursor } from './id-cursor.js';
-import { segmentUserIds, type IdPage } from './segment-filter.js';
+import { segmentUserIds } from './segment-filter.js';
+import { mergeIdPages } from './id-cursor.js';
 import { DEFAULT_SEGMENT, type Segment, type SegmentService } from './segments.service.js';
 import {
   CONSTRUCT_DIMENSIONS,
@@ -129,7 +131,8 @@ export class PersonaService {
   private stopped = false;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
+    private readonly events: EventStore,
     private readonly tenancy: TenancyService,
     private readonly segments: SegmentService,
     options: PersonaOptions = {},
@@ -203,13 +206,13 @@ export class PersonaService {
     const startedAt = Date.now();
     const segments = await this.segments.all(dashboardId);
     const surveyed = await this.repo.surveyed(dashboardId, environment);
-    const features = await behaviourFeatures(this.db, dashboardId, environment);
+    const features = await behaviourFeatures(this.events, { dashboardId, environment });
     const summaries: SegmentSummary[] = [];
     for (const segment of segments) {
       const members =
         segment.id === DEFAULT_SEGMENT.id
           ? [...new Set([...features.keys(), ...surveyed.userIds])]
-          : await segmentUserIds(this.db, dashboardId, environment, segment.filter);
+          : await segmentUserIds(this.events, { dashboardId, environment }, segment.filter);
       summaries.push(
         await this.computeSegment(dashboardId, environment, segment, members, surveyed, features, startedAt),
       );
@@ -318,13 +321,21 @@ export class PersonaService {
       prediction: clustering.k === 0 ? null : prediction,
       computed_at: formatTimestamp(Date.now()),
     };
-    await this.repo.replace(dashboardId, environment, segment.id, {
-      personas,
-      members: members_,
-      summary,
-      lastNumber,
-      startedAt,
-    });
+    const scope = { dashboardId, environment };
+    await this.repo.replace(
+      dashboardId,
+      environment,
+      segment.id,
+      {
+        personas,
+        members: members_,
+        summary,
+        lastNumber,
+        startedAt,
+      },
+      async () => new Set(await this.events.segmentMembers(scope, {})),
+    );
+
     return summary;
   }
 
@@ -373,8 +384,8 @@ export class PersonaService {
       const segment = await this.segments.get(dashboardId, segmentId);
       ids =
         segment.id === DEFAULT_SEGMENT.id
-          ? await this.repo.scopeUserIds(dashboardId, environment, request)
-          : await segmentUserIds(this.db, dashboardId, environment, segment.filter, request);
+          ? await this.scopeUserIds({ dashboardId, environment }, request)
+          : await segmentUserIds(this.events, { dashboardId, environment }, segment.filter, request);
     } else {
       const { segment, personas } = await this.personasOf(dashboardId, environment, segmentId);
       const known = personas.map((p) => p.persona);
@@ -391,6 +402,18 @@ export class PersonaService {
     const more = ids.length > limit;
     if (more) ids.pop();
     return { ids, next: more ? encodeCursor(ids[ids.length - 1]!) : undefined };
+  }
+
+  /**
+   * One page of the `default` segment, every player of the scope: those the event store knows and
+   * those with trait scores only (surveyed or imported, never sent an event), in user id order.
+   */
+  private async scopeUserIds(scope: EventScope, page: IdPage): Promise<string[]> {
+    const [players, scored] = await Promise.all([
+      this.events.segmentMembers(scope, {}, page),
+      this.repo.scoredUserIds(scope.dashboardId, scope.environment, page),
+    ]);
+    return mergeIdPages(players, scored, page.limit);
   }
 
   /** Mean trait scores of a persona's surveyed members; `all`: of the segment's surveyed members. */
@@ -419,7 +442,7 @@ export class PersonaService {
     const [scores, memberships, exists, segments] = await Promise.all([
       this.repo.scores(dashboardId, environment, userId),
       this.repo.memberships(dashboardId, environment, userId),
-      this.repo.playerExists(dashboardId, environment, userId),
+      this.events.hasPlayer({ dashboardId, environment }, userId),
       this.segments.all(dashboardId),
     ]);
     if (!scores && !exists && memberships.length === 0)

@@ -1,8 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
 import type { Database, PersonaSource } from '../store/database.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
-import type { IdPage } from './segment-filter.js';
+import type { IdPage } from '../events/event-store.js';
 import { TRAIT_DIMENSIONS, writeTraitVector } from './trait-vector.js';
 
 export interface SurveyedPlayers {
@@ -72,28 +72,15 @@ export class PersonaRepository {
     return { userIds, vectors: vectors.subarray(0, userIds.length * TRAIT_DIMENSIONS) };
   }
 
-  /**
-   * One page of the `default` segment, every player of the scope: those with a `players` row
-   * and those with trait scores only (surveyed or imported, never sent an event), in user id
-   * order. Each side walks its primary key from `after`.
-   */
-  async scopeUserIds(dashboardId: string, environment: Environment, page: IdPage): Promise<string[]> {
-    const side = <T extends 'players' | 'trait_scores'>(table: T) => {
-      let query = this.db
-        .selectFrom(table as 'players')
-        .select('user_id')
-        .where('dashboard_id', '=', dashboardId)
-        .where('environment', '=', environment);
-      if (page.after !== undefined) query = query.where('user_id', '>', page.after);
-      // Wrapped: SQLite takes no ORDER BY / LIMIT inside one arm of a UNION.
-      return this.db.selectFrom(query.orderBy('user_id').limit(page.limit).as(table)).select('user_id');
-    };
-    const rows = await this.db
-      .selectFrom(side('players').union(side('trait_scores')).as('u'))
-      .select('u.user_id')
-      .orderBy('u.user_id')
-      .limit(page.limit)
-      .execute();
+  /** One page of the user ids with trait scores (surveyed or imported) in the scope, in id order. */
+  async scoredUserIds(dashboardId: string, environment: Environment, page: IdPage): Promise<string[]> {
+    let query = this.db
+      .selectFrom('trait_scores')
+      .select('user_id')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment);
+    if (page.after !== undefined) query = query.where('user_id', '>', page.after);
+    const rows = await query.orderBy('user_id').limit(page.limit).execute();
     return rows.map((r) => r.user_id);
   }
 
@@ -136,8 +123,11 @@ export class PersonaRepository {
     environment: Environment,
     segmentId: string,
     write: PersonaWrite,
+    /** The scope's players in the event store: asked only when a deletion raced the recompute. */
+    knownPlayers: () => Promise<ReadonlySet<string>>,
   ): Promise<void> {
     const scope = { dashboard_id: dashboardId, environment, segment_id: segmentId };
+    let deletedSince = false;
     await this.db.transaction().execute(async (trx) => {
       for (const table of ['personas', 'persona_members'] as const) {
         await trx
@@ -177,23 +167,16 @@ export class PersonaRepository {
           .execute();
       }
       // A player deleted (DELETE /v1/userData) after this recompute read its data must not come
-      // back. Deletions leave a per-scope time: only then are the written members checked, with
-      // set operations (no join order for a planner to get wrong on tables not yet analysed).
+      // back: deletions leave a per-scope time; when it is later than the recompute's start, the
+      // members with neither scores nor a player in the event store go, once this commit is done
+      // (the event store may share this connection: it cannot be asked inside the transaction).
       const deletion = await trx
         .selectFrom('user_data_deletions')
         .select('deleted_at')
         .where('dashboard_id', '=', dashboardId)
         .where('environment', '=', environment)
         .executeTakeFirst();
-      if (deletion && deletion.deleted_at >= write.startedAt) {
-        await sql`delete from persona_members where dashboard_id = ${dashboardId} and environment = ${environment}
-          and segment_id = ${segmentId} and user_id in (
-            select user_id from persona_members where dashboard_id = ${dashboardId} and environment = ${environment} and segment_id = ${segmentId}
-            except select user_id from players where dashboard_id = ${dashboardId} and environment = ${environment}
-            except select user_id from trait_scores where dashboard_id = ${dashboardId} and environment = ${environment})`.execute(
-          trx,
-        );
-      }
+      deletedSince = deletion !== undefined && deletion.deleted_at >= write.startedAt;
       const run = {
         summary: JSON.stringify(write.summary),
         last_number: write.lastNumber,
@@ -205,6 +188,57 @@ export class PersonaRepository {
         .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet(run))
         .execute();
     });
+    if (!deletedSince) return;
+    const unscored = await this.unscoredMembers(dashboardId, environment, segmentId);
+    if (unscored.length === 0) return;
+    const players = await knownPlayers();
+    const gone = unscored.filter((id) => !players.has(id));
+    if (gone.length > 0) await this.removeMembers(dashboardId, environment, segmentId, gone);
+  }
+
+  /** Members of a segment without trait scores (predicted): the ones a deletion may concern. */
+  private async unscoredMembers(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+  ): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('persona_members')
+      .select('user_id')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('segment_id', '=', segmentId)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('trait_scores as t')
+              .select('t.user_id')
+              .where('t.dashboard_id', '=', dashboardId)
+              .where('t.environment', '=', environment)
+              .whereRef('t.user_id', '=', 'persona_members.user_id'),
+          ),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  private async removeMembers(
+    dashboardId: string,
+    environment: Environment,
+    segmentId: string,
+    userIds: readonly string[],
+  ): Promise<void> {
+    for (let i = 0; i < userIds.length; i += INSERT_CHUNK) {
+      await this.db
+        .deleteFrom('persona_members')
+        .where('dashboard_id', '=', dashboardId)
+        .where('environment', '=', environment)
+        .where('segment_id', '=', segmentId)
+        .where('user_id', 'in', userIds.slice(i, i + INSERT_CHUNK))
+        .execute();
+    }
   }
 
   /** One page of a persona's (or, persona undefined, a segment's) member ids in user id order. */
@@ -277,16 +311,5 @@ export class PersonaRepository {
       .where('environment', '=', environment)
       .where('user_id', '=', userId)
       .executeTakeFirst();
-  }
-
-  async playerExists(dashboardId: string, environment: Environment, userId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('players')
-      .select('id')
-      .where('dashboard_id', '=', dashboardId)
-      .where('environment', '=', environment)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return row !== undefined;
   }
 }

@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { sql, type Kysely, type SqlBool, type Expression } from 'kysely';
-import { parseDate, parseTimestamp } from '../domain/timestamp.js';
+import type { EventScope, EventStore, IdPage, SegmentCriteria } from '../events/event-store.js';
+import { parseTimestamp } from '../domain/timestamp.js';
 import { AppError } from '../errors.js';
-import type { Database } from '../store/database.js';
 
 const Values = (description: string) =>
   Type.Optional(
@@ -93,74 +92,37 @@ export function checkFilter(filter: SegmentFilter): void {
   since('registered_since', filter.registered_since);
 }
 
-/** One page of a listing in user id order: ids after `after`, at most `limit`. */
-export interface IdPage {
-  after?: string | undefined;
-  limit: number;
+/** The filter in the event store's neutral form (bounds already checked by `checkFilter`). */
+export function segmentCriteria(filter: SegmentFilter): SegmentCriteria {
+  const country = list(filter.country)?.map((c) => c.toUpperCase());
+  const platform = list(filter.platform)?.map((c) => c.toLowerCase());
+  const language = list(filter.language)?.map((c) => c.toLowerCase());
+  const lastLoginFrom = since('active_since', filter.active_since);
+  const registeredFrom = since('registered_since', filter.registered_since);
+  return {
+    ...(country && { countries: country }),
+    ...(platform && { platforms: platform }),
+    ...(language && { languages: language }),
+    ...(filter.level_min !== undefined && { levelMin: filter.level_min }),
+    ...(filter.level_max !== undefined && { levelMax: filter.level_max }),
+    ...(filter.payer !== undefined && { payer: filter.payer }),
+    ...(filter.spend_min !== undefined && { spendMin: filter.spend_min }),
+    ...(filter.spend_max !== undefined && { spendMax: filter.spend_max }),
+    ...(lastLoginFrom !== undefined && { lastLoginFrom }),
+    ...(registeredFrom !== undefined && { registeredFrom }),
+  };
 }
 
 /**
- * The user ids of a scope's players matching the filter, evaluated in SQL over `players` (the
- * login profile) and the players' real-money spend (one grouped scan of `purchases`); with `page`,
- * one page of them in user id order (the user-ids endpoint lists a segment live, not as of the
- * last recompute).
+ * The user ids of a scope's players matching the filter (the event store evaluates it over the
+ * login profile and real-money spend); with `page`, one page of them in user id order (the
+ * user-ids endpoint lists a segment live, not as of the last recompute).
  */
-export async function segmentUserIds(
-  db: Kysely<Database>,
-  dashboardId: string,
-  environment: string,
+export function segmentUserIds(
+  events: EventStore,
+  scope: EventScope,
   filter: SegmentFilter,
   page?: IdPage,
 ): Promise<string[]> {
-  const needsSpend =
-    filter.payer !== undefined || filter.spend_min !== undefined || filter.spend_max !== undefined;
-  const spend = db
-    .selectFrom('purchases')
-    .select(['player_id', sql<number>`sum(price)`.as('spend')])
-    .where('dashboard_id', '=', dashboardId)
-    .where('environment', '=', environment as never)
-    .groupBy('player_id')
-    .as('s');
-  let query = db
-    .selectFrom('players as p')
-    .select('p.user_id')
-    .where('p.dashboard_id', '=', dashboardId)
-    .where('p.environment', '=', environment as never);
-  const conditions: Expression<SqlBool>[] = [];
-  const country = list(filter.country)?.map((c) => c.toUpperCase());
-  if (country) conditions.push(sql<SqlBool>`upper(p.country) in (${sql.join(country)})`);
-  const platform = list(filter.platform)?.map((c) => c.toLowerCase());
-  if (platform) conditions.push(sql<SqlBool>`lower(p.platform) in (${sql.join(platform)})`);
-  const language = list(filter.language)?.map((c) => c.toLowerCase());
-  if (language) {
-    const alternatives = language.map(
-      (tag) => sql<SqlBool>`(lower(p.language) = ${tag} or lower(p.language) like ${`${tag}-%`})`,
-    );
-    conditions.push(sql<SqlBool>`(${sql.join(alternatives, sql` or `)})`);
-  }
-  if (filter.level_min !== undefined) conditions.push(sql<SqlBool>`p.level >= ${filter.level_min}`);
-  if (filter.level_max !== undefined) conditions.push(sql<SqlBool>`p.level <= ${filter.level_max}`);
-  if (filter.payer === true) conditions.push(sql<SqlBool>`s.player_id is not null`);
-  if (filter.payer === false) conditions.push(sql<SqlBool>`s.player_id is null`);
-  if (filter.spend_min !== undefined)
-    conditions.push(sql<SqlBool>`coalesce(s.spend, 0) >= ${filter.spend_min}`);
-  if (filter.spend_max !== undefined)
-    conditions.push(sql<SqlBool>`coalesce(s.spend, 0) <= ${filter.spend_max}`);
-  const active = since('active_since', filter.active_since);
-  if (active !== undefined) conditions.push(sql<SqlBool>`p.last_login_at >= ${active}`);
-  const registered = since('registered_since', filter.registered_since);
-  if (registered !== undefined) {
-    const day = parseDate(new Date(registered).toISOString().slice(0, 10))!;
-    conditions.push(
-      sql<SqlBool>`(p.register_date >= ${day} or (p.register_date is null and p.first_seen_at >= ${registered}))`,
-    );
-  }
-  if (needsSpend) query = query.leftJoin(spend, 's.player_id', 'p.id');
-  for (const condition of conditions) query = query.where(condition);
-  if (page) {
-    if (page.after !== undefined) query = query.where('p.user_id', '>', page.after);
-    query = query.orderBy('p.user_id').limit(page.limit);
-  }
-  const rows = await query.execute();
-  return rows.map((r) => r.user_id);
+  return events.segmentMembers(scope, segmentCriteria(filter), page);
 }

@@ -1,31 +1,19 @@
 /**
- * Every table holding a player's data, and how its rows name the player: by `user_id` (text), by
- * the interned `player_id` of `players`, or quoted in free text (`excerpt`: refused bodies).
- * `DELETE /v1/userData` deletes from each, in this order (`players` last: the others are found
- * through it). Adding a table is one line here; a test fails when a table of the database with a
- * `user_id` column (or a `player_id` beside a `dashboard_id`) is missing from this list.
- *
- * `dailyCounts`: the table's rows are counted in `daily_counts` under this record type, which
- * the deletion decrements so the per-day figures stay right.
+ * Every control-plane table holding a player's data, and how its rows name the player: by
+ * `user_id` (text), or quoted in free text (`excerpt`: refused bodies). `DELETE /v1/userData`
+ * deletes from each after the event store deleted its part (its own tables: see
+ * `events/sql/delete-player.ts`). Adding a table is one line here; a test fails when a table of
+ * the database with a `user_id` column (or a `player_id` beside a `dashboard_id`) is listed by
+ * neither.
  */
 export interface PlayerDataTable {
   table: string;
-  key: 'user_id' | 'player_id' | 'excerpt';
+  key: 'user_id' | 'excerpt';
   /** `excerpt`: the text columns that may quote a player's id; rows quoting it are deleted. */
   textColumns?: readonly string[];
-  dailyCounts?: string;
 }
 
 export const PLAYER_DATA_TABLES: readonly PlayerDataTable[] = [
-  { table: 'actions', key: 'player_id', dailyCounts: 'actions' },
-  { table: 'logins', key: 'player_id', dailyCounts: 'logins' },
-  { table: 'purchases', key: 'player_id', dailyCounts: 'purchases' },
-  { table: 'virtual_purchases', key: 'player_id', dailyCounts: 'virtual_purchases' },
-  { table: 'level_ups', key: 'player_id', dailyCounts: 'level_ups' },
-  { table: 'social_dynamics', key: 'player_id', dailyCounts: 'social_dynamics' },
-  { table: 'kpis', key: 'player_id', dailyCounts: 'kpis' },
-  { table: 'survey_answers', key: 'player_id', dailyCounts: 'survey_answers' },
-  { table: 'ingest_dedupe', key: 'user_id' },
   { table: 'trait_scores', key: 'user_id' },
   { table: 'survey_responses', key: 'user_id' },
   { table: 'survey_tokens', key: 'user_id' },
@@ -33,7 +21,6 @@ export const PLAYER_DATA_TABLES: readonly PlayerDataTable[] = [
   { table: 'persona_members', key: 'user_id' },
   // The dashboard's reject log: error messages quote the refused body near the mistake.
   { table: 'ingest_rejects', key: 'excerpt', textColumns: ['message', 'errors'] },
-  { table: 'players', key: 'user_id' },
 ];
 
 /**

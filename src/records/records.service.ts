@@ -6,7 +6,7 @@ import {
   type Environment,
 } from '../domain/records.js';
 import { formatTimestamp, utcDay } from '../domain/timestamp.js';
-import type { RecordsRepository, StoredRow } from './records.repository.js';
+import type { EventStore, StoredRecord } from '../events/event-store.js';
 
 export const MAX_LIST_LIMIT = 1000;
 const STATS_DAYS = 30;
@@ -22,7 +22,7 @@ export interface DashboardStats {
 /** What a dashboard stored, in the documents' JSON shapes (times as "YYYY-MM-DD HH:MM:SS" UTC). */
 export class RecordsService {
   constructor(
-    private readonly repo: RecordsRepository,
+    private readonly events: EventStore,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -34,8 +34,8 @@ export class RecordsService {
     limit: number,
   ): Promise<Record<string, unknown>[]> {
     const def = ALL_RECORD_TYPE_DEFS[type];
-    const rows = await this.repo.list(dashboardId, environment, def, userId, limit);
-    return rows.map((row) => toDocumentShape(type, row));
+    const { records } = await this.events.listRecords({ dashboardId, environment }, def, { userId, limit });
+    return records.map((row) => toDocumentShape(type, row));
   }
 
   /**
@@ -50,13 +50,13 @@ export class RecordsService {
     const dayList = Array.from({ length: days }, (_, i) => utcDay(this.now() - (days - 1 - i) * 86_400_000));
     const index = new Map(dayList.map((d, i) => [d, i]));
     const series: Record<string, number[]> = {};
-    for (const row of await this.repo.dailyOf(dashboardId, environment, dayList[0]!)) {
+    for (const row of await this.events.dailyCounts(dashboardId, { environment, sinceDay: dayList[0]! })) {
       const at = index.get(row.day);
       if (at === undefined) continue;
-      (series[row.record_type] ??= new Array<number>(days).fill(0))[at] = row.count;
+      (series[row.type] ??= new Array<number>(days).fill(0))[at] = row.count;
     }
     const totals = Object.fromEntries(
-      (await this.repo.totalsOf(dashboardId, environment)).map((t) => [t.type, t.count]),
+      (await this.events.totals({ dashboardId, environment })).map((t) => [t.type, t.count]),
     );
     return { days: dayList, series, totals };
   }
@@ -65,21 +65,16 @@ export class RecordsService {
     const empty = () =>
       Object.fromEntries(ALL_RECORD_TYPES.map((t) => [t, 0])) as Record<AnyRecordType, number>;
     const records = Object.fromEntries(ENVIRONMENTS.map((e) => [e, empty()])) as DashboardStats['records'];
-    for (const { type, environment, count } of await this.repo.counts(dashboardId)) {
+    for (const { type, environment, count } of await this.events.storedCounts(dashboardId)) {
       records[environment][type as AnyRecordType] = count;
     }
     const since = utcDay(this.now() - (STATS_DAYS - 1) * 86_400_000);
-    const daily = (await this.repo.daily(dashboardId, since)).map((d) => ({
-      day: d.day,
-      environment: d.environment,
-      type: d.record_type,
-      count: d.count,
-    }));
+    const daily = await this.events.dailyCounts(dashboardId, { sinceDay: since });
     return { dashboard_id: dashboardId, records, daily };
   }
 }
 
-function toDocumentShape(type: AnyRecordType, row: StoredRow): Record<string, unknown> {
+function toDocumentShape(type: AnyRecordType, row: StoredRecord): Record<string, unknown> {
   const def = ALL_RECORD_TYPE_DEFS[type];
   const out: Record<string, unknown> = {};
   if (def.userScoped) {

@@ -6,7 +6,12 @@ import { createGunzip } from 'node:zlib';
 import { ALL_RECORD_TYPE_DEFS, type RecordTypeDef } from '../domain/records.js';
 import { rowMapper, HeaderError, type MappedRow } from '../files/csv-mapping.js';
 import { csvLineGroups, isCsvError } from '../files/csv-stream.js';
-import type { IngestionError } from '../files/file-ingestion.service.js';
+import {
+  ingestChunk,
+  type FileChunk,
+  type FileTally,
+  type IngestionError,
+} from '../ingest/chunked-ingest.js';
 import { checkRecords } from '../ingest/check-records.js';
 import type { IngestService, PartialIngestResult } from '../ingest/ingest.service.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
@@ -34,8 +39,6 @@ export interface BucketFileKind {
 
 /** Records handed to the ingest service at once. */
 export const RECORDS_PER_CHUNK = 1000;
-/** Row errors kept per file. */
-export const MAX_FILE_ERRORS = 20;
 
 /**
  * What a key holds: the record type from its root folder (`purchases/date=2024-01-01/x.json`:
@@ -331,7 +334,7 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
     }
   }
   const input = decompressed(request.input, kind.gzip);
-  const result: FileIngestResult = { records: 0, duplicates: 0, withheld: 0, rejected: 0, errors: [] };
+  const tally: FileTally = { written: 0, duplicates: 0, withheld: 0, rejected: 0, errors: [] };
   let chunkNo = 0;
   /** The line of the chunk's first row (0: none yet). */
   let chunkFirst = 0;
@@ -343,35 +346,20 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   let inFlight: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
 
-  const storeChunk = async (
-    key: string,
-    chunkLines: number[],
-    chunkRecords: Record<string, unknown>[],
-    rowErrors: IngestionError[],
-    linesRead: number,
-  ) => {
-    if (chunkRecords.length > 0) {
-      const stored = request.validateOnly
-        ? validated(def, chunkRecords)
-        : await ingest.ingestValid({
+  const storeChunk = async (key: string, chunk: FileChunk, linesRead: number) => {
+    await ingestChunk(chunk, tally, (records) =>
+      request.validateOnly
+        ? Promise.resolve(validated(def, records))
+        : ingest.ingestValid({
             principal,
             def,
-            records: chunkRecords,
+            records,
             dedupeSource,
-            ...(perLine ? { dedupeKeys: lineKeys(chunkLines) } : { dedupeBatchKey: key }),
+            ...(perLine ? { dedupeKeys: lineKeys(chunk.lines) } : { dedupeBatchKey: key }),
             ...(request.enteredAt === undefined ? {} : { entered: { at: request.enteredAt } }),
-          });
-      result.records += stored.written;
-      result.duplicates += stored.duplicates;
-      result.withheld += stored.withheld;
-      for (const e of stored.rejected) {
-        rowErrors.push({ line: chunkLines[e.index]!, field: e.field, message: e.message });
-      }
-    }
-    result.rejected += new Set(rowErrors.map((e) => e.line)).size;
-    rowErrors.sort((a, b) => a.line - b.line);
-    for (const e of rowErrors) if (result.errors.length < MAX_FILE_ERRORS) result.errors.push(e);
-    request.onProgress?.(linesRead, result.records + result.duplicates + result.withheld);
+          }),
+    );
+    request.onProgress?.(linesRead, tally.written + tally.duplicates + tally.withheld);
   };
 
   /** Waits for the chunk in flight; rethrows its failure. */
@@ -384,7 +372,7 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   const flush = async () => {
     await settle();
     const key = chunkKey(chunkNo++, chunkFirst, lastLine);
-    const chunk = storeChunk(key, lines, records, pendingErrors, lastLine);
+    const chunk = storeChunk(key, { records, lines, rowErrors: pendingErrors }, lastLine);
     inFlight = chunk.catch((error: unknown) => {
       failure = { error };
     });
@@ -427,5 +415,6 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   }
   await flush();
   await settle();
-  return result;
+  const { written, ...rest } = tally;
+  return { records: written, ...rest };
 }

@@ -1,40 +1,50 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import type { Environment } from '../domain/records.js';
-import type { WriteBatch, WriteResult } from '../events/event-store.js';
+import type pg from 'pg';
 import type { Database } from './database.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
-/**
- * The storage port. Reads and small writes go through the shared Kysely handle; the hot
- * bulk-write path is the one backend-specific operation (COPY on PostgreSQL, prepared
- * statements on SQLite), always committed durably before it resolves.
- */
 /** What differs between backends, named once here instead of tested for around the code. */
 export interface StoreCapabilities {
   /** `SELECT … FOR UPDATE` locks rows (PostgreSQL). SQLite serializes every write instead. */
   readonly rowLocks: boolean;
 }
 
+/**
+ * The driver beneath Kysely. Only the events module's bulk-write path (`src/events/sql/`) uses
+ * it: prepared statements on SQLite, COPY on PostgreSQL.
+ */
+export type NativeConnection =
+  | { readonly backend: 'sqlite'; readonly database: BetterSqlite3.Database }
+  | { readonly backend: 'postgres'; readonly pool: pg.Pool };
+
+/**
+ * The control plane's database: connection, migrations and the Kysely handle its modules
+ * (tenancy, jobs, survey, personas…) query. Player event data is not here: it belongs to the
+ * events module (`src/events/`), which may share this connection (`native`).
+ */
 export interface Store {
   readonly backend: Backend;
   readonly capabilities: StoreCapabilities;
   readonly db: Kysely<Database>;
-  writeBatch(batch: WriteBatch): Promise<WriteResult>;
-  /**
-   * After a deletion (`DELETE /v1/userData`): pushes what the store keeps of deleted rows out of
-   * its files where it can. SQLite zeroes deleted content as it goes (`secure_delete`); this
-   * checkpoints the WAL, which still holds the pages as they were, and truncates it. PostgreSQL:
-   * nothing (dead tuples stay until VACUUM reuses their space: see docs/api.md).
-   */
-  purgeDeleted(): Promise<void>;
-  /**
-   * Inside a deletion's transaction: waits for the scope's batch writes in flight and holds new
-   * ones until the transaction ends, so a batch either commits before the deletion (and is
-   * deleted with the rest) or reads its marker. SQLite: nothing (it has one writer at a time).
-   */
-  excludeWriters(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void>;
+  readonly native: NativeConnection;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
+  /** Runs before the connection closes (in order): work in flight on it finishes first. */
+  beforeClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
+}
+
+/** The `beforeClose` hooks of a store. */
+export class CloseHooks {
+  private readonly hooks: (() => Promise<void>)[] = [];
+
+  add(hook: () => Promise<void>): void {
+    this.hooks.push(hook);
+  }
+
+  async run(): Promise<void> {
+    for (const hook of this.hooks) await hook();
+  }
 }

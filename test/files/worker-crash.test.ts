@@ -9,6 +9,7 @@ import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/back
 import { CLI } from '../support/cli-process.js';
 import { ensureBuilt, serverEnv, startServer, type ServerProcess } from '../support/server-process.js';
 import { ADMIN_TOKEN } from '../support/test-app.js';
+import { storage } from '../support/storage.js';
 
 const ROWS = 60_000;
 
@@ -182,7 +183,7 @@ describe.each(BACKENDS)('a worker killed mid-sync on %s', (backend) => {
       const actions = async () =>
         Number(
           (
-            await store.db
+            await storage(store)
               .selectFrom('actions')
               .select((eb) => eb.fn.countAll<string | number>().as('n'))
               .executeTakeFirstOrThrow()

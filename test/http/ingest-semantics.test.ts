@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../../src/domain/timestamp.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+import { storage } from '../support/storage.js';
 
 type Row = Record<string, unknown>;
 
@@ -71,7 +72,7 @@ describe.each(BACKENDS)('ingestion semantics on %s', (backend) => {
     return res.json<Row[]>();
   };
   const player = (userId: string, dashboardId = dash.id) =>
-    t.store.db
+    storage(t.store)
       .selectFrom('players')
       .selectAll()
       .where('dashboard_id', '=', dashboardId)
@@ -288,7 +289,7 @@ describe.each(BACKENDS)('ingestion semantics on %s', (backend) => {
     const answers = await Promise.all([0, 1, 2, 3, 4].map((i) => post('/v1/actions', { actions: batch(i) })));
     expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
     expect(await stored('actions', '?user_id=rush-a')).toHaveLength(5);
-    const players = await t.store.db
+    const players = await storage(t.store)
       .selectFrom('players')
       .select('user_id')
       .where('dashboard_id', '=', dash.id)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+import { storage } from '../support/storage.js';
 
 type Row = Record<string, unknown>;
 type Env = 'production' | 'sandbox';
@@ -94,7 +95,7 @@ describe.each(BACKENDS)('tenant and environment isolation on %s', (backend) => {
     ] as const) {
       expect((await push(key, '/v1/logins', login(device))).statusCode).toBe(201);
     }
-    const players = await t.store.db
+    const players = await storage(t.store)
       .selectFrom('players')
       .select(['id', 'dashboard_id', 'environment', 'device'])
       .where('user_id', '=', 'same-user')

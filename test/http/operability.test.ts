@@ -9,6 +9,8 @@ import { parseConfig } from '../../src/config/config.js';
 import { RECORD_TYPE_DEFS } from '../../src/domain/records.js';
 import { healthRoutes } from '../../src/http/routes/health.js';
 import type { Store } from '../../src/store/store.js';
+import type { EventStore } from '../../src/events/event-store.js';
+import { sqlEventStore } from '../../src/events/sql/sql-event-store.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
@@ -461,13 +463,16 @@ describe.each(BACKENDS)('logs and failures on %s', (backend) => {
       backend: l.store.backend,
       capabilities: l.store.capabilities,
       db: l.store.db,
+      native: l.store.native,
       migrate: () => l.store.migrate(),
       ping: () => Promise.reject(failure),
-      writeBatch: () => Promise.reject(failure),
-      purgeDeleted: () => Promise.resolve(),
-      excludeWriters: () => Promise.resolve(),
+      beforeClose: () => undefined,
       close: () => l.store.close(),
     };
+    // The event store's reads work; its writes fail as the database does.
+    const events = Object.assign(Object.create(sqlEventStore(l.store)) as EventStore, {
+      write: () => Promise.reject(failure),
+    });
     const config = parseConfig({ adminToken: ADMIN_TOKEN, dataDir: l.database.dataDir, logLevel: 'silent' });
     let captured = '';
     const stream = new Writable({
@@ -476,7 +481,7 @@ describe.each(BACKENDS)('logs and failures on %s', (backend) => {
         done();
       },
     });
-    const app = await buildApp(config, broken, { logger: { level: 'info', stream } });
+    const app = await buildApp(config, broken, { logger: { level: 'info', stream }, services: { events } });
     try {
       const res = await app.inject({
         method: 'POST',

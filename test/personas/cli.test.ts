@@ -4,6 +4,7 @@ import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/back
 import { expectUsageError, json, run } from '../support/cli-process.js';
 import { ensureBuilt } from '../support/server-process.js';
 import { correlatedPlayers, insertTraitScores, surveyedPlayers } from './factory.js';
+import { storage } from '../support/storage.js';
 
 beforeAll(() => {
   ensureBuilt();
@@ -22,7 +23,7 @@ describe.each(BACKENDS)('segment and persona commands on %s', (backend) => {
     await store.migrate();
     dashboardId = (json(await cli('dashboard', 'create', 'CLI game', '--json')) as { id: string }).id;
     await insertTraitScores(store.db, dashboardId, 'production', surveyedPlayers(2, 20, 'c'));
-    await store.db
+    await storage(store)
       .insertInto('players')
       .values({
         dashboard_id: dashboardId,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/domain/seeded-random.js';
 import { behaviourFeatures, FEATURE_NAMES } from '../../src/personas/behaviour-features.js';
+import { sqlEventStore } from '../../src/events/sql/sql-event-store.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { behaviourOf, insertTraitScores, surveyedPlayers } from './factory.js';
@@ -159,7 +160,10 @@ describe.each(BACKENDS)('honest predicted personas on %s', (backend) => {
       users: [...logins('newcomer', 4), ...logins('veteran', 40)],
     });
     expect(res.statusCode, res.body).toBe(201);
-    const features = await behaviourFeatures(t.store.db, dash.id, 'production');
+    const features = await behaviourFeatures(sqlEventStore(t.store), {
+      dashboardId: dash.id,
+      environment: 'production',
+    });
     const at = FEATURE_NAMES.indexOf('log_logins_per_day');
     const newcomer = features.get('newcomer')!;
     const veteran = features.get('veteran')!;

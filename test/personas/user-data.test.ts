@@ -10,6 +10,9 @@ import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { takeSurvey } from '../survey/survey-driver.js';
 import { insertTraitScores, surveyedPlayers } from './factory.js';
+import { storage } from '../support/storage.js';
+import { sqlEventStore } from '../../src/events/sql/sql-event-store.js';
+import { EVENT_PLAYER_TABLES } from '../../src/events/sql/delete-player.js';
 
 type Row = Record<string, unknown>;
 type Env = 'production' | 'sandbox';
@@ -108,7 +111,7 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
     ]);
     await push(key, '/v1/items', 'items', [{ item_id: 'i', price: 1, currency: 'USD', name: 'Axe' }]);
     // The file channels (CSV, buckets, PlayFab) record a dedupe key per record.
-    const ingest = new IngestService(t.store, 1000, new Metrics());
+    const ingest = new IngestService(sqlEventStore(t.store), 1000, new Metrics());
     const principal = { dashboardId: d.id, environment, keyId: 'k' };
     await ingest.ingestValid({
       principal,
@@ -135,7 +138,7 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
 
   const playerId = async (d: TestDashboard, environment: Env, userId: string) =>
     (
-      await t.store.db
+      await storage(t.store)
         .selectFrom('players')
         .select('id')
         .where('dashboard_id', '=', d.id)
@@ -146,11 +149,11 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
 
   /** daily_counts per type must equal the rows stored per type: the rollup stays right. */
   async function expectRollupsConsistent(d: TestDashboard, environment: Env): Promise<void> {
-    for (const { dailyCounts, table } of PLAYER_DATA_TABLES) {
+    for (const { dailyCounts, table } of EVENT_PLAYER_TABLES) {
       if (!dailyCounts) continue;
       const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}
         where dashboard_id = ${d.id} and environment = ${environment}`.execute(db());
-      const counted = await t.store.db
+      const counted = await storage(t.store)
         .selectFrom('daily_counts')
         .select((eb) => eb.fn.sum<number | string>('count').as('n'))
         .where('dashboard_id', '=', d.id)
@@ -179,14 +182,19 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
   });
 
   it('the registry names every table that holds a player (a new table must be added to it)', async () => {
-    const registered = new Set(PLAYER_DATA_TABLES.map((e) => e.table));
+    // The control plane's registry and the event store's own list, together.
+    const registered = new Set([...PLAYER_DATA_TABLES, ...EVENT_PLAYER_TABLES].map((e) => e.table));
     for (const [table, columns] of await catalog(db(), backend)) {
       const holdsPlayers =
         columns.has('user_id') || (columns.has('player_id') && columns.has('dashboard_id'));
       if (!holdsPlayers || NOT_PLAYER_DATA.has(table)) continue;
       expect([table, registered.has(table)]).toEqual([table, true]);
     }
-    for (const { table, key, textColumns } of PLAYER_DATA_TABLES) {
+    const entries: readonly { table: string; key: string; textColumns?: readonly string[] }[] = [
+      ...PLAYER_DATA_TABLES,
+      ...EVENT_PLAYER_TABLES,
+    ];
+    for (const { table, key, textColumns } of entries) {
       const columns = (await catalog(db(), backend)).get(table);
       for (const column of key === 'excerpt' ? (textColumns ?? []) : [key])
         expect([table, column, columns?.has(column)]).toEqual([table, column, true]);
@@ -255,7 +263,7 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
     );
     expect(total(elsewhere)).toBe(15 + answers);
     // Items are the game's catalogue, not the player's.
-    const items = await t.store.db
+    const items = await storage(t.store)
       .selectFrom('items')
       .select('item_id')
       .where('dashboard_id', '=', dash.id)
@@ -284,6 +292,9 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
 
   it('a recompute that read the data before a deletion does not write the player back', async () => {
     const repo = new PersonaRepository(t.store.db);
+    const events = sqlEventStore(t.store);
+    const known = async () =>
+      new Set(await events.segmentMembers({ dashboardId: dash.id, environment: 'production' }, {}));
     const member = (userId: string) => ({
       userId,
       persona: 1,
@@ -309,10 +320,10 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
           .execute()
       ).map((r) => r.user_id);
     // Started before the deletion: the deleted player is dropped, the others stay.
-    await repo.replace(dash.id, 'production', 'race', write(0));
+    await repo.replace(dash.id, 'production', 'race', write(0), known);
     expect(await ids()).toEqual(['bystander']);
     // Started after it: nothing to check (the data read no longer held the player).
-    await repo.replace(dash.id, 'production', 'race', write(Date.now() + 60_000));
+    await repo.replace(dash.id, 'production', 'race', write(Date.now() + 60_000), known);
     expect(await ids()).toEqual(['bystander', 'victim']);
     await t.store.db.deleteFrom('persona_members').where('segment_id', '=', 'race').execute();
     await t.store.db.deleteFrom('persona_runs').where('segment_id', '=', 'race').execute();

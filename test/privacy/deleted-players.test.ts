@@ -9,6 +9,8 @@ import { buildServices, type Services } from '../../src/services.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { multipartCsv } from './multipart.js';
+import { eventTables, storage } from '../support/storage.js';
+import { batchWriter } from '../../src/events/sql/sql-event-store.js';
 
 const action = (userId: string, name = 'play') => ({
   timestamp: '2026-01-01 10:00:00',
@@ -36,7 +38,7 @@ describe.each(BACKENDS)(
       (await t.admin('GET', `/dashboards/${dash.id}/records/${type}?user_id=${userId}`)).json<unknown[]>()
         .length;
     const playerRow = (userId: string) =>
-      t.store.db
+      storage(t.store)
         .selectFrom('players')
         .select('id')
         .where('dashboard_id', '=', dash.id)
@@ -73,7 +75,7 @@ describe.each(BACKENDS)(
       expect(await stored('kpis', 'csv-victim')).toBe(0);
       expect(await playerRow('csv-victim')).toBeUndefined();
       // The deletion marker names the player by a hash only.
-      const markers = await t.store.db.selectFrom('deleted_players').selectAll().execute();
+      const markers = await storage(t.store).selectFrom('deleted_players').selectAll().execute();
       expect(markers.map((m) => m.user_hash)).toContain(playerHash('csv-victim'));
       expect(JSON.stringify(markers)).not.toContain('csv-victim');
     });
@@ -159,28 +161,34 @@ describe.each(BACKENDS)(
       const enteredAt = Date.now() - 1000;
       let pending: Promise<{ written: number; withheld: number }> | undefined;
       let settled = false;
-      await t.store.db.transaction().execute(async (trx) => {
-        await t.store.excludeWriters(trx, dash.id, 'production');
-        pending = services.ingest.ingestValid({
-          principal: { dashboardId: dash.id, environment: 'production', keyId: 'k' },
-          def: RECORD_TYPE_DEFS.actions,
-          records: [action('race-victim'), action('race-bystander')],
-          entered: { at: enteredAt },
-        });
-        void pending.then(() => (settled = true));
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        // The write waits for the deletion's transaction.
-        expect(settled).toBe(false);
-        await trx
-          .insertInto('deleted_players')
-          .values({
-            dashboard_id: dash.id,
+      await storage(t.store)
+        .transaction()
+        .execute(async (trx) => {
+          // What the event store's deletion does first, on this test's own transaction.
+          await batchWriter(t.store, eventTables(t.store)).excludeWriters(eventTables(trx), {
+            dashboardId: dash.id,
             environment: 'production',
-            user_hash: playerHash('race-victim'),
-            deleted_at: Date.now(),
-          })
-          .execute();
-      });
+          });
+          pending = services.ingest.ingestValid({
+            principal: { dashboardId: dash.id, environment: 'production', keyId: 'k' },
+            def: RECORD_TYPE_DEFS.actions,
+            records: [action('race-victim'), action('race-bystander')],
+            entered: { at: enteredAt },
+          });
+          void pending.then(() => (settled = true));
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          // The write waits for the deletion's transaction.
+          expect(settled).toBe(false);
+          await trx
+            .insertInto('deleted_players')
+            .values({
+              dashboard_id: dash.id,
+              environment: 'production',
+              user_hash: playerHash('race-victim'),
+              deleted_at: Date.now(),
+            })
+            .execute();
+        });
       expect(await pending).toMatchObject({ written: 1, withheld: 1 });
       expect(await playerRow('race-victim')).toBeUndefined();
       expect(await stored('actions', 'race-bystander')).toBe(1);

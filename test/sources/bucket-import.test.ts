@@ -15,6 +15,7 @@ import { S3ObjectSource } from '../../src/sources/s3-source.js';
 import type { Principal } from '../../src/tenancy/tenancy.service.js';
 import { BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { storage } from '../support/storage.js';
 
 const purchase = (user: number, ts = '2024-01-01 10:00:00') =>
   JSON.stringify({ timestamp: ts, user_id: String(user), item_id: 'gem', count: 1, price: 1.5 });
@@ -185,7 +186,7 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
       errors: [],
     });
     expect(progress).toEqual([1000, 2000, 2500, 2500]);
-    const keys = await t.store.db
+    const keys = await storage(t.store)
       .selectFrom('ingest_dedupe')
       .select('key')
       .where('dashboard_id', '=', dashboardId)
@@ -202,7 +203,7 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
     const stored = async () =>
       Number(
         (
-          await t.store.db
+          await storage(t.store)
             .selectFrom('purchases')
             .select((eb) => eb.fn.countAll().as('n'))
             .where('dashboard_id', '=', own.dashboardId)
@@ -211,7 +212,7 @@ describe.each(BACKENDS)('bucket import on %s', (backend) => {
       );
     const keysOf = async (source: string) =>
       (
-        await t.store.db
+        await storage(t.store)
           .selectFrom('ingest_dedupe')
           .select('key')
           .where('dashboard_id', '=', own.dashboardId)

@@ -6,6 +6,7 @@ import { buildServices, type Services } from '../../src/services.js';
 import { BACKENDS } from '../support/backends.js';
 import { receiver, type Receiver } from '../support/receiver.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { storage } from '../support/storage.js';
 
 const action = (user: number, name = 'play') =>
   JSON.stringify({
@@ -47,7 +48,7 @@ describe.each(BACKENDS)('connection status, schedules and notifications on %s', 
   const actions = async () =>
     Number(
       (
-        await t.store.db
+        await storage(t.store)
           .selectFrom('actions')
           .select((eb) => eb.fn.countAll<string | number>().as('n'))
           .executeTakeFirstOrThrow()

@@ -156,7 +156,8 @@ export function v1PersonaRoutes(
       async (request) => {
         const { dashboardId, environment } = principalOf(request);
         const { id } = request.body as Static<typeof DeleteBody>;
-        const deleted = await userData.deletePlayer(dashboardId, environment, id);
+        // The answer's shape is the documented one; a pending deletion (ClickHouse) adds to it later.
+        const { records: deleted } = await userData.deletePlayer(dashboardId, environment, id);
         return envelope(
           200,
           deleted === 0 ? 'no data of this user was stored' : 'user data has been deleted',
