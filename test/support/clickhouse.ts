@@ -1,3 +1,6 @@
+import { ClickHouseEventStore } from '../../src/events/clickhouse/clickhouse-event-store.js';
+import { JobQueue } from '../../src/jobs/job-queue.js';
+import { createTestDatabase } from './backends.js';
 import { randomBytes } from 'node:crypto';
 import { ClickHouseShard } from '../../src/events/clickhouse/http-client.js';
 import { chSql, identifier } from '../../src/events/clickhouse/literal.js';
@@ -35,6 +38,35 @@ export function createTestClickHouse(): TestClickHouse {
           shard.command(chSql`DROP DATABASE IF EXISTS ${identifier(database)}`, { inDatabase: false }),
         ),
       );
+    },
+  };
+}
+
+/**
+ * A ClickHouse event store on a fresh database of every test shard, its control plane on a fresh
+ * SQLite database, and how to drop both.
+ */
+export async function openClickHouseEvents(): Promise<{
+  events: ClickHouseEventStore;
+  close(): Promise<void>;
+}> {
+  const database = await createTestDatabase('sqlite');
+  const store = database.openStore();
+  await store.migrate();
+  const cluster = createTestClickHouse();
+  const events = new ClickHouseEventStore(
+    cluster.shards,
+    store.db as never,
+    new JobQueue(store.db, store.capabilities),
+  );
+  await events.migrate();
+  return {
+    events,
+    close: async () => {
+      await events.close();
+      await store.close();
+      await database.drop();
+      await cluster.drop();
     },
   };
 }
