@@ -29,13 +29,15 @@ async function main(): Promise<void> {
   // Certificate problems must stop the server before it touches the database.
   readTls(config);
   // The rest of the server loads only once the settings are known good: a typo fails at once.
-  const [{ buildApp }, { openStore }] = await Promise.all([
+  const [{ buildApp }, { openStore }, { migrateEventBackend }] = await Promise.all([
     import('./app.js'),
     import('./store/open-store.js'),
+    import('./events/open-event-store.js'),
   ]);
   let store: Store | undefined = openStore(config);
   try {
     await store.migrate();
+    await migrateEventBackend(config);
   } catch (error) {
     await store.close().catch(() => undefined);
     store = undefined;
