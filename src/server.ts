@@ -44,10 +44,14 @@ function messageOf(error: Error): string {
 /** Opens the store and brings its schema up to date; a failure closes it again. */
 async function openMigratedStore(config: Config): Promise<Store> {
   // The rest of the server loads only once the settings are known good: a typo fails at once.
-  const { openStore } = await import('./store/open-store.js');
+  const [{ openStore }, { migrateEventBackend }] = await Promise.all([
+    import('./store/open-store.js'),
+    import('./events/open-event-store.js'),
+  ]);
   const store = openStore(config);
   try {
     await store.migrate();
+    await migrateEventBackend(config);
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;

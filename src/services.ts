@@ -22,7 +22,7 @@ import { STORAGE_SYNC_JOB, StorageConnectionService } from './sources/storage-co
 import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import type { EventStore } from './events/event-store.js';
-import { sqlEventStore } from './events/sql/sql-event-store.js';
+import { openEventStore } from './events/open-event-store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { SurveyRepository } from './survey/survey.repository.js';
@@ -113,10 +113,13 @@ const INSIGHTS_EVERY_MS = 60_000;
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
 export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {
   const metrics = new Metrics();
-  const events = options.events ?? sqlEventStore(store);
   const forgeKeys = new ForgeKeyService(store.db);
   const secrets = once(() => SecretBox.open(config.secretKey, config.dataDir));
   const jobQueue = new JobQueue(store.db, store.capabilities);
+  const opened = options.events
+    ? { events: options.events, jobHandlers: [] }
+    : openEventStore(config, store, jobQueue);
+  const events = opened.events;
   const webhooks = new WebhookService(
     store.db,
     new WebhookEndpointsRepository(store.db),
@@ -177,6 +180,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       [CSV_INGESTION_JOB, files],
       [STORAGE_SYNC_JOB, storageConnections],
       [WEBHOOK_JOB, webhooks],
+      ...opened.jobHandlers,
     ]),
     { leaseMs: config.jobLeaseMs, ...options.jobWorker },
   );

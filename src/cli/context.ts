@@ -22,13 +22,14 @@ export async function withContext<T>(
   // Loaded on demand: app.js pulls in Fastify and both database drivers, which would make
   // --help, --version and usage errors take a second instead of a blink.
   const config = loadConfig(env);
-  const [{ buildServices }, { openStore }] = await Promise.all([
+  const [{ buildServices }, { openStore }, { migrateEventBackend }] = await Promise.all([
     import('../services.js'),
     import('../store/open-store.js'),
+    import('../events/open-event-store.js'),
   ]);
   const store = openStore(config);
   try {
-    const applied = await store.migrate();
+    const applied = [...(await store.migrate()), ...(await migrateEventBackend(config))];
     return await fn({ config, store, services: buildServices(config, store), applied });
   } finally {
     // A failure to close must not hide the command's own result or error.

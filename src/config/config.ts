@@ -5,6 +5,7 @@ import { createSecureContext } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ANY_ORIGIN, normalizeOrigin } from '../http/plugins/cors.js';
+import { parseShardUrl } from '../events/clickhouse/shards.js';
 import { allowEntryKind } from '../webhooks/destination-policy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -15,8 +16,7 @@ export const ConfigSchema = Type.Object({
   host: Type.String({ minLength: 1, default: '127.0.0.1' }),
   dataDir: Type.String({ minLength: 1, default: './data' }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
-  // Read here only for its presence (it makes several processes the default); its own module parses it.
-  clickhouseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  clickhouseUrls: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
   secretKey: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$' })),
@@ -50,7 +50,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_HOST: ['host', 'string'],
   TRAITFORGE_DATA_DIR: ['dataDir', 'string'],
   TRAITFORGE_DATABASE_URL: ['databaseUrl', 'string'],
-  TRAITFORGE_CLICKHOUSE_URL: ['clickhouseUrl', 'string'],
+  TRAITFORGE_CLICKHOUSE_URL: ['clickhouseUrls', 'list'],
   TRAITFORGE_PROCESSES: ['processes', 'int'],
   TRAITFORGE_ADMIN_TOKEN: ['adminToken', 'string'],
   TRAITFORGE_SECRET_KEY: ['secretKey', 'string'],
@@ -78,7 +78,8 @@ const EXPECTED: Record<keyof Config, string> = {
   host: 'must be a listening address such as 127.0.0.1 or 0.0.0.0',
   dataDir: 'must be a directory path',
   databaseUrl: 'must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database)',
-  clickhouseUrl: 'must be a ClickHouse URL',
+  clickhouseUrls:
+    'must be one http(s):// URL or a comma-separated list of them, one per shard (leave it unset to keep events in the database)',
   processes: 'must be a whole number of HTTP processes from 1 to 1024',
   adminToken: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)',
   secretKey: 'must be 32 bytes as 64 hex characters (e.g. `openssl rand -hex 32`) or base64',
@@ -103,8 +104,8 @@ const EXPECTED: Record<keyof Config, string> = {
 /** Settings whose values are secret (tokens, passwords in URLs): never repeated in a message. */
 const SECRET: ReadonlySet<keyof Config> = new Set([
   'adminToken',
-  'clickhouseUrl',
   'databaseUrl',
+  'clickhouseUrls',
   'secretKey',
 ]);
 
@@ -199,6 +200,7 @@ export function parseConfig(input: Record<string, unknown>): Config {
     }
   }
   const corsOrigins = readCorsOrigins(config.corsOrigins);
+  checkClickHouseUrls(config.clickhouseUrls);
   if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) {
     const missing = config.tlsCertFile ? 'TRAITFORGE_TLS_KEY' : 'TRAITFORGE_TLS_CERT';
     throw new ConfigError(
@@ -218,6 +220,7 @@ export function parseConfig(input: Record<string, unknown>): Config {
     trustedProxies: Object.freeze([...config.trustedProxies]),
     webhookAllow: Object.freeze([...config.webhookAllow]),
     corsOrigins: Object.freeze(corsOrigins),
+    clickhouseUrls: Object.freeze([...config.clickhouseUrls]),
   }) as Config;
 }
 
@@ -244,9 +247,26 @@ function readCorsOrigins(entries: readonly string[]): string[] {
  * How many HTTP processes serve the port: TRAITFORGE_PROCESSES, else every core when the data
  * lives in a server database (PostgreSQL, ClickHouse) that takes writers in parallel, else 1.
  */
-export function processCount(config: Pick<Config, 'processes' | 'databaseUrl' | 'clickhouseUrl'>): number {
+export function processCount(config: Pick<Config, 'processes' | 'databaseUrl' | 'clickhouseUrls'>): number {
   if (config.processes !== undefined) return config.processes;
-  return config.databaseUrl || config.clickhouseUrl ? availableParallelism() : 1;
+  return config.databaseUrl || config.clickhouseUrls.length > 0 ? availableParallelism() : 1;
+}
+
+/** Each shard URL must parse; the message names the shard by position, never by its text (a password). */
+function checkClickHouseUrls(urls: readonly string[]): void {
+  const seen = new Set<string>();
+  urls.forEach((text, i) => {
+    const address = parseShardUrl(text);
+    const which = urls.length > 1 ? `shard ${i + 1} of ${urls.length}` : 'the URL';
+    if (typeof address === 'string')
+      throw new ConfigError(`invalid setting TRAITFORGE_CLICKHOUSE_URL: ${which} ${address}`);
+    const place = `${address.endpoint}/${address.database}`;
+    if (seen.has(place))
+      throw new ConfigError(
+        `invalid setting TRAITFORGE_CLICKHOUSE_URL: ${which} repeats ${place} (one URL per shard)`,
+      );
+    seen.add(place);
+  });
 }
 
 export interface TlsFiles {

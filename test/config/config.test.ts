@@ -33,6 +33,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       surveyMinMsPerItem: 2000,
       webhookAllow: [],
       corsOrigins: [],
+      clickhouseUrls: [],
     });
   });
 
@@ -42,6 +43,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_HOST: '0.0.0.0',
       TRAITFORGE_DATA_DIR: '/var/lib/traitforge',
       TRAITFORGE_DATABASE_URL: 'postgresql://tf:secret@db:5432/traitforge',
+      TRAITFORGE_CLICKHOUSE_URL: 'http://ch1:8123/events, https://tf:secret@ch2:8443',
       TRAITFORGE_ADMIN_TOKEN: 'a'.repeat(32),
       TRAITFORGE_TLS_CERT: '/etc/tf/cert.pem',
       TRAITFORGE_TLS_KEY: '/etc/tf/key.pem',
@@ -65,6 +67,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       host: '0.0.0.0',
       dataDir: '/var/lib/traitforge',
       databaseUrl: 'postgresql://tf:secret@db:5432/traitforge',
+      clickhouseUrls: ['http://ch1:8123/events', 'https://tf:secret@ch2:8443'],
       adminToken: 'a'.repeat(32),
       tlsCertFile: '/etc/tf/cert.pem',
       tlsKeyFile: '/etc/tf/key.pem',
@@ -106,6 +109,11 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ['TRAITFORGE_HOST', ' ', /listening address|at least/],
     ['TRAITFORGE_DATABASE_URL', 'mysql://x', /postgres:\/\//],
     ['TRAITFORGE_DATABASE_URL', '/var/db.sqlite', /postgres:\/\//],
+    ['TRAITFORGE_CLICKHOUSE_URL', 'ch1:8123', /the URL must be an http:\/\/ or https:\/\/ URL/],
+    ['TRAITFORGE_CLICKHOUSE_URL', 'http://ch1:8123,nonsense', /shard 2 of 2 is not a URL/],
+    ['TRAITFORGE_CLICKHOUSE_URL', 'http://ch1:8123/my-db', /database that is not a plain name/],
+    ['TRAITFORGE_CLICKHOUSE_URL', 'http://ch1:8123/?database=x', /must not carry a query string/],
+    ['TRAITFORGE_CLICKHOUSE_URL', 'http://ch1:8123/a,http://ch1:8123/a/', /shard 2 of 2 repeats/],
     ['TRAITFORGE_ADMIN_TOKEN', 'short', /at least 16 characters/],
     ['TRAITFORGE_REQUIRE_HTTPS', 'maybe', /true or false/],
     ['TRAITFORGE_TRUSTED_PROXIES', '127.0.0.1,proxy.internal', /"proxy.internal" is not an IP address/],
@@ -143,6 +151,13 @@ describe('configuration from TRAITFORGE_* variables', () => {
     try {
       loadConfig({ TRAITFORGE_DATABASE_URL: `mysql://root:${password}@db/x` });
     } catch (error) {
+      expect((error as Error).message).not.toContain(password);
+    }
+    try {
+      loadConfig({ TRAITFORGE_CLICKHOUSE_URL: `ftp://root:${password}@ch/x` });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toMatch(/TRAITFORGE_CLICKHOUSE_URL/);
       expect((error as Error).message).not.toContain(password);
     }
     try {

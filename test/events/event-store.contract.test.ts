@@ -1,3 +1,4 @@
+import { CLICKHOUSE_URLS, openClickHouseEvents } from '../support/clickhouse.js';
 import { sqlEventStore } from '../../src/events/sql/sql-event-store.js';
 import { BACKENDS, createTestDatabase } from '../support/backends.js';
 import { describeEventStore } from './event-store.contract.js';
@@ -17,3 +18,6 @@ for (const backend of BACKENDS) {
     };
   });
 }
+
+// ClickHouse (with TRAITFORGE_TEST_CLICKHOUSE_URL): a fresh database on every shard, the control plane on SQLite.
+if (CLICKHOUSE_URLS.length > 0) describeEventStore('clickhouse', openClickHouseEvents);

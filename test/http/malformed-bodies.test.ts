@@ -234,7 +234,7 @@ describe.each(BACKENDS)('bodies the server cannot read on %s', (backend) => {
       'DELETE',
     );
     expect(res.statusCode).toBe(200);
-    expect(res.json<{ data: unknown }>().data).toEqual({ deleted: 0 });
+    expect(res.json<{ data: unknown }>().data).toEqual({ deleted: 0, pending: false });
   });
 
   it('the dashboard lists refused pushes with what the client was told', async () => {

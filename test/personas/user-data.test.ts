@@ -235,7 +235,7 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
     expect(res.json()).toEqual({
       code: 200,
       message: 'user data has been deleted',
-      data: { deleted: 17 + answers },
+      data: { deleted: 17 + answers, pending: false },
     });
 
     const after = await rowsOfUser(db(), backend, scope, 'victim', id);
@@ -276,7 +276,7 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
     expect(res.json()).toEqual({
       code: 200,
       message: 'no data of this user was stored',
-      data: { deleted: 0 },
+      data: { deleted: 0, pending: false },
     });
   });
 

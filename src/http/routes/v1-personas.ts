@@ -146,11 +146,20 @@ export function v1PersonaRoutes(
             'Deletes every record of the user in the key’s dashboard and environment, permanently.',
           body: DeleteBody,
           response: {
-            200: EnvelopeSchema(Type.Object({ deleted: Type.Integer() }), {
-              code: 200,
-              message: 'user data has been deleted',
-              data: { deleted: 42 },
-            }),
+            200: EnvelopeSchema(
+              Type.Object({
+                deleted: Type.Integer(),
+                pending: Type.Boolean({
+                  description:
+                    'True while the event backend (ClickHouse) is still removing the records in the background; reads already leave them out.',
+                }),
+              }),
+              {
+                code: 200,
+                message: 'user data has been deleted',
+                data: { deleted: 42, pending: false },
+              },
+            ),
             ...errors,
           },
         },
@@ -158,13 +167,15 @@ export function v1PersonaRoutes(
       async (request) => {
         const { dashboardId, environment } = principalOf(request);
         const { id } = request.body;
-        // The answer's shape is the documented one; a pending deletion (ClickHouse) adds to it later.
-        const { records: deleted } = await userData.deletePlayer(dashboardId, environment, id);
+        const { records: deleted, complete } = await userData.deletePlayer(dashboardId, environment, id);
+        // `pending` is added to the documented shape: true while an event backend (ClickHouse)
+        // still removes the rows in the background; every read already leaves them out.
         return envelope(
           200,
           deleted === 0 ? 'no data of this user was stored' : 'user data has been deleted',
           {
             deleted,
+            pending: !complete,
           },
         );
       },

@@ -17,6 +17,7 @@ import { webhooks } from './0013-webhooks.js';
 import { importedScores } from './0015-imported-scores.js';
 import { personaProbabilities } from './0014-persona-probabilities.js';
 import { insights } from './0018-insights.js';
+import { eventDeletions } from './0019-event-deletions.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0015-imported-scores', importedScores],
   ['0016-survey-quality', surveyQuality],
   ['0018-insights', insights],
+  ['0019-event-deletions', eventDeletions],
 ];
 
 export class SchemaTooNewError extends Error {

@@ -332,6 +332,8 @@ export interface PersonaTraits {
 
 export interface UserDataDeletion {
   deleted: number;
+  /** True while the event backend (ClickHouse) is still removing the records in the background; reads already leave them out. */
+  pending: boolean;
 }
 
 /** Each pushed type’s endpoint, the key its array goes under, and the most records one request takes. */

@@ -1,0 +1,301 @@
+import type { Kysely } from 'kysely';
+import type { RecordTypeDef } from '../../domain/records.js';
+import { playerHash } from '../../privacy/player-hash.js';
+import type {
+  DailyCount,
+  EventCapabilities,
+  EventScope,
+  EventStore,
+  IdPage,
+  IdempotentAnswer,
+  PlayerAggregates,
+  PlayerDeletion,
+  RecordPage,
+  RecordQuery,
+  SegmentCriteria,
+  StoredCount,
+  TypeTotal,
+  WriteBatch,
+  WriteResult,
+} from '../event-store.js';
+import { earliestEntry, lastItemPerId, withoutDeletedPlayers } from '../write-plan.js';
+import { ControlPlaneKeys } from './control-plane.js';
+import { eventIds } from './event-ids.js';
+import { GroupedInserter } from './grouped-insert.js';
+import type { ClickHouseShard } from './http-client.js';
+import { chSql, identifier, inList } from './literal.js';
+import { migrateShards } from './migrate.js';
+import * as reads from './reads.js';
+import { tableOf } from './schema.js';
+import { shardOf } from './shards.js';
+import { DeletionTracker } from './deletion-tracker.js';
+import {
+  DeletionLedger,
+  deletionJobHandler,
+  type DeletionJobOptions,
+  type DeletionStatus,
+} from './deletion-jobs.js';
+import type { JobQueue } from '../../jobs/job-queue.js';
+import type { JobHandler } from '../../jobs/job-worker.js';
+
+/**
+ * The SQL tables refuse a row without a required field (NOT NULL); ClickHouse's Nullable columns
+ * would store it. Ingestion never sends one; a caller that does fails the whole batch here, before
+ * any shard is written, as the SQL store's transaction would.
+ */
+function checkRequired(batch: WriteBatch): void {
+  const required = new Set(batch.def.schema.required ?? []);
+  const columns = batch.def.columns
+    .map((c, i) => [c.name, i] as const)
+    .filter(([name]) => required.has(name));
+  for (const row of batch.rows) {
+    for (const [name, i] of columns) {
+      if (row.values[i] === null || row.values[i] === undefined)
+        throw new RangeError(`${batch.def.type}: a row lacks its required ${name}`);
+    }
+  }
+}
+
+/** The complement base of `players.seen_rank` (see schema.ts): safe in a JSON number. */
+const RANK_BASE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The events port on ClickHouse: event rows on N shards (by player), keys and deletion markers
+ * in the control-plane database. Order of a write: rows into ClickHouse with deterministic ids →
+ * keys recorded in the control plane → the caller answers 201. A crash between the two leaves
+ * rows without keys; the client's retry writes the same ids, which the replacing engine and the
+ * `FINAL` reads count once.
+ */
+export class ClickHouseEventStore implements EventStore {
+  readonly capabilities: EventCapabilities = { synchronousDelete: false, overwritesDeleted: false };
+  readonly #keys: ControlPlaneKeys;
+  readonly #inserter: GroupedInserter;
+  readonly #deletions: DeletionTracker;
+  #itemVersion = 0;
+
+  readonly #ledger: DeletionLedger;
+
+  constructor(
+    readonly shards: readonly ClickHouseShard[],
+    controlPlane: Kysely<unknown>,
+    jobs: JobQueue,
+  ) {
+    if (shards.length === 0) throw new Error('ClickHouse event store: no shard');
+    this.#keys = new ControlPlaneKeys(controlPlane);
+    this.#inserter = new GroupedInserter(shards);
+    this.#deletions = new DeletionTracker(shards);
+    this.#ledger = new DeletionLedger(controlPlane, jobs);
+  }
+
+  /** The handler of the deletion jobs this store queues (registered by the composition root). */
+  deletionJobHandler(options?: DeletionJobOptions): JobHandler {
+    return deletionJobHandler(this.#ledger, this.#deletions, options);
+  }
+
+  /** Creates the database and tables on every shard (idempotent); returns what was applied. */
+  migrate(): Promise<string[]> {
+    return migrateShards(this.shards);
+  }
+
+  async write(sent: WriteBatch): Promise<WriteResult> {
+    const scope = { dashboardId: sent.dashboardId, environment: sent.environment };
+    const nothing = (duplicate: boolean): WriteResult => ({ duplicate, written: 0, withheld: 0 });
+    if (sent.idempotency) {
+      const { key, notBefore } = sent.idempotency;
+      if (await this.#keys.replayed(scope, key, notBefore)) return nothing(true);
+    }
+    if (sent.once && (await this.#keys.recordedKeys(scope, sent.once.source, [sent.once.key])).size > 0)
+      return nothing(false);
+    const kept = withoutDeletedPlayers(sent, await this.#keys.deletionsSince(scope, earliestEntry(sent)));
+    const batch = kept.batch;
+    const ids = eventIds(batch);
+    const keep = await this.#newRows(batch);
+    const rows = batch.rows.filter((_, i) => keep[i]);
+    const rowIds = ids.filter((_, i) => keep[i]);
+    if (rows.length > 0) await this.#insert({ ...batch, rows }, rowIds);
+    if (!(await this.#keys.record(batch))) {
+      // Another request recorded a live key first. Same request: same ids, counted once. A
+      // different request under the same key (a client bug): its rows must not stay.
+      if (rows.length > 0) await this.#discard({ ...batch, rows }, rowIds);
+      return nothing(true);
+    }
+    return { duplicate: false, written: rows.length, withheld: kept.withheld };
+  }
+
+  /** Which rows to write: without a dedupe key, or the first row of a key not recorded before. */
+  async #newRows(batch: WriteBatch): Promise<boolean[]> {
+    if (!batch.dedupe) return batch.rows.map(() => true);
+    const keys = batch.dedupe.keys;
+    const scope = { dashboardId: batch.dashboardId, environment: batch.environment };
+    const named = [...new Set(keys.filter((k): k is string => k !== null))];
+    const before = await this.#keys.recordedKeys(scope, batch.dedupe.source, named);
+    const taken = new Set<string>();
+    return batch.rows.map((_, i) => {
+      const key = keys[i] ?? null;
+      if (key === null) return true;
+      if (before.has(key) || taken.has(key)) return false;
+      taken.add(key);
+      return true;
+    });
+  }
+
+  async #insert(batch: WriteBatch, ids: readonly string[]): Promise<void> {
+    checkRequired(batch);
+    const n = this.shards.length;
+    const { dashboardId, environment, def } = batch;
+    if (!def.userScoped) {
+      const byShard = new Map<number, object[]>();
+      for (const row of lastItemPerId(batch.rows)) {
+        const itemId = String(row.values[0]);
+        const shard = shardOf(dashboardId, environment, itemId, n);
+        const record: Record<string, unknown> = {
+          dashboard_id: dashboardId,
+          environment,
+          item_id: itemId,
+          // The latest write wins: milliseconds, then a counter within this process.
+          version: Date.now() * 1000 + (this.#itemVersion = (this.#itemVersion + 1) % 1000),
+          ts: row.ts,
+          received_at: batch.receivedAt,
+          extra: row.extra,
+        };
+        def.columns.forEach((c, i) => {
+          if (c.name !== 'item_id') record[c.name] = row.values[i] ?? null;
+        });
+        (byShard.get(shard) ?? byShard.set(shard, []).get(shard)!).push(record);
+      }
+      await this.#inserter.insert(tableOf(def), byShard);
+      return;
+    }
+    const events = new Map<number, object[]>();
+    const players = new Map<number, Map<string, object>>();
+    batch.rows.forEach((row, i) => {
+      const userId = row.userId!;
+      const shard = shardOf(dashboardId, environment, userId, n);
+      const record: Record<string, unknown> = {
+        id: ids[i],
+        dashboard_id: dashboardId,
+        environment,
+        user_id: userId,
+        ts: row.ts,
+        received_at: batch.receivedAt,
+        extra: row.extra,
+      };
+      def.columns.forEach((c, j) => (record[c.name] = row.values[j] ?? null));
+      (events.get(shard) ?? events.set(shard, []).get(shard)!).push(record);
+      const seen = players.get(shard) ?? players.set(shard, new Map()).get(shard)!;
+      if (!seen.has(userId))
+        seen.set(userId, {
+          dashboard_id: dashboardId,
+          environment,
+          user_id: userId,
+          first_seen_at: batch.receivedAt,
+          seen_rank: RANK_BASE - batch.receivedAt,
+        });
+    });
+    await Promise.all([
+      this.#inserter.insert(tableOf(def), events),
+      this.#inserter.insert('players', new Map([...players].map(([shard, m]) => [shard, [...m.values()]]))),
+    ]);
+  }
+
+  /** Removes rows this store wrote for a request that turned out to be another's duplicate. */
+  async #discard(batch: WriteBatch, ids: readonly string[]): Promise<void> {
+    if (!batch.def.userScoped) return;
+    await Promise.all(
+      this.shards.map((shard) =>
+        shard.command(chSql`ALTER TABLE ${identifier(tableOf(batch.def))} DELETE WHERE id IN ${inList(ids)}`),
+      ),
+    );
+  }
+
+  replayed(scope: EventScope, key: string, notBefore: number): Promise<IdempotentAnswer | undefined> {
+    return this.#keys.replayed(scope, key, notBefore);
+  }
+
+  hasDedupeKey(scope: EventScope, source: string, prefix: string): Promise<boolean> {
+    return this.#keys.hasDedupeKey(scope, source, prefix);
+  }
+
+  // Every read hides the rows of deletions still running (usually none: one indexed lookup).
+  async listRecords(scope: EventScope, def: RecordTypeDef, query: RecordQuery): Promise<RecordPage> {
+    return reads.listRecords(this.shards, scope, def, query, await this.#hidden(scope));
+  }
+
+  async storedCounts(dashboardId: string): Promise<StoredCount[]> {
+    return reads.storedCounts(this.shards, dashboardId, await this.#ledger.running(dashboardId));
+  }
+
+  async dailyCounts(
+    dashboardId: string,
+    query: Parameters<EventStore['dailyCounts']>[1],
+  ): Promise<DailyCount[]> {
+    const hidden = await this.#ledger.running(dashboardId, query.environment);
+    return reads.dailyCounts(this.shards, dashboardId, query, hidden);
+  }
+
+  async totals(scope: EventScope): Promise<TypeTotal[]> {
+    return reads.totals(this.shards, scope, await this.#hidden(scope));
+  }
+
+  async hasPlayer(scope: EventScope, userId: string): Promise<boolean> {
+    return reads.hasPlayer(this.#shardOfPlayer(scope, userId), scope, userId, await this.#hidden(scope));
+  }
+
+  async playerAggregates(scope: EventScope): Promise<PlayerAggregates[]> {
+    return reads.playerAggregates(this.shards, scope, await this.#hidden(scope));
+  }
+
+  async segmentMembers(scope: EventScope, criteria: SegmentCriteria, page?: IdPage): Promise<string[]> {
+    return reads.segmentMembers(this.shards, scope, criteria, page, await this.#hidden(scope));
+  }
+
+  #hidden(scope: EventScope) {
+    return this.#ledger.running(scope.dashboardId, scope.environment);
+  }
+
+  /**
+   * Leaves the marker and removes the player's dedupe keys (control plane, at once), then asks
+   * every shard to delete the player's rows: `ALTER TABLE … DELETE` mutations, which ClickHouse
+   * runs in the background. `complete` is false while they run; `deletionStatus` follows them.
+   */
+  async deletePlayer(scope: EventScope, userId: string, at: number): Promise<PlayerDeletion> {
+    if (userId.includes('\u0000')) return { records: 0, complete: true };
+    const keys = await this.#keys.markDeleted(scope, userId, playerHash(userId), at);
+    // Batches that read the markers before this one was written finish within a request's time:
+    // their rows are caught by the deletion tracker's final check, not lost to the mutation.
+    // What the SQL store counts: event rows, the dedupe keys they left, and the player row.
+    const rows = await this.#deletions.countRows(scope, userId);
+    const player = (await this.hasPlayer(scope, userId)) ? 1 : 0;
+    const records = rows + keys + player;
+    if (rows + player === 0) {
+      await this.#ledger.completedAtOnce(scope, userId, at);
+      return { records, complete: true };
+    }
+    await this.#deletions.start(scope, userId);
+    await this.#ledger.started(scope, userId, records, at);
+    return { records, complete: false };
+  }
+
+  /** Where the player's last deletion in the scope stands (undefined: never deleted). */
+  deletionStatus(scope: EventScope, userId: string): Promise<DeletionStatus | undefined> {
+    return this.#ledger.status(scope, userId);
+  }
+
+  purgeDeleted(): Promise<void> {
+    // Mutations rewrite the parts without the rows; the old parts are removed by ClickHouse
+    // after its own delay (docs/clickhouse.md): nothing to push here.
+    return Promise.resolve();
+  }
+
+  async ping(): Promise<void> {
+    await Promise.all(this.shards.map((shard) => shard.ping()));
+  }
+
+  async close(): Promise<void> {
+    await this.#inserter.idle();
+  }
+
+  #shardOfPlayer(scope: EventScope, userId: string): ClickHouseShard {
+    return this.shards[shardOf(scope.dashboardId, scope.environment, userId, this.shards.length)]!;
+  }
+}
