@@ -108,7 +108,7 @@ const SWEEP_EVERY_MS = 10 * 60_000;
 /** Webhook URLs stored in the clear by an older version are sealed at a worker's start, then hourly. */
 const SEAL_EVERY_MS = 60 * 60_000;
 /** Insights rollups catch up with new records this often (docs/insights.md, "Freshness"). */
-const INSIGHTS_EVERY_MS = 60_000;
+export const INSIGHTS_EVERY_MS = 60_000;
 
 /** The composition root's service half: every service, wired explicitly; shared by the HTTP app and the CLI. */
 export function buildServices(config: Config, store: Store, options: ServiceOptions = {}): Services {

@@ -12,6 +12,7 @@ export const DASHBOARD_TABS = [
   { tab: 'files', label: 'Files', operatorOnly: false },
   { tab: 'survey', label: 'Survey', operatorOnly: false },
   { tab: 'personas', label: 'Personas', operatorOnly: false },
+  { tab: 'insights', label: 'Insights', operatorOnly: false },
   { tab: 'members', label: 'Members', operatorOnly: true },
 ] as const;
 export type DashboardTab = (typeof DASHBOARD_TABS)[number]['tab'];

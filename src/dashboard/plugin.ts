@@ -11,6 +11,7 @@ import { registerDashboardsPage } from './pages/dashboards.js';
 import { registerFilesPage } from './pages/files.js';
 import { registerForgeKeysPage } from './pages/forge-keys.js';
 import { registerIngestionPage } from './pages/ingestion.js';
+import { registerInsightsPage } from './pages/insights.js';
 import { registerKeysPage } from './pages/keys.js';
 import { registerMembersPage } from './pages/members.js';
 import { registerPersonasPage } from './pages/personas.js';
@@ -133,6 +134,7 @@ export function dashboardPlugin(services: Services, config: Config) {
     registerFilesPage(app, deps);
     registerSurveyPage(app, deps);
     registerPersonasPage(app, deps);
+    registerInsightsPage(app, deps);
     registerMembersPage(app, deps);
     registerForgeKeysPage(app, deps);
     registerQuestsPage(app, deps);
