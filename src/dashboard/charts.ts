@@ -132,6 +132,7 @@ function frame(
   key: Html,
 ): Html {
   return html`<figure class="chart" id="${spec.id}">
+    <figcaption aria-hidden="true">${spec.title}</figcaption>
     <svg
       viewBox="0 0 ${WIDTH} ${HEIGHT}"
       width="${WIDTH}"

@@ -60,10 +60,10 @@ nav.row a{padding:.2rem .6rem;border-radius:6px;text-decoration:none}nav.row a[a
 .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
 .stat b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums}
 .stat-label{display:block;font-size:.9rem;color:var(--muted);overflow-wrap:anywhere}
-.chart{margin:0}.chart svg{display:block;width:100%;height:auto}
+.chart{margin:0}.chart>svg{display:block;width:100%;height:auto}.chart figcaption{font-size:.9rem;color:var(--muted);margin-bottom:.25rem}
 .legend{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem}
 .legend li{display:flex;align-items:center;gap:.35rem}
-.chart-pair{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem;align-items:start}
+.chart-pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1rem;align-items:start}
 .chart-table .table-wrap{max-height:24rem;overflow-y:auto}
 .chart-stack{display:grid;gap:1rem}
 input[type=date]{font:inherit;padding:.45rem .6rem;border:1px solid #aab1c2;border-radius:6px;background:#fff;color:inherit;max-width:100%}
