@@ -144,12 +144,12 @@ describe('insights page in Chromium', () => {
       page.click('text=Show'),
     ]);
     expect(new URL(page.url()).searchParams.get('to')).toBe(date(D + 1));
-    const days = await page.$$eval('#dau tbody tr', (rows) =>
-      rows.map((r) => [...r.children].map((c) => c.textContent?.trim()).join(' ')),
+    const days = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('#dau tbody tr')].map((r) => [...r.children].map((c) => c.textContent.trim()).join(' '))`,
     );
     expect(days).toEqual([`${date(D + 1)} 1 1 1 3`]);
-    const marks = await page.$$eval('#dau-chart svg [data-value]', (els) =>
-      els.map((e) => `${e.getAttribute('data-series')}=${e.getAttribute('data-value')}`),
+    const marks = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('#dau-chart svg [data-value]')].map((e) => e.getAttribute('data-series') + '=' + e.getAttribute('data-value'))`,
     );
     expect(marks).toEqual(['Persona 1=1', 'Persona 2=1', 'No persona=1']);
     await page.screenshot({ path: join(SHOTS, 'insights-one-day-desktop.png'), fullPage: true });
