@@ -149,6 +149,30 @@ function frame(
   </figure>`;
 }
 
+/** One bar (or a stacked piece) with its value in `data-*` and a tooltip; `x`: its x label, if any. */
+function bar(
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+  series: Pick<Series, 'name' | 'colour'>,
+  value: number,
+  format: ChartSpec['format'],
+  x?: string,
+): Html {
+  return html`<rect
+    x="${px(left)}"
+    y="${px(top)}"
+    width="${px(width)}"
+    height="${px(height)}"
+    fill="${series.colour}"
+    data-series="${series.name}"
+    ${x === undefined ? '' : html`data-x="${x}"`}
+    data-value="${attrNumber(value)}"
+    ><title>${series.name}${x === undefined ? '' : `, ${x}`}: ${format(value)}</title></rect
+  >`;
+}
+
 function topOf(values: Iterable<number>, floor = 0): number[] {
   let max = floor;
   for (const v of values) if (v > max) max = v;
@@ -170,17 +194,7 @@ export function stackedBarChart(spec: ChartSpec): Html {
       const y0 = BASE - (base / top) * PLOT_H;
       base += value;
       const y1 = BASE - (base / top) * PLOT_H;
-      return html`<rect
-        x="${px(at(i) - band * 0.4)}"
-        y="${px(y1)}"
-        width="${px(band * 0.8)}"
-        height="${px(y0 - y1)}"
-        fill="${s.colour}"
-        data-series="${s.name}"
-        data-x="${label}"
-        data-value="${attrNumber(value)}"
-        ><title>${s.name}, ${label}: ${spec.format(value)}</title></rect
-      >`;
+      return bar(at(i) - band * 0.4, y1, band * 0.8, y0 - y1, s, value, spec.format, label);
     });
   });
   return frame(
@@ -257,16 +271,7 @@ export function barChart(spec: Omit<ChartSpec, 'x' | 'series'> & { bars: readonl
   const width = Math.min(band * 0.6, 80);
   const bars = spec.bars.map((b, i) => {
     const height = (Math.max(b.value, 0) / top) * PLOT_H;
-    return html`<rect
-      x="${px(at(i) - width / 2)}"
-      y="${px(BASE - height)}"
-      width="${px(width)}"
-      height="${px(height)}"
-      fill="${b.colour}"
-      data-series="${b.name}"
-      data-value="${attrNumber(b.value)}"
-      ><title>${b.name}: ${spec.format(b.value)}</title></rect
-    >`;
+    return bar(at(i) - width / 2, BASE - height, width, height, b, b.value, spec.format);
   });
   return frame(
     spec,

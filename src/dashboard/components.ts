@@ -1,4 +1,5 @@
 import { ENVIRONMENTS, type Environment } from '../domain/records.js';
+import { DEFAULT_SEGMENT, type Segment } from '../personas/segments.service.js';
 import { formatTimestamp } from '../domain/timestamp.js';
 import { html, type Child, type Html } from './html.js';
 
@@ -19,6 +20,21 @@ export function envSwitch(path: string, environment: Environment, keep: Record<s
   return html`<nav class="env-switch" aria-label="Environment">
     ${ENVIRONMENTS.map((e) => html`<a href="${path}?env=${e}${rest}" ${on(e)}>${e}</a>`)}
   </nav>`;
+}
+
+/** A segment picker's field: `default` (every player), then the dashboard's custom segments. */
+export function segmentField(segments: readonly Pick<Segment, 'id' | 'name'>[], chosen: string): Html {
+  return html`<div>
+    <label for="segment">Segment</label>
+    <select id="segment" name="segment">
+      ${segments.map(
+        (s) =>
+          html`<option value="${s.id}" ${s.id === chosen ? html` selected` : ''}>
+            ${s.id === DEFAULT_SEGMENT.id ? 'default (every player)' : s.name}
+          </option>`,
+      )}
+    </select>
+  </div>`;
 }
 
 export function environmentOf(query: unknown): Environment {

@@ -4,14 +4,11 @@ import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
 import { ROOT } from '../support/server-process.js';
-import { ADMIN_TOKEN, createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+import { operatorSession, signedInPage, VIEWPORTS, type Session, type Viewport } from './browser-session.js';
 import { D, date, seedInsights } from './insights-seed.js';
 
 const SHOTS = join(ROOT, 'test-output', 'dashboard');
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 
 /** How the charts and their tables measure, read in the page (tests compile without DOM types). */
 interface Measures {
@@ -59,7 +56,7 @@ describe('insights page in Chromium', () => {
   let dash: TestDashboard;
   let base: string;
   let browser: Browser;
-  let session: { name: string; value: string; url: string };
+  let session: Session;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -68,14 +65,7 @@ describe('insights page in Chromium', () => {
     await seedInsights(t, dash, await t.createDashboard('Other game'));
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${base}/dashboard/sign-in`);
-    await page.fill('#token', ADMIN_TOKEN);
-    await Promise.all([page.waitForURL('**/dashboard/dashboards'), page.click('text=Sign in as operator')]);
-    const cookie = (await context.cookies()).find((c) => c.name === 'tf_session')!;
-    session = { name: cookie.name, value: cookie.value, url: base };
-    await context.close();
+    session = await operatorSession(browser, base);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -83,16 +73,8 @@ describe('insights page in Chromium', () => {
   });
 
   /** The page at a viewport, with every console error (a CSP refusal among them) collected. */
-  async function open(
-    viewport: (typeof VIEWPORTS)[number],
-    path: string,
-  ): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({
-      viewport: { width: viewport.width, height: viewport.height },
-      ...(viewport.name === 'phone' ? { isMobile: true, hasTouch: true } : {}),
-    });
-    await context.addCookies([{ ...session, url: `${base}/dashboard` }]);
-    const page = await context.newPage();
+  async function open(viewport: Viewport, path: string): Promise<{ page: Page; errors: string[] }> {
+    const page = await signedInPage(browser, session, viewport);
     const errors: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());

@@ -5,13 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTimestamp } from '../../src/domain/timestamp.js';
 import { launchChromium } from '../support/browser.js';
 import { ROOT } from '../support/server-process.js';
-import { ADMIN_TOKEN, createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
+import { operatorSession, signedInPage, VIEWPORTS, type Session, type Viewport } from './browser-session.js';
 
 const SHOTS = join(ROOT, 'test-output', 'dashboard');
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 
 /** How the page's boxes measure, read in the page (tests compile without DOM types). */
 interface Measures {
@@ -59,7 +56,7 @@ describe('dashboard layout in Chromium', () => {
   let dash: TestDashboard;
   let base: string;
   let browser: Browser;
-  let session: { name: string; value: string; url: string };
+  let session: Session;
 
   const push = async (path: string, field: string, records: Record<string, unknown>[]) => {
     const res = await t.call('POST', path, dash.keys.production, { [field]: records });
@@ -85,28 +82,15 @@ describe('dashboard layout in Chromium', () => {
     await push('/v1/social-dynamics', 'social_dynamics', [
       { timestamp: now, user_id: 'u1', target_user_id: 'u2', connection: 'linked', interaction: 'friend' },
     ]);
-    // The operator's session, signed in once through the form.
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${base}/dashboard/sign-in`);
-    await page.fill('#token', ADMIN_TOKEN);
-    await Promise.all([page.waitForURL('**/dashboard/dashboards'), page.click('text=Sign in as operator')]);
-    const cookie = (await context.cookies()).find((c) => c.name === 'tf_session')!;
-    session = { name: cookie.name, value: cookie.value, url: base };
-    await context.close();
+    session = await operatorSession(browser, base);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await t?.close();
   });
 
-  async function open(viewport: (typeof VIEWPORTS)[number], path: string): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: viewport.width, height: viewport.height },
-      ...(viewport.name === 'phone' ? { isMobile: true, hasTouch: true } : {}),
-    });
-    await context.addCookies([{ ...session, url: `${base}/dashboard` }]);
-    const page = await context.newPage();
+  async function open(viewport: Viewport, path: string): Promise<Page> {
+    const page = await signedInPage(browser, session, viewport);
     await page.goto(`${base}${path}`);
     return page;
   }

@@ -20,7 +20,7 @@ import {
   stackedBarChart,
   type Series,
 } from '../charts.js';
-import { count, emptyState, environmentOf, envSwitch, table } from '../components.js';
+import { count, emptyState, environmentOf, envSwitch, segmentField, table } from '../components.js';
 import { html, type Child, type Html } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
@@ -376,17 +376,7 @@ function pickers(path: string, choice: Choice, segments: readonly Segment[]): Ht
       <label for="to">To</label>
       <input type="date" id="to" name="to" value="${choice.to}" required />
     </div>
-    <div>
-      <label for="segment">Segment</label>
-      <select id="segment" name="segment">
-        ${segments.map(
-          (s) =>
-            html`<option value="${s.id}" ${s.id === choice.segmentId ? html` selected` : ''}>
-              ${s.id === DEFAULT_SEGMENT.id ? 'default (every player)' : s.name}
-            </option>`,
-        )}
-      </select>
-    </div>
+    ${segmentField(segments, choice.segmentId)}
     ${choice.days === undefined ? '' : html`<input type="hidden" name="days" value="${choice.days}" />`}
     <button type="submit" class="secondary">Show</button>
   </form>`;

@@ -9,7 +9,7 @@ import type { StoredPersona } from '../../personas/personas.repository.js';
 import { DEFAULT_SEGMENT } from '../../personas/segments.service.js';
 import { CATEGORY_NAMES } from '../../survey/trait-catalogue.js';
 import type { DashboardSummary } from '../../tenancy/tenancy.service.js';
-import { count, emptyState, environmentOf, envSwitch, table } from '../components.js';
+import { count, emptyState, environmentOf, envSwitch, segmentField, table } from '../components.js';
 import { html, jsonBlock, type Child, type Html } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
@@ -164,17 +164,7 @@ async function renderPersonasPage(
 
   const picker = html`<form method="get" action="${path}" class="row" id="segment-picker">
     <input type="hidden" name="env" value="${environment}" />
-    <div>
-      <label for="segment">Segment</label>
-      <select id="segment" name="segment">
-        ${segments.map(
-          (s) =>
-            html`<option value="${s.id}" ${s.id === segment.id ? html` selected` : ''}>
-              ${s.id === DEFAULT_SEGMENT.id ? 'default (every player)' : s.name}
-            </option>`,
-        )}
-      </select>
-    </div>
+    ${segmentField(segments, segment.id)}
     <button type="submit" class="secondary">Show</button>
   </form>`;
 
