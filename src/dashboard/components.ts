@@ -21,9 +21,8 @@ export function envSwitch(path: string, environment: Environment, keep: Record<s
   </nav>`;
 }
 
-export function environmentOf(query: unknown): Environment {
-  const env = (query as { env?: unknown } | null)?.env;
-  return env === 'sandbox' ? 'sandbox' : 'production';
+export function environmentOf(query: { env?: string }): Environment {
+  return query.env === 'sandbox' ? 'sandbox' : 'production';
 }
 
 /** A table that scrolls sideways on a phone instead of squeezing. */
