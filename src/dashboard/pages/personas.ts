@@ -16,6 +16,7 @@ import { html, jsonBlock, type Child, type Html } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
 import { DashboardPageParams, EnvQuery, Text } from '../schemas.js';
+import { round } from '../../domain/round.js';
 
 /** Rows of the members list on the page; the CSV export has them all. */
 export const MEMBERS_SHOWN = 200;
@@ -33,7 +34,7 @@ export function categoryMeans(persona: Pick<StoredPersona, 'traitMeans'>): numbe
   return CATEGORY_NAMES.map((category) => {
     const values = Object.values(means[category] ?? {}).filter((v) => Number.isFinite(v));
     const mean = values.length === 0 ? 50 : values.reduce((a, b) => a + b, 0) / values.length;
-    return Math.round(mean * 10) / 10;
+    return round(mean, 1);
   });
 }
 
