@@ -12,7 +12,7 @@ const emptyTally = (): FileTally => ({ written: 0, duplicates: 0, withheld: 0, r
 
 /** Rows of lines 2.. (line 1 is a header): `counts[i]` records on line i + 2, 0 for a refused line. */
 function rowsOf(counts: readonly number[]): FileRow[] {
-  return counts.flatMap((count, i) => {
+  return counts.flatMap((count, i): FileRow[] => {
     const line = i + 2;
     if (count === 0) return [{ line, error: { field: null, message: 'refused' } }];
     return Array.from({ length: count }, (_, r) => ({ line, record: { line, r } }));
