@@ -37,9 +37,8 @@ export function segmentField(segments: readonly Pick<Segment, 'id' | 'name'>[], 
   </div>`;
 }
 
-export function environmentOf(query: unknown): Environment {
-  const env = (query as { env?: unknown } | null)?.env;
-  return env === 'sandbox' ? 'sandbox' : 'production';
+export function environmentOf(query: { env?: string }): Environment {
+  return query.env === 'sandbox' ? 'sandbox' : 'production';
 }
 
 /** A table that scrolls sideways on a phone instead of squeezing. */

@@ -1,4 +1,6 @@
 import { STATUS_CODES } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
@@ -94,10 +96,15 @@ export function dashboardPlugin(services: Services, config: Config) {
       return reply.redirect(`${DASHBOARD_PREFIX}/sign-in${next}`, 303);
     });
 
-    // The synchronizer token: every POST of a session carries the token its pages were given.
-    app.addHook('preHandler', async (request) => {
-      if (request.method !== 'POST' || request.routeOptions.config.dashboardPublic || !request.viewer) return;
-      const sent = (request.body as Record<string, unknown> | null)?._csrf;
+    // A post without a body is an empty form (its route's schema then says what is missing).
+    // The synchronizer token: every POST of a session carries the token its pages were given,
+    // checked before the route's schema so a forged post is refused as such.
+    app.addHook('preValidation', async (request) => {
+      if (request.method !== 'POST') return;
+      request.body ??= {};
+      if (request.routeOptions.config.dashboardPublic || !request.viewer) return;
+      const body = request.body;
+      const sent = typeof body === 'object' && body !== null && '_csrf' in body ? body._csrf : undefined;
       if (!services.dashboardAuth.csrfMatches(request.viewer, typeof sent === 'string' ? sent : undefined)) {
         throw new AppError(
           'forbidden',
@@ -108,8 +115,11 @@ export function dashboardPlugin(services: Services, config: Config) {
 
     installErrorHandler(app, dashboardErrors(deps), DASHBOARD_PREFIX);
 
-    app.get('/assets/:name', { config: { dashboardPublic: true } }, async (request, reply) => {
-      const asset = deps.assets.get((request.params as { name: string }).name);
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const AssetParams = Type.Object({ name: Type.String({ maxLength: 100 }) });
+    const publicAsset = { config: { dashboardPublic: true }, schema: { params: AssetParams } };
+    typed.get('/assets/:name', publicAsset, async (request, reply) => {
+      const asset = deps.assets.get(request.params.name);
       if (!asset) throw new AppError('not_found', 'no such asset');
       return reply
         .header('cache-control', 'public, max-age=31536000, immutable')

@@ -74,12 +74,6 @@ export async function dashboardFor(
   return deps.services.tenancy.getDashboard(id);
 }
 
-/** The form's fields (x-www-form-urlencoded, parsed by the dashboard plugin). */
-export function formOf(request: FastifyRequest): Record<string, string> {
-  const body = request.body;
-  return body !== null && typeof body === 'object' ? (body as Record<string, string>) : {};
-}
-
 /** The address this server is reached at, as the browser sees it: for ready-to-paste commands. */
 export function baseUrl(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;

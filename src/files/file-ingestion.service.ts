@@ -14,20 +14,49 @@ import {
 } from '../jobs/job-worker.js';
 import type { Database, IngestionStatus } from '../store/database.js';
 import {
-  ingestChunk,
-  type FileChunk,
+  ingestChunks,
+  lineKeys,
+  type FileRow,
   type FileTally,
   type IngestionError,
 } from '../ingest/chunked-ingest.js';
 import type { Principal } from '../tenancy/tenancy.service.js';
 import { HeaderError, rowMapper, type FileKind, type RowMapper } from './csv-mapping.js';
-import { csvLines, isCsvError, type CsvSkip } from './csv-stream.js';
+import { csvLineGroups, isCsvError } from './csv-stream.js';
 
 export const CSV_INGESTION_JOB = 'csv_ingestion';
 export const DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
+
+/**
+ * An upload's rows: the header picks the mapper (told to `onHeader`), then each line's records,
+ * or why the line is refused (unreadable, unmappable). A file without a header line throws.
+ */
+async function* uploadRows(
+  input: Readable,
+  kind: FileKind,
+  onHeader: (mapper: RowMapper) => void,
+): AsyncGenerator<FileRow[]> {
+  let mapper: RowMapper | undefined;
+  for await (const group of csvLineGroups(input)) {
+    const rows: FileRow[] = [];
+    for (const item of group) {
+      const { line, fields } = item;
+      if (!fields) rows.push({ line, error: { field: null, message: item.message } });
+      else if (!mapper) onHeader((mapper = rowMapper(kind, fields)));
+      else {
+        const mapped = mapper.map(fields);
+        if ('error' in mapped) rows.push({ line, error: mapped.error });
+        else for (const record of mapped.records) rows.push({ line, record });
+      }
+    }
+    yield rows;
+  }
+  if (!mapper) throw new HeaderError('line 1: the file has no header line');
+}
+
 /** Uploads are stored in pieces of this size. */
 const STORED_CHUNK_BYTES = 1024 * 1024;
-/** CSV rows handed to the ingest service at once; progress is saved after each. */
+/** Records (or refused rows) per chunk handed to the ingest service; progress is saved after each. */
 const ROWS_PER_CHUNK = 1000;
 /** The principal a job acts as: the upload's dashboard and environment, not a live key. */
 const KEY_ID = 'csv-upload';
@@ -255,85 +284,48 @@ export class FileIngestionService implements JobHandler {
       errors: JSON.parse(ingestion.errors) as IngestionError[],
     };
     const source = `csv:${ingestionId}`;
-    const perChunk = this.options.rowsPerChunk ?? ROWS_PER_CHUNK;
-
     let mapper: RowMapper | undefined;
-    let rowIndex = 0;
     let chunkNo = 0;
-    let batch: { line: number; fields: string[] }[] = [];
-    const skipped: IngestionError[] = [];
-
-    const storeBatch = async () => {
-      if (batch.length === 0 && skipped.length === 0) return;
-      const chunk: FileChunk = { records: [], lines: [], rowErrors: skipped.splice(0) };
-      const keys: string[] = [];
-      // Records the parser could not read (a stray quote) are in rowErrors, with the line it stopped at.
-      for (const { line, fields } of batch) {
-        const mapped = mapper!.map(fields);
-        if ('error' in mapped) {
-          chunk.rowErrors.push({ line, ...mapped.error });
-          continue;
-        }
-        mapped.records.forEach((record, i) => {
-          chunk.records.push(record);
-          keys.push(mapped.records.length === 1 ? `line:${line}` : `line:${line}:${i}`);
-          chunk.lines.push(line);
-        });
-      }
-      await ingestChunk(chunk, tally, (records) =>
-        this.ingest.ingestValid({
-          principal,
-          def: FILE_RECORD_TYPE_DEFS[mapper!.type],
-          records,
-          dedupeSource: source,
-          dedupeKeys: keys,
-          // The rows entered when the upload was accepted: a player deleted since is withheld.
-          entered: { at: ingestion.created_at },
-        }),
-      );
-      await this.options.afterChunkStored?.(chunkNo++);
-      const progress: Progress = { rows_done: rowIndex };
-      await ctx.save(progress, async (trx) => {
-        await trx
-          .updateTable('ingestions')
-          .set({
-            rows_accepted: tally.written + tally.duplicates,
-            rows_rejected: tally.rejected,
-            errors: JSON.stringify(tally.errors),
-          })
-          .where('id', '=', ingestionId)
-          .execute();
-      });
-      batch = [];
-      if (ctx.stopping()) throw new JobInterruptedError('stopping');
-    };
-
-    const onSkip = (skip: CsvSkip) => {
-      // A resumed attempt re-reads the file: only lines past the saved progress are new.
-      if (rowIndex >= done) skipped.push({ line: skip.line, field: null, message: skip.message });
-    };
     try {
-      for await (const { line, fields } of csvLines(Readable.from(this.storedChunks(ingestionId)), onSkip)) {
-        if (!mapper) {
-          mapper = rowMapper(kind, fields);
-          continue;
-        }
-        rowIndex++;
-        if (rowIndex <= done) continue;
-        batch.push({ line, fields });
-        if (batch.length >= perChunk) await storeBatch();
-      }
+      await ingestChunks({
+        rows: uploadRows(Readable.from(this.storedChunks(ingestionId)), kind, (m) => (mapper = m)),
+        perChunk: this.options.rowsPerChunk ?? ROWS_PER_CHUNK,
+        tally,
+        resumeAfterRows: done,
+        store: (records, lines) =>
+          this.ingest.ingestValid({
+            principal,
+            def: FILE_RECORD_TYPE_DEFS[mapper!.type],
+            records,
+            dedupeSource: source,
+            dedupeKeys: lineKeys(lines),
+            // The rows entered when the upload was accepted: a player deleted since is withheld.
+            entered: { at: ingestion.created_at },
+          }),
+        stored: async (rowsRead) => {
+          await this.options.afterChunkStored?.(chunkNo++);
+          const progress: Progress = { rows_done: rowsRead };
+          await ctx.save(progress, async (trx) => {
+            await trx
+              .updateTable('ingestions')
+              .set({
+                rows_accepted: tally.written + tally.duplicates,
+                rows_rejected: tally.rejected,
+                errors: JSON.stringify(tally.errors),
+              })
+              .where('id', '=', ingestionId)
+              .execute();
+          });
+          if (ctx.stopping()) throw new JobInterruptedError('stopping');
+        },
+        // Rows before a malformed one are stored; each row is keyed by its line.
+        storePartial: isCsvError,
+      });
     } catch (error) {
       if (error instanceof HeaderError) throw new PermanentJobError(error.message);
-      if (isCsvError(error)) {
-        // Rows before the malformed one are stored; the file cannot be read past it.
-        await storeBatch();
-        throw new PermanentJobError(`invalid CSV: ${(error as Error).message}`);
-      }
+      if (isCsvError(error)) throw new PermanentJobError(`invalid CSV: ${(error as Error).message}`);
       throw error;
     }
-    if (!mapper) throw new PermanentJobError('line 1: the file has no header line');
-    await storeBatch();
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('ingestions')

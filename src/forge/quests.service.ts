@@ -6,6 +6,7 @@ import { randomId } from '../tenancy/secrets.js';
 import type { WebhookTarget } from '../webhooks/webhook-endpoints.repository.js';
 import type { WebhookService } from '../webhooks/webhook.service.js';
 import { percentOf, questCurrent, QUEST_TYPES, type QuestType } from './quest-progress.js';
+import { round } from '../domain/round.js';
 
 export interface QuestInput {
   type: string;
@@ -50,7 +51,6 @@ const WHOLE_TARGET: ReadonlySet<string> = new Set([
   'achievement',
   'achievements_count',
 ]);
-const round = (n: number) => Math.round(n * 10_000) / 10_000;
 export const QUEST_COMPLETED = 'quest.completed';
 const webhookOf = (gameId: string): WebhookTarget => ({ scope: 'game', owner: gameId });
 /** Player × quest rows one chunk writes at most: statements stay far below SQLite's 32766 parameters. */

@@ -1,5 +1,5 @@
-import { Type, type TObject, type TProperties } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { csvRow } from '../domain/csv-cell.js';
 import type { Scope } from '../insights/audience.js';
 import { DEFAULT_CHURN_DAYS, MAX_CHURN_DAYS, type FiguresService } from '../insights/figures.service.js';
@@ -35,8 +35,12 @@ const OFFSETS = (what: string) =>
       description: `Comma-separated day offsets N (default 1,7,30), from 0 to ${MAX_RANGE_DAYS}: ${what}`,
     }),
   );
-const query = (extra: TProperties = {}) =>
+const query = <P extends TProperties>(extra: P) =>
   Type.Object({ ...COMMON_QUERY, ...extra }, { additionalProperties: false });
+/** The schema of an answer's query: the common fields and the answer's own. */
+export type InsightsQuerySchema = TObject<typeof COMMON_QUERY>;
+/** The parsed query the routes hand to an answer (its own fields are there too). */
+export type InsightsQuery = Static<InsightsQuerySchema>;
 
 const Day = Type.String({ description: 'YYYY-MM-DD (UTC)' });
 const Share = Type.Number({ description: 'A share from 0 to 1' });
@@ -136,13 +140,13 @@ export interface InsightsAnswer {
   name: string;
   summary: string;
   description: string;
-  query: TObject;
+  query: InsightsQuerySchema;
   /** The key of the list in `data` (`days`, `cohorts`, …) and its rows' schema. */
   list: string;
   rows: TObject;
   listDescription: string;
   example: Row;
-  run(services: InsightsServices, scope: Scope, query: never): Promise<object[]>;
+  run(services: InsightsServices, scope: Scope, query: InsightsQuery): Promise<object[]>;
   /** CSV of the rows; absent: one column per field of `rows`. */
   csv?(rows: object[]): string;
 }
@@ -153,7 +157,7 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
     summary: 'Daily KPIs: DAU, new players, revenue, paying players, ARPDAU',
     description:
       "One entry per UTC day of the range, zeros included, for the segment's players (all, one persona, or none).",
-    query: query(),
+    query: query({}),
     list: 'days',
     rows: DailyRow,
     listDescription: 'One entry per day of the range, zeros included',
@@ -184,7 +188,7 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
     name: 'engagement',
     summary: 'Engagement: DAU, WAU, MAU, stickiness, new players, logins per DAU',
     description: 'One entry per UTC day of the range, zeros included.',
-    query: query(),
+    query: query({}),
     list: 'days',
     rows: EngagementRow,
     listDescription: 'One entry per day of the range, zeros included',
@@ -204,7 +208,7 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
     name: 'monetization',
     summary: 'Monetisation: revenue, paying players, ARPDAU, ARPPU, conversion to a first purchase',
     description: 'One entry per UTC day of the range, zeros included.',
-    query: query(),
+    query: query({}),
     list: 'days',
     rows: MonetizationRow,
     listDescription: 'One entry per day of the range, zeros included',
@@ -225,7 +229,7 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
     name: 'currencies',
     summary: 'Virtual currency spent, per day and currency',
     description: 'Only the days and currencies with spending, by day then currency.',
-    query: query(),
+    query: query({}),
     list: 'spent',
     rows: NamedRow('The currency', 'mean spend per virtual purchase'),
     listDescription: 'One entry per day and currency with spending',
@@ -236,7 +240,7 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
     name: 'kpis',
     summary: 'The kpis records: sum and mean of each kpi_id per day',
     description: 'Only the days and KPIs with values, by day then kpi_id.',
-    query: query(),
+    query: query({}),
     list: 'kpis',
     rows: NamedRow('The kpi_id', 'the mean value'),
     listDescription: 'One entry per day and kpi_id with values',
@@ -286,7 +290,7 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
     summary: 'Persona profiles: what sets each persona of the segment apart',
     description:
       "Per persona (all of the segment, or the one named): its D1 and D7 retention, churn rate and ARPDAU over the range against the segment's, then its trait means against the segment's, largest differences first.",
-    query: query(),
+    query: query({}),
     list: 'profiles',
     rows: ProfileRow,
     listDescription: 'Per persona: the KPI rows, then the trait rows by decreasing |difference|',
@@ -305,10 +309,8 @@ export const INSIGHTS_ANSWERS: readonly InsightsAnswer[] = [
 ];
 
 /** `format=csv` or `Accept: text/csv` (and not JSON first): the answer as CSV. */
-export function wantsCsv(request: FastifyRequest): boolean {
-  const { format } = request.query as { format?: string };
+export function wantsCsv(format: string | undefined, accept = ''): boolean {
   if (format !== undefined) return format === 'csv';
-  const accept = request.headers.accept ?? '';
   return /(^|,)\s*text\/csv/i.test(accept) && !/(^|,)\s*application\/json/i.test(accept);
 }
 

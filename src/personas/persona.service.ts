@@ -33,6 +33,7 @@ import {
   traitScoresOf,
   writeConstructVector,
 } from './trait-vector.js';
+import { round } from '../domain/round.js';
 
 export interface PersonaOptions {
   /** Completions and deletions within this window share one recompute. */
@@ -80,14 +81,11 @@ export interface RecomputeResult {
 export const DEFAULT_IDS_LIMIT = 100_000;
 export const MAX_IDS_LIMIT = 1_000_000;
 
-const round = (x: number | null, digits = 4) =>
-  x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits;
-
 /** A surveyed player's membership probabilities by persona number, 4 digits, the negligible left out. */
 function probabilitiesJson(clustering: Clustering, i: number, numbers: readonly number[]): string {
   const out: Record<number, number> = {};
   for (let c = 0; c < clustering.k; c++) {
-    const p = round(clustering.probabilities[i * clustering.k + c]!)!;
+    const p = round(clustering.probabilities[i * clustering.k + c]!);
     if (p > 0) out[numbers[c]!] = p;
   }
   return JSON.stringify(out);
@@ -98,19 +96,19 @@ function roundedEvidence(evidence: PersonaEvidence | null): PersonaEvidence | nu
   if (!evidence) return null;
   return {
     ...evidence,
-    shrinkage: round(evidence.shrinkage)!,
+    shrinkage: round(evidence.shrinkage),
     entropy: round(evidence.entropy),
     candidates: evidence.candidates.map((c) => ({
       ...c,
-      bic: round(c.bic, 1)!,
-      log_likelihood: round(c.log_likelihood, 1)!,
+      bic: round(c.bic, 1),
+      log_likelihood: round(c.log_likelihood, 1),
       entropy: round(c.entropy),
-      smallest_share: round(c.smallest_share)!,
+      smallest_share: round(c.smallest_share),
     })),
     null_check: evidence.null_check && {
       ...evidence.null_check,
-      observed: round(evidence.null_check.observed, 1)!,
-      null_max: round(evidence.null_check.null_max, 1)!,
+      observed: round(evidence.null_check.observed, 1),
+      null_max: round(evidence.null_check.null_max, 1),
     },
   };
 }
@@ -315,7 +313,7 @@ export class PersonaService {
         persona: p.persona,
         size: p.surveyed + p.predicted,
         surveyed: p.surveyed,
-        surveyed_expected: round(p.expected, 2)!,
+        surveyed_expected: round(p.expected, 2),
         predicted: p.predicted,
       })),
       prediction: clustering.k === 0 ? null : prediction,

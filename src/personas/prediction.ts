@@ -2,6 +2,7 @@ import { FEATURE_NAMES } from './behaviour-features.js';
 import { evaluate, type Metric, type Metrics } from './prediction-metrics.js';
 import { logitsOf, softmaxOf, trainPredictor, TRAINING_DEFAULTS, type Predictor } from './predictor.js';
 import { hashText, sampleIndices } from './random.js';
+import { round } from '../domain/round.js';
 
 /**
  * Honest prediction of the persona of players without trait scores. The softmax regression's
@@ -79,7 +80,6 @@ export interface PredictionResult {
   summary: PredictionSummary;
 }
 
-const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 const roundMetric = (m: Metric): Metric => ({
   value: round(m.value),
   ci: [round(m.ci[0]), round(m.ci[1])],

@@ -7,8 +7,9 @@ import { ALL_RECORD_TYPE_DEFS, type RecordTypeDef } from '../domain/records.js';
 import { rowMapper, HeaderError, type MappedRow } from '../files/csv-mapping.js';
 import { csvLineGroups, isCsvError } from '../files/csv-stream.js';
 import {
-  ingestChunk,
-  type FileChunk,
+  ingestChunks,
+  lineKeys,
+  type FileRow,
   type FileTally,
   type IngestionError,
 } from '../ingest/chunked-ingest.js';
@@ -117,12 +118,6 @@ export interface IngestFileRequest {
   maxLines?: number;
 }
 
-interface Row {
-  line: number;
-  record?: Record<string, unknown>;
-  error?: { field: string | null; message: string };
-}
-
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
@@ -153,7 +148,7 @@ async function* textLines(input: Readable): AsyncGenerator<{ first: number; line
   if (rest !== '') yield { first: line + 1, lines: [rest] };
 }
 
-function ndjsonRow(line: number, text: string): Row | undefined {
+function ndjsonRow(line: number, text: string): FileRow | undefined {
   const trimmed = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
   if (trimmed === '') return undefined;
   let value: unknown;
@@ -175,9 +170,9 @@ function ndjsonRow(line: number, text: string): Row | undefined {
   return { line, record: value as Record<string, unknown> };
 }
 
-async function* ndjsonRows(input: Readable): AsyncGenerator<Row[]> {
+async function* ndjsonRows(input: Readable): AsyncGenerator<FileRow[]> {
   for await (const { first, lines } of textLines(input)) {
-    const rows: Row[] = [];
+    const rows: FileRow[] = [];
     for (let i = 0; i < lines.length; i++) {
       const row = ndjsonRow(first + i, lines[i]!);
       if (row) rows.push(row);
@@ -235,9 +230,9 @@ function csvMapper(def: RecordTypeDef, header: readonly string[]): (fields: read
   };
 }
 
-async function* csvRows(input: Readable, def: RecordTypeDef): AsyncGenerator<Row[]> {
+async function* csvRows(input: Readable, def: RecordTypeDef): AsyncGenerator<FileRow[]> {
   let map: ((fields: readonly string[]) => MappedRow) | undefined;
-  let rows: Row[] = [];
+  let rows: FileRow[] = [];
   try {
     for await (const group of csvLineGroups(input)) {
       for (const item of group) {
@@ -279,21 +274,6 @@ function decompressed(input: Readable, gzip: boolean): Readable {
   return input.pipe(gunzip);
 }
 
-/** Each row's dedupe key: `line:<n>`, or `line:<n>:<i>` where one line made several records. */
-function lineKeys(lines: readonly number[]): string[] {
-  let repeated = false;
-  for (let i = 1; i < lines.length && !repeated; i++) repeated = lines[i] === lines[i - 1];
-  if (!repeated) return lines.map((line) => `line:${line}`);
-  const counts = new Map<number, number>();
-  for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
-  const seen = new Map<number, number>();
-  return lines.map((line) => {
-    const i = seen.get(line) ?? 0;
-    seen.set(line, i + 1);
-    return counts.get(line) === 1 ? `line:${line}` : `line:${line}:${i}`;
-  });
-}
-
 /** The dedupe key of a file's chunk `n` (from 0), which holds the rows of lines `first` to `last`. */
 export function chunkKey(n: number, first: number, last: number): string {
   return `chunk:${n}:${first}-${last}`;
@@ -314,8 +294,8 @@ function failsAlike(error: unknown): boolean {
  * all throws `FileFormatError` after storing the rows before the problem. A read that fails
  * otherwise (I/O) stores whole chunks only: the retry reads the same chunks again.
  *
- * The next chunk is read and parsed while the one before is being stored (one write in flight,
- * chunks stored in order): reading and writing overlap instead of taking turns.
+ * The read loop is the uploads' (`ingestChunks`); what is particular to bucket files is how a
+ * re-read finds what is stored: by the chunk's key.
  */
 export async function ingestFile(request: IngestFileRequest): Promise<FileIngestResult> {
   const { ingest, principal, kind } = request;
@@ -335,76 +315,28 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
   }
   const input = decompressed(request.input, kind.gzip);
   const tally: FileTally = { written: 0, duplicates: 0, withheld: 0, rejected: 0, errors: [] };
-  let chunkNo = 0;
-  /** The line of the chunk's first row (0: none yet). */
-  let chunkFirst = 0;
-  let lines: number[] = [];
-  let records: Record<string, unknown>[] = [];
-  let pendingErrors: IngestionError[] = [];
-  let lastLine = 0;
-  /** The chunk being stored; `failure` once a write has thrown. */
-  let inFlight: Promise<void> = Promise.resolve();
-  let failure: { error: unknown } | undefined;
-
-  const storeChunk = async (key: string, chunk: FileChunk, linesRead: number) => {
-    await ingestChunk(chunk, tally, (records) =>
-      request.validateOnly
-        ? Promise.resolve(validated(def, records))
-        : ingest.ingestValid({
-            principal,
-            def,
-            records,
-            dedupeSource,
-            ...(perLine ? { dedupeKeys: lineKeys(chunk.lines) } : { dedupeBatchKey: key }),
-            ...(request.enteredAt === undefined ? {} : { entered: { at: request.enteredAt } }),
-          }),
-    );
-    request.onProgress?.(linesRead, tally.written + tally.duplicates + tally.withheld);
-  };
-
-  /** Waits for the chunk in flight; rethrows its failure. */
-  const settle = async () => {
-    await inFlight;
-    if (failure) throw failure.error;
-  };
-
-  /** Hands the rows read so far over once the chunk before them is stored. */
-  const flush = async () => {
-    await settle();
-    const key = chunkKey(chunkNo++, chunkFirst, lastLine);
-    const chunk = storeChunk(key, { records, lines, rowErrors: pendingErrors }, lastLine);
-    inFlight = chunk.catch((error: unknown) => {
-      failure = { error };
-    });
-    lines = [];
-    records = [];
-    pendingErrors = [];
-    chunkFirst = 0;
-  };
-
-  const rows = kind.format === 'csv' ? csvRows(input, def) : ndjsonRows(input);
   try {
-    reading: for await (const group of rows) {
-      for (const row of group) {
-        if (request.maxLines !== undefined && row.line > request.maxLines) break reading;
-        lastLine = row.line;
-        if (chunkFirst === 0) chunkFirst = row.line;
-        if (row.error) pendingErrors.push({ line: row.line, ...row.error });
-        else {
-          lines.push(row.line);
-          records.push(row.record!);
-        }
-        if (records.length >= perChunk || pendingErrors.length >= perChunk) await flush();
-      }
-    }
+    await ingestChunks({
+      rows: kind.format === 'csv' ? csvRows(input, def) : ndjsonRows(input),
+      perChunk,
+      tally,
+      ...(request.maxLines === undefined ? {} : { maxLines: request.maxLines }),
+      store: (records, lines, { n, first, last }) =>
+        request.validateOnly
+          ? Promise.resolve(validated(def, records))
+          : ingest.ingestValid({
+              principal,
+              def,
+              records,
+              dedupeSource,
+              ...(perLine ? { dedupeKeys: lineKeys(lines) } : { dedupeBatchKey: chunkKey(n, first, last) }),
+              ...(request.enteredAt === undefined ? {} : { entered: { at: request.enteredAt } }),
+            }),
+      stored: (_rows, { last }) =>
+        request.onProgress?.(last, tally.written + tally.duplicates + tally.withheld),
+      storePartial: (error) => perLine || failsAlike(error),
+    });
   } catch (error) {
-    if (!perLine && !failsAlike(error)) {
-      // Read again, this chunk may hold more rows: it is stored then, whole.
-      lines = [];
-      records = [];
-    }
-    await flush();
-    await settle();
     if (error instanceof HeaderError) throw new FileFormatError(error.message);
     if (isCsvError(error)) throw new FileFormatError(`invalid CSV: ${(error as Error).message}`);
     const code = (error as { code?: unknown }).code;
@@ -413,8 +345,6 @@ export async function ingestFile(request: IngestFileRequest): Promise<FileIngest
     }
     throw error;
   }
-  await flush();
-  await settle();
   const { written, ...rest } = tally;
   return { records: written, ...rest };
 }

@@ -1,5 +1,6 @@
 import { isAnswer, keyedValue } from './scoring.js';
 import type { Scale } from './item-bank.js';
+import { round } from '../domain/round.js';
 
 /**
  * Careless-responding indices of one completed survey (Curran 2016, "Methods for the detection of
@@ -113,8 +114,4 @@ export function carelessSignals(indices: CarelessIndices, fence: number | null):
 
 export function isCareless(signals: readonly CarelessSignal[]): boolean {
   return signals.length >= DISQUALIFYING_SIGNALS;
-}
-
-function round(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
 }

@@ -1,3 +1,4 @@
+import { round } from '../domain/round.js';
 /**
  * Mahalanobis distance of one player's answers from the answers of the scope's completed players:
  * a profile no real player gives (random answering breaks the correlations between statements of
@@ -122,8 +123,4 @@ export function mahalanobisDistance(
     return v !== undefined && v >= 1 && v <= 5 ? v : NaN;
   });
   return round(distance(values, reference.mean, reference.inverse));
-}
-
-function round(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
 }

@@ -12,6 +12,7 @@ import {
   TRAIT_CATEGORIES,
   type PartialTraitScores,
 } from './trait-catalogue.js';
+import { round } from '../domain/round.js';
 
 /**
  * Scoring, as pure functions. An answer is 1–5; a reverse-keyed item counts 6 − answer; a
@@ -110,9 +111,4 @@ export function scoreAnswers(
   scales: readonly Scale[] = SCALES,
 ): PartialTraitScores {
   return reportScores(constructScores(answers, scales));
-}
-
-/** Four decimals: enough for any comparison, short in JSON. */
-function round(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
 }

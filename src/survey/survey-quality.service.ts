@@ -12,6 +12,7 @@ import { mahalanobisDistance, mahalanobisReference, type MahalanobisReference } 
 import { scaleReliability, type Estimate } from './reliability.js';
 import type { SurveyRepository, SurveyScope } from './survey.repository.js';
 import { SURVEY_LAYOUT, type SurveyLayout } from './survey-layout.js';
+import { round } from '../domain/round.js';
 
 /** Below this many complete surveys a scope has no reliability figures and no Mahalanobis reference. */
 export const MIN_COMPLETE_FOR_STATISTICS = 100;
@@ -197,8 +198,7 @@ export class SurveyQualityService {
 
 /** An estimate with NaN parts (a scale nobody varied on) is reported as none. */
 function finite(estimate: Estimate): Estimate | null {
-  const round = (v: number) => Math.round(v * 1000) / 1000;
   return [estimate.value, estimate.low, estimate.high].every(Number.isFinite)
-    ? { value: round(estimate.value), low: round(estimate.low), high: round(estimate.high) }
+    ? { value: round(estimate.value, 3), low: round(estimate.low, 3), high: round(estimate.high, 3) }
     : null;
 }

@@ -1,12 +1,15 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { emptyState, table, when } from '../components.js';
 import { html } from '../html.js';
 import { csrfField, page } from '../layout.js';
-import { formOf, requireOperator, sendPage, type DashboardDeps } from '../request.js';
+import { requireOperator, sendPage, type DashboardDeps } from '../request.js';
+import { Form, Text } from '../schemas.js';
 import { renderKeysPage } from './keys.js';
 
 /** The operator's list of dashboards (one per game) and the form that creates one. */
-export function registerDashboardsPage(app: FastifyInstance, deps: DashboardDeps): void {
+export function registerDashboardsPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/dashboards', async (request, reply) => {
     const viewer = requireOperator(request);
     const dashboards = await deps.services.tenancy.listDashboards();
@@ -56,9 +59,9 @@ export function registerDashboardsPage(app: FastifyInstance, deps: DashboardDeps
     );
   });
 
-  app.post('/dashboards', async (request, reply) => {
+  app.post('/dashboards', { schema: { body: Form({ name: Text, slug: Text }) } }, async (request, reply) => {
     requireOperator(request);
-    const form = formOf(request);
+    const form = request.body;
     const slug = form.slug?.trim();
     const created = await deps.services.tenancy.createDashboard(form.name ?? '', slug ? slug : undefined);
     return renderKeysPage(

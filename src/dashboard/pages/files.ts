@@ -1,7 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Environment } from '../../domain/records.js';
 import type { DashboardSummary } from '../../tenancy/tenancy.service.js';
 import { count, emptyState, environmentOf, envSwitch, table, when } from '../components.js';
+import { DashboardPageParams, EnvQuery, RowId } from '../schemas.js';
 import { html, type Child } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
@@ -138,17 +141,19 @@ async function renderFilesPage(
   );
 }
 
-export function registerFilesPage(app: FastifyInstance, deps: DashboardDeps): void {
-  type Params = { id: string; cid: string };
+export function registerFilesPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const page = { params: DashboardPageParams, querystring: EnvQuery };
+  const connection = { params: Type.Object({ id: RowId, cid: RowId }), querystring: EnvQuery };
   const connections = deps.services.storageConnections;
 
-  app.get('/d/:id/files', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as Params).id);
+  app.get('/d/:id/files', { schema: page }, async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, request.params.id);
     return renderFilesPage(deps, request, reply, dashboard, environmentOf(request.query));
   });
 
-  app.post('/d/:id/files/:cid/test', async (request, reply) => {
-    const { id, cid } = request.params as Params;
+  app.post('/d/:id/files/:cid/test', { schema: connection }, async (request, reply) => {
+    const { id, cid } = request.params;
     const dashboard = await dashboardFor(deps, request, id);
     const result = await connections.test(dashboard.id, cid);
     return renderFilesPage(
@@ -163,8 +168,8 @@ export function registerFilesPage(app: FastifyInstance, deps: DashboardDeps): vo
     );
   });
 
-  app.post('/d/:id/files/:cid/sync', async (request, reply) => {
-    const { id, cid } = request.params as Params;
+  app.post('/d/:id/files/:cid/sync', { schema: connection }, async (request, reply) => {
+    const { id, cid } = request.params;
     const dashboard = await dashboardFor(deps, request, id);
     const environment = environmentOf(request.query);
     let summary;

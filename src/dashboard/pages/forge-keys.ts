@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { DEFAULT_DAILY_QUOTA, type ForgeKeyService } from '../../forge/forge-keys.service.js';
@@ -7,7 +8,8 @@ import { copyBlock, copyField, count, curlPost, emptyState, table, when } from '
 import type { Viewer } from '../dashboard-auth.service.js';
 import { html } from '../html.js';
 import { csrfField, page } from '../layout.js';
-import { baseUrl, formOf, requireOperator, sendPage, type DashboardDeps } from '../request.js';
+import { baseUrl, requireOperator, sendPage, type DashboardDeps } from '../request.js';
+import { Form, Text } from '../schemas.js';
 
 const PATH = '/dashboard/forge/keys';
 const NAME_RULE = '1 to 64 letters, digits, spaces, dots, dashes or underscores';
@@ -173,13 +175,15 @@ function quotaOf(text: string | undefined): number {
   return text === undefined || text.trim() === '' ? DEFAULT_DAILY_QUOTA : Number(text.trim());
 }
 
-export function registerForgeKeysPage(app: FastifyInstance, deps: DashboardDeps): void {
+export function registerForgeKeysPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const body = Form({ partner: Text, game: Text, game_id: Text, daily_quota: Text });
   app.get('/forge/keys', async (request, reply) => renderForgeKeysPage(deps, request, reply));
 
   // The same creation as `traitforge forge-key create` and POST /admin/v1/forge-keys.
-  app.post('/forge/keys', async (request, reply) => {
+  app.post('/forge/keys', { schema: { body } }, async (request, reply) => {
     requireOperator(request);
-    const form = formOf(request);
+    const form = request.body;
     const entered: Entered = {
       partner: form.partner,
       game: form.game,

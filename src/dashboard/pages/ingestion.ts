@@ -1,3 +1,5 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ALL_RECORD_TYPES, type Environment } from '../../domain/records.js';
 import { formatTimestamp } from '../../domain/timestamp.js';
@@ -16,6 +18,7 @@ import {
 import { html, jsonBlock } from '../html.js';
 import { page } from '../layout.js';
 import { baseUrl, dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+import { DashboardPageParams, EnvQuery, Text } from '../schemas.js';
 
 export const CHART_DAYS = 30;
 const TAIL_ROWS = 50;
@@ -35,12 +38,14 @@ function tailJson(batch: RecentBatch) {
  * Chart.js with the same figures as a table), the last refused pushes with their reasons, and a
  * live tail of accepted batches (this process's in-memory ring, polled every 3 s).
  */
-export function registerIngestionPage(app: FastifyInstance, deps: DashboardDeps): void {
+export function registerIngestionPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const params = DashboardPageParams;
   const { records, rejects, recentBatches } = deps.services;
 
-  app.get('/d/:id/ingestion', async (request, reply) => {
+  app.get('/d/:id/ingestion', { schema: { params, querystring: EnvQuery } }, async (request, reply) => {
     const viewer = viewerOf(request);
-    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+    const dashboard = await dashboardFor(deps, request, request.params.id);
     const environment: Environment = environmentOf(request.query);
     const path = `/dashboard/d/${dashboard.id}/ingestion`;
     const [daily, refused] = await Promise.all([
@@ -195,10 +200,10 @@ export function registerIngestionPage(app: FastifyInstance, deps: DashboardDeps)
     );
   });
 
-  app.get('/d/:id/ingestion/tail', async (request) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
-    const query = request.query as { after?: string };
-    const after = Number(query.after ?? 0);
+  const TailQuery = Type.Composite([EnvQuery, Type.Object({ after: Text })]);
+  app.get('/d/:id/ingestion/tail', { schema: { params, querystring: TailQuery } }, async (request) => {
+    const dashboard = await dashboardFor(deps, request, request.params.id);
+    const after = Number(request.query.after ?? 0);
     const batches = recentBatches.list(
       dashboard.id,
       environmentOf(request.query),

@@ -40,7 +40,7 @@ const Query = Type.Object({
   segment: Type.Optional(Type.String({ maxLength: 100 })),
   days: Type.Optional(Type.String({ maxLength: 200 })),
 });
-/** A form post carries only its CSRF token (checked by the dashboard's preHandler). */
+/** A form post carries only its CSRF token (checked by the dashboard's preValidation hook). */
 const RefreshBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
 type Query = Static<typeof Query>;
 

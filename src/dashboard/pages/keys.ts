@@ -1,11 +1,14 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ENVIRONMENTS, type Environment } from '../../domain/records.js';
+import { ENVIRONMENTS } from '../../domain/records.js';
 import { AppError } from '../../errors.js';
 import type { CreatedKey, DashboardSummary } from '../../tenancy/tenancy.service.js';
 import { copyBlock, copyField, emptyState, firstPushCommand, table, when } from '../components.js';
 import { html } from '../html.js';
 import { csrfField, page } from '../layout.js';
-import { baseUrl, dashboardFor, formOf, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+import { baseUrl, dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+import { DashboardPageParams, Form, RowId, Text } from '../schemas.js';
 
 /** A key just made: its secret, once, with a copy button and the first push ready to paste. */
 function revealed(request: FastifyRequest, key: CreatedKey) {
@@ -102,34 +105,42 @@ export async function renderKeysPage(
   );
 }
 
-export function registerKeysPage(app: FastifyInstance, deps: DashboardDeps): void {
-  type Params = { id: string; keyId: string };
+export function registerKeysPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const params = DashboardPageParams;
+  const KeyParams = Type.Object({ id: RowId, keyId: RowId });
 
-  app.get('/d/:id/keys', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as Params).id);
-    const done = (request.query as { done?: string }).done;
-    return renderKeysPage(
-      deps,
-      request,
-      reply,
-      dashboard,
-      [],
-      done === 'revoked' ? 'The key is revoked: pushes with it are refused from now on.' : undefined,
-    );
-  });
+  app.get(
+    '/d/:id/keys',
+    { schema: { params, querystring: Type.Object({ done: Text }) } },
+    async (request, reply) => {
+      const dashboard = await dashboardFor(deps, request, request.params.id);
+      const { done } = request.query;
+      return renderKeysPage(
+        deps,
+        request,
+        reply,
+        dashboard,
+        [],
+        done === 'revoked' ? 'The key is revoked: pushes with it are refused from now on.' : undefined,
+      );
+    },
+  );
 
-  app.post('/d/:id/keys', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as Params).id);
-    const environment = formOf(request).environment;
-    if (!(ENVIRONMENTS as readonly string[]).includes(environment ?? '')) {
-      throw new AppError('bad_request', 'choose production or sandbox');
-    }
-    const key = await deps.services.tenancy.createKey(dashboard.id, environment as Environment);
-    return renderKeysPage(deps, request, reply, dashboard, [key]);
-  });
+  app.post(
+    '/d/:id/keys',
+    { schema: { params, body: Form({ environment: Text }) } },
+    async (request, reply) => {
+      const dashboard = await dashboardFor(deps, request, request.params.id);
+      const environment = ENVIRONMENTS.find((e) => e === request.body.environment);
+      if (environment === undefined) throw new AppError('bad_request', 'choose production or sandbox');
+      const key = await deps.services.tenancy.createKey(dashboard.id, environment);
+      return renderKeysPage(deps, request, reply, dashboard, [key]);
+    },
+  );
 
-  app.post('/d/:id/keys/:keyId/revoke', async (request, reply) => {
-    const { id, keyId } = request.params as Params;
+  app.post('/d/:id/keys/:keyId/revoke', { schema: { params: KeyParams } }, async (request, reply) => {
+    const { id, keyId } = request.params;
     const dashboard = await dashboardFor(deps, request, id);
     await deps.services.tenancy.revokeKey(dashboard.id, keyId);
     return reply.redirect(`/dashboard/d/${dashboard.id}/keys?done=revoked`, 303);

@@ -1,3 +1,5 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { DashboardSummary } from '../../tenancy/tenancy.service.js';
@@ -5,7 +7,8 @@ import { emptyState, table, when } from '../components.js';
 import { html } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { MIN_PASSWORD_LENGTH } from '../password.js';
-import { dashboardFor, formOf, requireOperator, sendPage, type DashboardDeps } from '../request.js';
+import { dashboardFor, requireOperator, sendPage, type DashboardDeps } from '../request.js';
+import { DashboardPageParams, Form, RowId, Text } from '../schemas.js';
 
 /** The operator's page for a dashboard's member accounts (e-mail and password). */
 async function renderMembersPage(
@@ -107,24 +110,28 @@ async function renderMembersPage(
   );
 }
 
-export function registerMembersPage(app: FastifyInstance, deps: DashboardDeps): void {
-  type Params = { id: string; memberId: string };
+export function registerMembersPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const params = DashboardPageParams;
+  const MemberParams = Type.Object({ id: RowId, memberId: RowId });
   const notices: Record<string, string> = {
     added: 'The member can sign in now.',
     removed: 'The member is removed and signed out.',
   };
 
-  app.get('/d/:id/members', async (request, reply) => {
+  const query = Type.Object({ done: Text });
+  app.get('/d/:id/members', { schema: { params, querystring: query } }, async (request, reply) => {
     requireOperator(request);
-    const dashboard = await dashboardFor(deps, request, (request.params as Params).id);
-    const done = (request.query as { done?: string }).done;
+    const dashboard = await dashboardFor(deps, request, request.params.id);
+    const { done } = request.query;
     return renderMembersPage(deps, request, reply, dashboard, { notice: done ? notices[done] : undefined });
   });
 
-  app.post('/d/:id/members', async (request, reply) => {
+  const body = Form({ email: Text, password: Text });
+  app.post('/d/:id/members', { schema: { params, body } }, async (request, reply) => {
     requireOperator(request);
-    const dashboard = await dashboardFor(deps, request, (request.params as Params).id);
-    const form = formOf(request);
+    const dashboard = await dashboardFor(deps, request, request.params.id);
+    const form = request.body;
     try {
       await deps.services.dashboardAuth.createMember(dashboard.id, form.email ?? '', form.password ?? '');
     } catch (error) {
@@ -143,11 +150,15 @@ export function registerMembersPage(app: FastifyInstance, deps: DashboardDeps): 
     return reply.redirect(`/dashboard/d/${dashboard.id}/members?done=added`, 303);
   });
 
-  app.post('/d/:id/members/:memberId/delete', async (request, reply) => {
-    requireOperator(request);
-    const { id, memberId } = request.params as Params;
-    const dashboard = await dashboardFor(deps, request, id);
-    await deps.services.dashboardAuth.deleteMember(dashboard.id, memberId);
-    return reply.redirect(`/dashboard/d/${dashboard.id}/members?done=removed`, 303);
-  });
+  app.post(
+    '/d/:id/members/:memberId/delete',
+    { schema: { params: MemberParams } },
+    async (request, reply) => {
+      requireOperator(request);
+      const { id, memberId } = request.params;
+      const dashboard = await dashboardFor(deps, request, id);
+      await deps.services.dashboardAuth.deleteMember(dashboard.id, memberId);
+      return reply.redirect(`/dashboard/d/${dashboard.id}/members?done=removed`, 303);
+    },
+  );
 }

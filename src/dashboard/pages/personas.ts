@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csvRow } from '../../domain/csv-cell.js';
 import type { Environment } from '../../domain/records.js';
@@ -13,6 +15,8 @@ import { count, emptyState, environmentOf, envSwitch, segmentField, table } from
 import { html, jsonBlock, type Child, type Html } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+import { DashboardPageParams, EnvQuery, Text } from '../schemas.js';
+import { round } from '../../domain/round.js';
 
 /** Rows of the members list on the page; the CSV export has them all. */
 export const MEMBERS_SHOWN = 200;
@@ -30,7 +34,7 @@ export function categoryMeans(persona: Pick<StoredPersona, 'traitMeans'>): numbe
   return CATEGORY_NAMES.map((category) => {
     const values = Object.values(means[category] ?? {}).filter((v) => Number.isFinite(v));
     const mean = values.length === 0 ? 50 : values.reduce((a, b) => a + b, 0) / values.length;
-    return Math.round(mean * 10) / 10;
+    return round(mean, 1);
   });
 }
 
@@ -44,14 +48,15 @@ interface Choice {
   persona: number | undefined;
 }
 
-function choiceOf(query: unknown): Choice {
-  const q = (query ?? {}) as { segment?: unknown; persona?: unknown };
+/** `?env=&segment=&persona=`: a segment id or a persona number that is not one shows the default. */
+const PageQuery = Type.Composite([EnvQuery, Type.Object({ segment: Text, persona: Text })]);
+
+function choiceOf(q: Static<typeof PageQuery>): Choice {
   const segmentId =
-    typeof q.segment === 'string' && q.segment.length > 0 && q.segment.length <= MAX_SEGMENT_ID
+    q.segment !== undefined && q.segment.length > 0 && q.segment.length <= MAX_SEGMENT_ID
       ? q.segment
       : DEFAULT_SEGMENT.id;
-  const persona =
-    typeof q.persona === 'string' && /^\d{1,9}$/.test(q.persona) ? Number(q.persona) : undefined;
+  const persona = q.persona !== undefined && /^\d{1,9}$/.test(q.persona) ? Number(q.persona) : undefined;
   return { segmentId, persona };
 }
 
@@ -343,9 +348,11 @@ async function renderPersonasPage(
   );
 }
 
-export function registerPersonasPage(app: FastifyInstance, deps: DashboardDeps): void {
-  app.get('/d/:id/personas', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+export function registerPersonasPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const schema = { params: DashboardPageParams, querystring: PageQuery };
+  app.get('/d/:id/personas', { schema }, async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, request.params.id);
     return renderPersonasPage(
       deps,
       request,
@@ -357,20 +364,20 @@ export function registerPersonasPage(app: FastifyInstance, deps: DashboardDeps):
   });
 
   // The same recompute as POST /admin/v1/dashboards/:id/personas/recompute, for this environment.
-  app.post('/d/:id/personas/recompute', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+  app.post('/d/:id/personas/recompute', { schema }, async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, request.params.id);
     const environment = environmentOf(request.query);
     const result = await deps.services.personas.recompute(dashboard.id, environment);
     return renderPersonasPage(deps, request, reply, dashboard, environment, choiceOf(request.query), result);
   });
 
   // Every member of a persona (persona=all: of the segment), streamed in pages of user ids.
-  app.get('/d/:id/personas/export.csv', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+  app.get('/d/:id/personas/export.csv', { schema }, async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, request.params.id);
     const environment = environmentOf(request.query);
-    const { segmentId } = choiceOf(request.query);
-    const raw = (request.query as { persona?: unknown }).persona;
-    const persona = raw === 'all' ? 'all' : choiceOf(request.query).persona;
+    const choice = choiceOf(request.query);
+    const { segmentId } = choice;
+    const persona = request.query.persona === 'all' ? 'all' : choice.persona;
     if (persona === undefined) throw new AppError('bad_request', 'persona must be a persona number or all');
     const pages = await deps.services.personas.memberPages(dashboard.id, environment, segmentId, persona);
     async function* lines() {

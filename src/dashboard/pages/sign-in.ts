@@ -1,3 +1,5 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ThrottledError } from '../../errors.js';
 import { randomToken, secretsEqual } from '../../tenancy/secrets.js';
@@ -6,7 +8,6 @@ import { html } from '../html.js';
 import { page } from '../layout.js';
 import {
   cookie,
-  formOf,
   LOGIN_COOKIE,
   parseCookies,
   sendPage,
@@ -14,12 +15,13 @@ import {
   viewerOf,
   type DashboardDeps,
 } from '../request.js';
+import { Form, Text } from '../schemas.js';
 
 const LOGIN_PATH = '/dashboard/sign-in';
 
 /** Only a path inside the dashboard: never an open redirect to another site. */
-function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/dashboard(\/[^/\\]|$|\?)/.test(next) ? next : '/dashboard';
+function safeNext(next: string | undefined): string {
+  return next !== undefined && /^\/dashboard(\/[^/\\]|$|\?)/.test(next) ? next : '/dashboard';
 }
 
 /**
@@ -31,11 +33,12 @@ function signInPage(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
+  asked: { next?: string },
   error?: string,
 ) {
   const token = randomToken(24);
   void reply.header('set-cookie', cookie(request, LOGIN_COOKIE, token, 3600, LOGIN_PATH));
-  const next = safeNext((request.query as { next?: unknown } | null)?.next ?? formOf(request).next);
+  const next = safeNext(asked.next);
   const hidden = html`<input type="hidden" name="_login" value="${token}" /><input
       type="hidden"
       name="next"
@@ -86,17 +89,24 @@ function signInPage(
   );
 }
 
-export function registerSignInPage(app: FastifyInstance, deps: DashboardDeps): void {
+export function registerSignInPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const auth = deps.services.dashboardAuth;
-  const open = { config: { dashboardPublic: true } };
+  const config = { dashboardPublic: true };
+  // `next`: where to go once signed in (the page asked for), bounded by the URL's size limit.
+  const querystring = Type.Object({ next: Text });
+  const body = Form({ _login: Text, mode: Text, token: Text, email: Text, password: Text, next: Text });
 
-  app.get('/sign-in', open, (request, reply) => signInPage(deps, request, reply, 200));
+  app.get('/sign-in', { config, schema: { querystring } }, (request, reply) =>
+    signInPage(deps, request, reply, 200, request.query),
+  );
 
-  app.post('/sign-in', open, async (request, reply) => {
-    const form = formOf(request);
+  app.post('/sign-in', { config, schema: { querystring, body } }, async (request, reply) => {
+    const form = request.body;
+    const asked = { next: request.query.next ?? form.next };
     const expected = parseCookies(request.headers.cookie)[LOGIN_COOKIE];
     if (!expected || !form._login || !secretsEqual(form._login, expected)) {
-      return signInPage(deps, request, reply, 403, 'the sign-in form expired: please try again');
+      return signInPage(deps, request, reply, 403, asked, 'the sign-in form expired: please try again');
     }
     let signedIn;
     try {
@@ -107,7 +117,7 @@ export function registerSignInPage(app: FastifyInstance, deps: DashboardDeps): v
     } catch (error) {
       if (error instanceof ThrottledError) void reply.header('retry-after', String(error.retryAfterSeconds));
       if (error instanceof AppError && error.status < 500) {
-        return signInPage(deps, request, reply, error.status, error.message);
+        return signInPage(deps, request, reply, error.status, asked, error.message);
       }
       throw error;
     }

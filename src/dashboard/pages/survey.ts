@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Environment } from '../../domain/records.js';
 import type { SurveyStatus } from '../../store/database.js';
@@ -18,7 +19,8 @@ import {
 } from '../components.js';
 import { html, type Child } from '../html.js';
 import { csrfField, page } from '../layout.js';
-import { baseUrl, dashboardFor, formOf, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+import { baseUrl, dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+import { DashboardPageParams, EnvQuery, Form, Text } from '../schemas.js';
 
 /** Rows of the recent participants table. */
 export const RECENT_PARTICIPANTS = 50;
@@ -252,17 +254,20 @@ async function renderSurveyPage(
   );
 }
 
-export function registerSurveyPage(app: FastifyInstance, deps: DashboardDeps): void {
-  app.get('/d/:id/survey', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+export function registerSurveyPage(instance: FastifyInstance, deps: DashboardDeps): void {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const page = { params: DashboardPageParams, querystring: EnvQuery };
+  app.get('/d/:id/survey', { schema: page }, async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, request.params.id);
     return renderSurveyPage(deps, request, reply, dashboard, environmentOf(request.query));
   });
 
   // The link is a credential: it is shown in this response only, never put in a URL or redirect.
-  app.post('/d/:id/survey/link', async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, (request.params as { id: string }).id);
+  const body = Form({ user_id: Text });
+  app.post('/d/:id/survey/link', { schema: { ...page, body } }, async (request, reply) => {
+    const dashboard = await dashboardFor(deps, request, request.params.id);
     const environment = environmentOf(request.query);
-    const typed = formOf(request).user_id ?? '';
+    const typed = request.body.user_id ?? '';
     const userId = typed.trim();
     if (userId.length === 0 || userId.length > MAX_USER_ID) {
       return renderSurveyPage(

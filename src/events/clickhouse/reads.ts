@@ -15,6 +15,12 @@ import type {
 import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, join, raw, type SqlFragment } from './literal.js';
 import { EVENT_DEFS, tableOf } from './schema.js';
+import {
+  addAggregateRow,
+  aggregateColumns,
+  noAggregates,
+  type AggregateDialect,
+} from '../player-aggregates.js';
 import { ALL_RECORD_TYPE_DEFS } from '../../domain/records.js';
 
 /**
@@ -343,24 +349,10 @@ export async function segmentMembers(
   return ids;
 }
 
-/** One grouped scan per event table and shard; only per-player totals leave ClickHouse. */
-const AGGREGATES: readonly { type: string; columns: string; fields: (keyof PlayerAggregates)[] }[] = [
-  { type: 'logins', columns: 'count()', fields: ['logins'] },
-  { type: 'purchases', columns: 'count(), sum(price)', fields: ['purchases', 'spend'] },
-  {
-    type: 'virtual_purchases',
-    columns: 'count(), sum(virtual_price)',
-    fields: ['virtualPurchases', 'virtualSpend'],
-  },
-  { type: 'level_ups', columns: 'max(level)', fields: ['maxLevel'] },
-  {
-    type: 'social_dynamics',
-    columns: 'count(), uniqExact(target_user_id)',
-    fields: ['social', 'socialTargets'],
-  },
-  { type: 'actions', columns: 'count(), uniqExact(action_name)', fields: ['actions', 'actionKinds'] },
-];
+/** ClickHouse's count and exact distinct count. */
+const CH_DIALECT: AggregateDialect = { count: 'count()', distinct: (column) => `uniqExact(${column})` };
 
+/** One grouped scan per event table and shard (every table for the span); only per-player totals leave ClickHouse. */
 export async function playerAggregates(
   shards: readonly ClickHouseShard[],
   scope: EventScope,
@@ -368,49 +360,16 @@ export async function playerAggregates(
 ): Promise<PlayerAggregates[]> {
   const players = await profiles(shards, scope, hidden);
   const byUser = new Map<string, PlayerAggregates>();
-  for (const p of players)
-    byUser.set(p.user_id, {
-      userId: p.user_id,
-      profileLevel: p.level,
-      logins: 0,
-      purchases: 0,
-      spend: 0,
-      virtualPurchases: 0,
-      virtualSpend: 0,
-      maxLevel: null,
-      social: 0,
-      socialTargets: 0,
-      actions: 0,
-      actionKinds: 0,
-      firstTs: null,
-      lastTs: null,
-    });
-  const spans = EVENT_DEFS.map((def) => {
-    const wanted = AGGREGATES.find((a) => a.type === def.type);
-    const columns = [...(wanted ? wanted.columns.split(/,(?![^(]*\))/) : []), 'min(ts)', 'max(ts)'];
-    const aliased = columns.map((c, i) => `${c.trim()} AS a${i}`).join(', ');
-    return { def, fields: wanted?.fields ?? [], aliased };
-  });
+  for (const p of players) byUser.set(p.user_id, noAggregates(p.user_id, p.level));
   await Promise.all(
-    spans.map(async ({ def, fields, aliased }) => {
+    EVENT_DEFS.map(async (def) => {
       const rows = await everyShard<Record<string, number | string | null>>(
         shards,
-        chSql`SELECT user_id, ${raw(aliased)} FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
+        chSql`SELECT user_id, ${raw(aggregateColumns(def.type, CH_DIALECT))} FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
       );
       for (const row of rows) {
         const aggregates = byUser.get(String(row.user_id));
-        if (!aggregates) continue;
-        const target = aggregates as unknown as Record<string, number | null>;
-        fields.forEach((field, i) => {
-          const value = row[`a${i}`];
-          target[field] = value === null || value === undefined ? target[field]! : Number(value);
-        });
-        const first = row[`a${fields.length}`];
-        const last = row[`a${fields.length + 1}`];
-        if (first !== null && first !== undefined)
-          aggregates.firstTs = Math.min(aggregates.firstTs ?? Infinity, Number(first));
-        if (last !== null && last !== undefined)
-          aggregates.lastTs = Math.max(aggregates.lastTs ?? -Infinity, Number(last));
+        if (aggregates) addAggregateRow(aggregates, def.type, row);
       }
     }),
   );

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ENVIRONMENTS, type Environment } from '../../domain/records.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
@@ -20,7 +21,8 @@ export function adminInsightsRoutes(
   services: InsightsServices,
   adminToken: string | undefined,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireAdmin(adminToken));
 
     const scopeOf = async (id: string, environment: Environment | undefined) => {
@@ -43,18 +45,21 @@ export function adminInsightsRoutes(
               },
             ),
             response: {
+              // The rows' schema serializes them; their TS types are the services' own.
               200: Type.Object({
-                [answer.list]: Type.Array(answer.rows, { description: answer.listDescription }),
+                [answer.list]: Type.Array(Type.Unsafe<object>(answer.rows), {
+                  description: answer.listDescription,
+                }),
               }),
               ...ADMIN_ERRORS,
             },
           },
         },
         async (request, reply) => {
-          const query = request.query as { from: string; to: string; environment?: Environment };
-          const { id } = request.params as Static<typeof DashboardParams>;
-          const rows = await answer.run(services, await scopeOf(id, query.environment), query as never);
-          if (wantsCsv(request))
+          const { query } = request;
+          const { id } = request.params;
+          const rows = await answer.run(services, await scopeOf(id, query.environment), query);
+          if (wantsCsv(query.format, request.headers.accept))
             return sendCsv(reply, answer, `insights-${answer.name}-${id}-${query.from}-${query.to}`, rows);
           return { [answer.list]: rows };
         },
@@ -81,8 +86,8 @@ export function adminInsightsRoutes(
         },
       },
       async (request) => {
-        const { id } = request.params as Static<typeof DashboardParams>;
-        const { environment } = request.query as Static<typeof RefreshQuery>;
+        const { id } = request.params;
+        const { environment } = request.query;
         const scope = await scopeOf(id, environment);
         await services.insights.refresh(scope);
         return { dashboard_id: id, environment: scope.environment, refreshed: true as const };

@@ -1,5 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { GameActionSchema, GamePlayerSchema, RECORD_TYPE_DEFS } from '../../domain/records.js';
 import type { IngestService } from '../../ingest/ingest.service.js';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
@@ -17,13 +18,10 @@ export function gamesV1Routes(
   maxBatch: number,
   rejects?: RejectLog,
 ) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireApiKey(tenancy));
     if (rejects) installRejectLog(app, rejects);
-    app.addHook('preHandler', async (request: FastifyRequest) => {
-      // A hook is typed for no route in particular; every route of this plugin has a validated `:game`.
-      await tenancy.checkGame(principalOf(request), (request.params as { game: string }).game);
-    });
     const specs: [string, IngestRouteSpec][] = [
       [
         '/v1/games/:game/actions',
@@ -55,7 +53,16 @@ export function gamesV1Routes(
         ...ingestSchema(spec, 'first version', `Push ${spec.noun} (first version)`),
         params: Type.Object({ game: Type.String({ description: "The key's dashboard id or game slug" }) }),
       };
-      app.post(path, { schema, config: { recordType: spec.def.type } }, ingestHandler(ingest, spec));
+      app.post(
+        path,
+        {
+          schema,
+          config: { recordType: spec.def.type },
+          // `:game` must name the key's own dashboard.
+          preHandler: async (request) => tenancy.checkGame(principalOf(request), request.params.game),
+        },
+        ingestHandler(ingest, spec),
+      );
     }
   };
 }

@@ -9,8 +9,9 @@ import { VALIDATED_BY_SERVICE } from '../plugins/validation.js';
 /** PlayFab webhooks can only put the key in the URL or a custom header. */
 function playFabKey(request: FastifyRequest): string | undefined {
   // Read in onRequest, before the query is validated: the raw parsed query, checked by typeof.
-  const query = (request.query as { api_key?: unknown }).api_key;
-  if (typeof query === 'string' && query !== '') return query;
+  const { query } = request;
+  const key = typeof query === 'object' && query !== null && 'api_key' in query ? query.api_key : undefined;
+  if (typeof key === 'string' && key !== '') return key;
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header;
   return bearerToken(request);

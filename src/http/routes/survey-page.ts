@@ -1,5 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../errors.js';
 import { answerField, CONSENT_FIELD, CONSENT_FORM_FIELD, renderSurvey } from '../../survey/survey-page.js';
 import type { SubmitOutcome, SurveyService, SurveyView } from '../../survey/survey.service.js';
@@ -18,12 +19,6 @@ const HTML_HEADERS = {
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
 };
-
-function playerToken(request: FastifyRequest): string | undefined {
-  // Shared by the GET and the POST, whose schemas differ: the query as parsed, checked by typeof.
-  const value = (request.query as Record<string, unknown> | undefined)?.playerid;
-  return typeof value === 'string' ? value : undefined;
-}
 
 function linkTo(token: string): string {
   return `/survey?playerid=${encodeURIComponent(token)}`;
@@ -58,7 +53,8 @@ function formFields(body: unknown): Map<string, string> {
  * redirects (303) to GET, which shows the next page, the thank-you page or why it ended.
  */
 export function surveyPageRoutes(survey: SurveyService) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     // In this plugin only: the rest of the API takes JSON.
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -88,7 +84,7 @@ export function surveyPageRoutes(survey: SurveyService) {
       '/survey',
       { schema: { ...schema('The survey page for a player link'), response: pages } },
       async (request, reply) => {
-        const token = playerToken(request);
+        const token = request.query.playerid;
         return send(reply, await survey.view(token), token);
       },
     );
@@ -131,7 +127,7 @@ export function surveyPageRoutes(survey: SurveyService) {
         if (request.headers['sec-fetch-site'] === 'cross-site') {
           throw new AppError('forbidden', 'survey answers can only be sent from the survey page');
         }
-        const token = playerToken(request);
+        const token = request.query.playerid;
         const fields = formFields(request.body);
         if (fields.has(CONSENT_FORM_FIELD)) {
           return answer(reply, await survey.consent(token, fields.get(CONSENT_FIELD) === 'yes'), token);

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TenancyService } from '../../tenancy/tenancy.service.js';
 import { envelope, EnvelopeSchema, ErrorEnvelopeSchema } from '../envelope.js';
@@ -17,7 +18,8 @@ const FRESHNESS = 'Figures come from rollups refreshed every minute (docs/insigh
 
 /** Player insights of the key's dashboard and environment (`GET /v1/insights/<answer>`), with the 12traits key. */
 export function v1InsightsRoutes(tenancy: TenancyService, services: InsightsServices) {
-  return async (app: FastifyInstance) => {
+  return async (instance: FastifyInstance) => {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireApiKey(tenancy));
     for (const answer of INSIGHTS_ANSWERS) {
       const data = Type.Object({
@@ -44,9 +46,9 @@ export function v1InsightsRoutes(tenancy: TenancyService, services: InsightsServ
         },
         async (request, reply) => {
           const principal = principalOf(request);
-          const query = request.query as { from: string; to: string };
-          const rows = await answer.run(services, principal, query as never);
-          if (wantsCsv(request))
+          const { query } = request;
+          const rows = await answer.run(services, principal, query);
+          if (wantsCsv(query.format, request.headers.accept))
             return sendCsv(reply, answer, `insights-${answer.name}-${query.from}-${query.to}`, rows);
           return envelope(200, '', { [answer.list]: rows });
         },
