@@ -33,7 +33,7 @@ import {
   DeletionLedger,
   deletionJobHandler,
   type DeletionJobOptions,
-  type DeletionStatus,
+  type LedgerStatus,
 } from './deletion-jobs.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { JobHandler } from '../../jobs/job-worker.js';
@@ -277,7 +277,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   /** Where the player's last deletion in the scope stands (undefined: never deleted). */
-  deletionStatus(scope: EventScope, userId: string): Promise<DeletionStatus | undefined> {
+  deletionStatus(scope: EventScope, userId: string): Promise<LedgerStatus | undefined> {
     return this.#ledger.status(scope, userId);
   }
 
