@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/config.js';
 import { buildServices } from '../../src/services.js';
 import { TRAIT_CATEGORIES } from '../../src/survey/trait-catalogue.js';
-import { EVENT_BACKENDS } from '../support/backends.js';
+import { BACKENDS } from '../support/backends.js';
 import { takeSurvey } from '../survey/survey-driver.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { behaviourOf, insertTraitScores, surveyedPlayers, type SurveyedPlayer } from './factory.js';
@@ -27,7 +27,7 @@ interface Recompute {
 /** Tests that recompute every segment several times (each fits the mixture and its null check). */
 const SEGMENT_RECOMPUTES = 240_000;
 
-describe.each(EVENT_BACKENDS)('personas on %s', (backend) => {
+describe.each(BACKENDS)('personas on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
   let other: TestDashboard;
