@@ -22,6 +22,7 @@ import { STORAGE_SYNC_JOB, StorageConnectionService } from './sources/storage-co
 import { SecretBox } from './tenancy/secret-box.js';
 import type { Store } from './store/store.js';
 import type { EventStore } from './events/event-store.js';
+import type { DeletionJobOptions } from './events/clickhouse/deletion-jobs.js';
 import { openEventStore } from './events/open-event-store.js';
 import { TenancyRepository } from './tenancy/tenancy.repository.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
@@ -100,6 +101,8 @@ export interface ServiceOptions {
   personas?: PersonaOptions;
   /** Where player event data lives; default: the store's own database (`events/sql`). */
   events?: EventStore;
+  /** How the ClickHouse deletion job waits and polls (tests shorten both). */
+  deletionJob?: DeletionJobOptions;
 }
 
 /** Due scheduled syncs are queued this often; abandoned upload pieces swept this often. */
@@ -118,7 +121,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const jobQueue = new JobQueue(store.db, store.capabilities);
   const opened = options.events
     ? { events: options.events, jobHandlers: [] }
-    : openEventStore(config, store, jobQueue);
+    : openEventStore(config, store, jobQueue, options.deletionJob);
   const events = opened.events;
   const webhooks = new WebhookService(
     store.db,

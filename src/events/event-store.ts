@@ -88,6 +88,13 @@ export interface EventStore {
   deletePlayer(scope: EventScope, userId: string, at: number): Promise<PlayerDeletion>;
 
   /**
+   * Where the player's last `deletePlayer` in the scope stands (`GET /v1/userData/deletion`);
+   * undefined when the scope has no deletion of this id. With `capabilities.synchronousDelete`
+   * a deletion is complete when it is answered: completed at its own time.
+   */
+  deletionStatus(scope: EventScope, userId: string): Promise<DeletionStatus | undefined>;
+
+  /**
    * After deletions: pushes what the backend keeps of deleted rows out of its files where it can
    * (SQLite: checkpoints and truncates the WAL). Nothing where the backend cannot.
    */
@@ -248,6 +255,13 @@ export interface SegmentCriteria {
 export interface IdPage {
   after?: string | undefined;
   limit: number;
+}
+
+/** A player's last deletion in a scope (epoch ms). */
+export interface DeletionStatus {
+  requestedAt: number;
+  /** Null while the backend is still removing the records. */
+  completedAt: number | null;
 }
 
 export interface PlayerDeletion {

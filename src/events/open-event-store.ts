@@ -3,7 +3,7 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { JobHandler } from '../jobs/job-worker.js';
 import type { Store } from '../store/store.js';
 import { ClickHouseEventStore } from './clickhouse/clickhouse-event-store.js';
-import { DELETION_JOB } from './clickhouse/deletion-jobs.js';
+import { DELETION_JOB, type DeletionJobOptions } from './clickhouse/deletion-jobs.js';
 import { migrateShards } from './clickhouse/migrate.js';
 import { openShards } from './clickhouse/shards.js';
 import type { EventStore } from './event-store.js';
@@ -19,10 +19,15 @@ export interface OpenedEvents {
  * Events on ClickHouse when `TRAITFORGE_CLICKHOUSE_URL` is set (keys, markers and jobs on the
  * control-plane store), else in the control-plane database itself (`events/sql`).
  */
-export function openEventStore(config: Config, store: Store, jobs: JobQueue): OpenedEvents {
+export function openEventStore(
+  config: Config,
+  store: Store,
+  jobs: JobQueue,
+  deletionJob?: DeletionJobOptions,
+): OpenedEvents {
   if (config.clickhouseUrls.length === 0) return { events: sqlEventStore(store), jobHandlers: [] };
   const events = new ClickHouseEventStore(openShards(config.clickhouseUrls), store.db as never, jobs);
-  return { events, jobHandlers: [[DELETION_JOB, events.deletionJobHandler()]] };
+  return { events, jobHandlers: [[DELETION_JOB, events.deletionJobHandler(deletionJob)]] };
 }
 
 /** Brings the event backend's own schema up to date (ClickHouse: every shard); [] without one. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
-import type { EventStore } from '../events/event-store.js';
+import type { DeletionStatus, EventStore } from '../events/event-store.js';
 import type { Database } from '../store/database.js';
 import { PLAYER_DATA_TABLES, mentionsPlayer, type PlayerDataTable } from './player-data-tables.js';
 
@@ -85,6 +85,19 @@ export class UserDataService {
     if (records > 0) this.hooks.onDeleted?.(dashboardId, environment);
     if (records + excerpts > 0) await this.events.purgeDeleted();
     return { records, complete: events.complete };
+  }
+
+  /**
+   * Where the player's last deletion in the dashboard and environment stands
+   * (`GET /v1/userData/deletion`): the event store's record of it, which every deletion leaves
+   * (the control plane's half completes with the request). Undefined: no deletion of this id.
+   */
+  deletionStatus(
+    dashboardId: string,
+    environment: Environment,
+    userId: string,
+  ): Promise<DeletionStatus | undefined> {
+    return this.events.deletionStatus({ dashboardId, environment }, userId);
   }
 
   /**

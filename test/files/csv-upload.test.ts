@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/config.js';
 import { buildServices } from '../../src/services.js';
 import { FileIngestionService } from '../../src/files/file-ingestion.service.js';
 import { JobWorker } from '../../src/jobs/job-worker.js';
-import { BACKENDS } from '../support/backends.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
 const BOUNDARY = '----traitforge-test-boundary';
@@ -28,7 +28,7 @@ interface Ingestion {
   finished_at: string | null;
 }
 
-describe.each(BACKENDS)('CSV uploads on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('CSV uploads on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
   let other: TestDashboard;
@@ -283,7 +283,7 @@ describe.each(BACKENDS)('CSV uploads on %s', (backend) => {
   });
 });
 
-describe.each(BACKENDS)('CSV upload size limit on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('CSV upload size limit on %s', (backend) => {
   it('refuses a file over the limit with 413 and stores nothing', async () => {
     const t = await createTestApp(backend);
     try {

@@ -545,6 +545,16 @@ const FAMILIES: Family[] = [
         })),
   },
   {
+    name: 'user-data deletion status',
+    shape: envelopeFamily,
+    inputs: (c) =>
+      fc.tuple(keyHeaders(c), query(['user_id', 'id'])).map(([auth, q]) => ({
+        method: 'GET' as const,
+        path: `/v1/userData/deletion${q}`,
+        headers: auth,
+      })),
+  },
+  {
     name: 'Forge',
     shape: forgeShape,
     inputs: (c) => {

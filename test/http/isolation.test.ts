@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../support/backends.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { storage } from '../support/storage.js';
 
@@ -14,7 +14,7 @@ const TYPES =
   'actions logins purchases virtual_purchases level_ups items social_dynamics kpis survey_answers'.split(' ');
 const action = (user_id: string, action_name: string) => ({ user_id, action_id: 'a', action_name });
 
-describe.each(BACKENDS)('tenant and environment isolation on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('tenant and environment isolation on %s', (backend) => {
   let t: TestApp;
   let n = 0;
   beforeAll(async () => {
@@ -85,30 +85,33 @@ describe.each(BACKENDS)('tenant and environment isolation on %s', (backend) => {
     ]);
   });
 
-  it('the same user_id in two dashboards or environments is separate players with separate profiles', async () => {
-    const [a, b] = await pair();
-    const login = (device: string) => ({ users: [{ user_id: 'same-user', device, level: device.length }] });
-    for (const [key, device] of [
-      [a.keys.production, 'a-prod-phone'],
-      [a.keys.sandbox, 'a-sandbox-phone'],
-      [b.keys.production, 'b-phone'],
-    ] as const) {
-      expect((await push(key, '/v1/logins', login(device))).statusCode).toBe(201);
-    }
-    const players = await storage(t.store)
-      .selectFrom('players')
-      .select(['id', 'dashboard_id', 'environment', 'device'])
-      .where('user_id', '=', 'same-user')
-      .where('dashboard_id', 'in', [a.id, b.id])
-      .orderBy('device')
-      .execute();
-    expect(players.map((p) => [p.dashboard_id, p.environment, p.device])).toEqual([
-      [a.id, 'production', 'a-prod-phone'],
-      [a.id, 'sandbox', 'a-sandbox-phone'],
-      [b.id, 'production', 'b-phone'],
-    ]);
-    expect(new Set(players.map((p) => p.id)).size).toBe(3);
-  });
+  it.skipIf(backend === 'clickhouse')(
+    'the same user_id in two dashboards or environments is separate players with separate profiles (reads the SQL event tables: not on clickhouse)',
+    async () => {
+      const [a, b] = await pair();
+      const login = (device: string) => ({ users: [{ user_id: 'same-user', device, level: device.length }] });
+      for (const [key, device] of [
+        [a.keys.production, 'a-prod-phone'],
+        [a.keys.sandbox, 'a-sandbox-phone'],
+        [b.keys.production, 'b-phone'],
+      ] as const) {
+        expect((await push(key, '/v1/logins', login(device))).statusCode).toBe(201);
+      }
+      const players = await storage(t.store)
+        .selectFrom('players')
+        .select(['id', 'dashboard_id', 'environment', 'device'])
+        .where('user_id', '=', 'same-user')
+        .where('dashboard_id', 'in', [a.id, b.id])
+        .orderBy('device')
+        .execute();
+      expect(players.map((p) => [p.dashboard_id, p.environment, p.device])).toEqual([
+        [a.id, 'production', 'a-prod-phone'],
+        [a.id, 'sandbox', 'a-sandbox-phone'],
+        [b.id, 'production', 'b-phone'],
+      ]);
+      expect(new Set(players.map((p) => p.id)).size).toBe(3);
+    },
+  );
 
   it('items with the same item_id are separate per dashboard and environment', async () => {
     const [a, b] = await pair();

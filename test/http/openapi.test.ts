@@ -318,6 +318,10 @@ describe.each(BACKENDS)('the OpenAPI document (%s)', (backend) => {
       headers: bearer,
       payload: { id: '1001' },
     });
+    await expectDocumented('GET', '/v1/userData/deletion', {
+      url: '/v1/userData/deletion?user_id=1001',
+      headers: bearer,
+    });
 
     // Forge: keys, partner pushes, players, quests, progress and rewards.
     const forgeKey = (

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../support/backends.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
 /** A caller's mistake on the insights routes: a 400/401/404 in the 12traits envelope, never a 5xx. */
-describe.each(BACKENDS)('insights errors on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('insights errors on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/domain/seeded-random.js';
 import { behaviourFeatures, FEATURE_NAMES } from '../../src/personas/behaviour-features.js';
 import { sqlEventStore } from '../../src/events/sql/sql-event-store.js';
-import { BACKENDS } from '../support/backends.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { behaviourOf, insertTraitScores, surveyedPlayers } from './factory.js';
 
@@ -88,7 +88,7 @@ async function clusterOfPersona(t: TestApp, dash: TestDashboard) {
   return map;
 }
 
-describe.each(BACKENDS)('honest predicted personas on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('honest predicted personas on %s', (backend) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp(backend);
@@ -149,27 +149,30 @@ describe.each(BACKENDS)('honest predicted personas on %s', (backend) => {
     expect(right / predicted).toBeGreaterThanOrEqual(0.8);
   });
 
-  it('features are rates per day played: the same habits over 4 or 40 days look alike', async () => {
-    const dash = await t.createDashboard('Tenure');
-    const logins = (userId: string, days: number) =>
-      Array.from({ length: days * 2 }, (_, i) => ({
-        timestamp: Date.UTC(2025, 0, 1) / 1000 + Math.floor(i / 2) * 86_400 + (i % 2) * 3_600,
-        user_id: userId,
-      }));
-    const res = await t.call('POST', '/v1/logins', dash.keys.production, {
-      users: [...logins('newcomer', 4), ...logins('veteran', 40)],
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    const features = await behaviourFeatures(sqlEventStore(t.store), {
-      dashboardId: dash.id,
-      environment: 'production',
-    });
-    const at = FEATURE_NAMES.indexOf('log_logins_per_day');
-    const newcomer = features.get('newcomer')!;
-    const veteran = features.get('veteran')!;
-    expect(newcomer[at]).toBeCloseTo(veteran[at]!, 1);
-    expect(veteran[FEATURE_NAMES.indexOf('log_days_played')]).toBeGreaterThan(
-      newcomer[FEATURE_NAMES.indexOf('log_days_played')]! + 2,
-    );
-  });
+  it.skipIf(backend === 'clickhouse')(
+    'features are rates per day played: the same habits over 4 or 40 days look alike (reads the SQL event tables: not on clickhouse)',
+    async () => {
+      const dash = await t.createDashboard('Tenure');
+      const logins = (userId: string, days: number) =>
+        Array.from({ length: days * 2 }, (_, i) => ({
+          timestamp: Date.UTC(2025, 0, 1) / 1000 + Math.floor(i / 2) * 86_400 + (i % 2) * 3_600,
+          user_id: userId,
+        }));
+      const res = await t.call('POST', '/v1/logins', dash.keys.production, {
+        users: [...logins('newcomer', 4), ...logins('veteran', 40)],
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const features = await behaviourFeatures(sqlEventStore(t.store), {
+        dashboardId: dash.id,
+        environment: 'production',
+      });
+      const at = FEATURE_NAMES.indexOf('log_logins_per_day');
+      const newcomer = features.get('newcomer')!;
+      const veteran = features.get('veteran')!;
+      expect(newcomer[at]).toBeCloseTo(veteran[at]!, 1);
+      expect(veteran[FEATURE_NAMES.indexOf('log_days_played')]).toBeGreaterThan(
+        newcomer[FEATURE_NAMES.indexOf('log_days_played')]! + 2,
+      );
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../support/backends.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 import { insertTraitScores, surveyedPlayers } from './factory.js';
 
@@ -28,7 +28,7 @@ const ODD_IDS = [
   'a'.repeat(256),
 ];
 
-describe.each(BACKENDS)('segments list their players, paged for any id, on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('segments list their players, paged for any id, on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
   const get = (url: string, key = dash.keys.production) => t.call('GET', url, key);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../support/backends.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { ROOT } from '../support/server-process.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
@@ -11,7 +11,7 @@ const fixture = (name: string): unknown =>
 
 type Row = Record<string, unknown>;
 
-describe.each(BACKENDS)('PlayFab webhook on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('PlayFab webhook on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
   const post = (

@@ -33,7 +33,7 @@ import {
   DeletionLedger,
   deletionJobHandler,
   type DeletionJobOptions,
-  type DeletionStatus,
+  type LedgerStatus,
 } from './deletion-jobs.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { JobHandler } from '../../jobs/job-worker.js';
@@ -114,9 +114,13 @@ export class ClickHouseEventStore implements EventStore {
     const rowIds = ids.filter((_, i) => keep[i]);
     if (rows.length > 0) await this.#insert({ ...batch, rows }, rowIds);
     if (!(await this.#keys.record(batch))) {
-      // Another request recorded a live key first. Same request: same ids, counted once. A
-      // different request under the same key (a client bug): its rows must not stay.
-      if (rows.length > 0) await this.#discard({ ...batch, rows }, rowIds);
+      // Another request recorded a live key first. Same request: same ids, the winner's rows,
+      // counted once (discarding them would delete the winner's batch). A different request
+      // under the same key (a client bug): its rows must not stay.
+      const { key, requestHash, notBefore } = batch.idempotency!;
+      const winner = await this.#keys.replayed(scope, key, notBefore);
+      if (rows.length > 0 && winner?.requestHash !== requestHash)
+        await this.#discard({ ...batch, rows }, rowIds);
       return nothing(true);
     }
     return { duplicate: false, written: rows.length, withheld: kept.withheld };
@@ -277,7 +281,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   /** Where the player's last deletion in the scope stands (undefined: never deleted). */
-  deletionStatus(scope: EventScope, userId: string): Promise<DeletionStatus | undefined> {
+  deletionStatus(scope: EventScope, userId: string): Promise<LedgerStatus | undefined> {
     return this.#ledger.status(scope, userId);
   }
 

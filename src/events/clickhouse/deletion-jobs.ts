@@ -3,17 +3,14 @@ import { sql, type Kysely } from 'kysely';
 import type { Job, JobQueue } from '../../jobs/job-queue.js';
 import { JobInterruptedError, type JobContext, type JobHandler } from '../../jobs/job-worker.js';
 import { playerHash } from '../../privacy/player-hash.js';
-import type { EventScope } from '../event-store.js';
+import type { DeletionStatus, EventScope } from '../event-store.js';
 import type { DeletionTracker } from './deletion-tracker.js';
 import type { PendingDeletion } from './reads.js';
 
 export const DELETION_JOB = 'events.clickhouse-deletion';
 
-/** Where a player's deletion stands (`GET /v1/userData/deletion`). */
-export interface DeletionStatus {
-  requestedAt: number;
-  /** Null while ClickHouse is still removing the rows. */
-  completedAt: number | null;
+/** Where a player's deletion stands, with the records it removes. */
+export interface LedgerStatus extends DeletionStatus {
   records: number;
 }
 
@@ -57,7 +54,7 @@ export class DeletionLedger {
         requested_at = excluded.requested_at, completed_at = excluded.completed_at`.execute(this.db);
   }
 
-  async status(scope: EventScope, userId: string): Promise<DeletionStatus | undefined> {
+  async status(scope: EventScope, userId: string): Promise<LedgerStatus | undefined> {
     const { rows } = await sql<{
       records: number | string;
       requested_at: number | string;

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { utcDay } from '../../domain/timestamp.js';
 import { playerHash } from '../../privacy/player-hash.js';
-import type { EventScope } from '../event-store.js';
+import type { DeletionStatus, EventScope } from '../event-store.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { EventDatabase } from './schema.js';
 
@@ -81,6 +81,23 @@ export async function deletePlayer(
     }
     return total;
   });
+}
+
+/** The player's last deletion, from its marker: complete when it was made (one transaction). */
+export async function deletionStatus(
+  db: Kysely<EventDatabase>,
+  { dashboardId, environment }: EventScope,
+  userId: string,
+): Promise<DeletionStatus | undefined> {
+  const marker = await db
+    .selectFrom('deleted_players')
+    .select('deleted_at')
+    .where('dashboard_id', '=', dashboardId)
+    .where('environment', '=', environment)
+    .where('user_hash', '=', playerHash(userId))
+    .executeTakeFirst();
+  if (!marker) return undefined;
+  return { requestedAt: marker.deleted_at, completedAt: marker.deleted_at };
 }
 
 /** `daily_counts` is keyed by arrival day: the removed rows leave their days' counts. */

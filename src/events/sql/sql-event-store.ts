@@ -3,6 +3,7 @@ import type { Environment, RecordTypeDef } from '../../domain/records.js';
 import type { Store } from '../../store/store.js';
 import type {
   DailyCount,
+  DeletionStatus,
   EventCapabilities,
   EventScope,
   EventStore,
@@ -19,7 +20,7 @@ import type {
   WriteResult,
 } from '../event-store.js';
 import type { BatchWriter } from './batch-writer.js';
-import { deletePlayer, playerOf } from './delete-player.js';
+import { deletePlayer, deletionStatus, playerOf } from './delete-player.js';
 import { SqlInsightsAggregates } from './insights-aggregates.js';
 import { playerAggregates } from './player-aggregates.js';
 import { PostgresBatchWriter } from './postgres-writer.js';
@@ -115,6 +116,10 @@ export class SqlEventStore implements EventStore {
 
   async deletePlayer(scope: EventScope, userId: string, at: number): Promise<PlayerDeletion> {
     return { records: await deletePlayer(this.db, this.writer, scope, userId, at), complete: true };
+  }
+
+  deletionStatus(scope: EventScope, userId: string): Promise<DeletionStatus | undefined> {
+    return deletionStatus(this.db, scope, userId);
   }
 
   purgeDeleted(): Promise<void> {

@@ -54,6 +54,30 @@ const DeleteBody = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 256, description: 'The user id' }) },
   { additionalProperties: true },
 );
+const DeletionQuery = Type.Object(
+  {
+    user_id: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'The user id given to DELETE /v1/userData',
+    }),
+  },
+  { additionalProperties: false },
+);
+const DeletionData = Type.Object({
+  user_id: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('completed')], {
+    description:
+      'pending: the event backend (ClickHouse) is still removing the records in the background (reads already leave them out); completed: nothing of the user is left',
+  }),
+  requested_at: Type.Integer({ description: 'When the deletion was asked for (epoch seconds)' }),
+  completed_at: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'When it completed (epoch seconds); null while pending',
+  }),
+});
+
+/** Epoch milliseconds → the whole epoch seconds of the 12traits API. */
+const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** "3" → 3, "all" → all; anything else is the caller's mistake. */
 function personaOf(text: string): number | 'all' {
@@ -178,6 +202,45 @@ export function v1PersonaRoutes(
             pending: !complete,
           },
         );
+      },
+    );
+
+    app.get(
+      '/v1/userData/deletion',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Get User Data Deletion Status',
+          description:
+            'Where the last `DELETE /v1/userData` of the user in the key’s dashboard and environment stands. 404 when no deletion of that user id is known there.',
+          querystring: DeletionQuery,
+          response: {
+            200: EnvelopeSchema(DeletionData, {
+              code: 200,
+              message: '',
+              data: {
+                user_id: '1001',
+                status: 'completed',
+                requested_at: 1765100000,
+                completed_at: 1765100031,
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const { dashboardId, environment } = principalOf(request);
+        const userId = request.query.user_id;
+        const status = await userData.deletionStatus(dashboardId, environment, userId);
+        if (!status) throw new AppError('not_found', 'no deletion of this user is known');
+        return envelope(200, '', {
+          user_id: userId,
+          status: status.completedAt === null ? 'pending' : 'completed',
+          requested_at: seconds(status.requestedAt),
+          completed_at: status.completedAt === null ? null : seconds(status.completedAt),
+        });
       },
     );
   };
