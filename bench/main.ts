@@ -31,7 +31,7 @@ import {
   type ForgeOptions,
 } from './forge.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
-import { withBenchDatabase } from './support/database.js';
+import { BENCH_CLICKHOUSE_URLS, withBenchDatabase, type BenchBackend } from './support/database.js';
 import { httpDriver, reportDriver, startPhase } from './support/process.js';
 import {
   compare,
@@ -53,7 +53,7 @@ interface Options {
   users: number;
   warmup: number;
   runs: number;
-  backends: Backend[];
+  backends: BenchBackend[];
   suites: Suite[];
   forgeRecords: number;
   forgeWarmup: number;
@@ -65,6 +65,7 @@ interface Options {
 }
 
 const SUITES = ['actions', 'forge', 'files', 'personas'] as const;
+const BACKENDS: readonly BenchBackend[] = ['sqlite', 'postgres', 'clickhouse'];
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
@@ -94,7 +95,11 @@ function parseOptions(argv: readonly string[]): Options {
     users: 20_000,
     warmup: 10,
     runs: 1,
-    backends: ADMIN_URL ? ['sqlite', 'postgres'] : ['sqlite'],
+    backends: [
+      'sqlite',
+      ...(ADMIN_URL ? (['postgres'] as const) : []),
+      ...(BENCH_CLICKHOUSE_URLS.length > 0 ? (['clickhouse'] as const) : []),
+    ],
     suites: [...SUITES],
     forgeRecords: 10_000,
     forgeWarmup: 2_000,
@@ -138,10 +143,12 @@ function parseOptions(argv: readonly string[]): Options {
     } else if (name === 'json') options.json = true;
     else if (name === 'backend') {
       const list = value().split(',').filter(Boolean);
-      if (!list.every((b): b is Backend => b === 'sqlite' || b === 'postgres'))
-        throw new UsageError(`--backend takes sqlite, postgres or both, got "${list.join(',')}"`);
+      if (list.length === 0 || !list.every((b): b is BenchBackend => BACKENDS.includes(b as BenchBackend)))
+        throw new UsageError(`--backend takes some of ${BACKENDS.join(', ')}, got "${list.join(',')}"`);
       if (list.includes('postgres') && !ADMIN_URL)
         throw new UsageError('--backend postgres needs TRAITFORGE_TEST_DATABASE_URL');
+      if (list.includes('clickhouse') && BENCH_CLICKHOUSE_URLS.length === 0)
+        throw new UsageError('--backend clickhouse needs TRAITFORGE_TEST_CLICKHOUSE_URL');
       options.backends = list;
     } else if (name === 'suite' || name === 'only') {
       const list = value().split(',').filter(Boolean);
@@ -177,7 +184,7 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 const startActionsPhase = (spec: PhaseSpec) => startPhase<PhaseMessage>('phase.js', spec.phase, spec);
 
 async function runBackend(
-  backend: Backend,
+  backend: BenchBackend,
   options: Options,
   workload: Workload,
   bodies: readonly Buffer[],
@@ -200,7 +207,7 @@ async function runBackend(
   return compare(workload.batches * workload.batchSize, http, ceiling);
 }
 
-function table(results: Partial<Record<Backend, Comparison>>, options: Options): string {
+function table(results: Partial<Record<BenchBackend, Comparison>>, options: Options): string {
   const runs = options.runs > 1 ? `, medians of ${options.runs} runs` : '';
   return textTable(
     `${options.batches} batches × ${options.batchSize} actions, ${options.concurrency} concurrent clients, ${options.users.toLocaleString('en-US')} users${runs}`,
@@ -209,15 +216,19 @@ function table(results: Partial<Record<Backend, Comparison>>, options: Options):
   );
 }
 
-/** `runs` runs of `run` per backend, each figure the median over them. */
-async function perBackend<T extends object>(
+/** The SQL backends chosen: the suites other than actions and scan run on them alone. */
+const sqlBackends = (options: Options) => options.backends.filter((b): b is Backend => b !== 'clickhouse');
+
+/** `runs` runs of `run` per backend (the SQL ones unless `withClickHouse`), each figure the median. */
+async function perBackend<T extends object, B extends BenchBackend = Backend>(
   options: Options,
   label: string,
   median: (runs: T[]) => T,
-  run: (backend: Backend) => Promise<T>,
-): Promise<Partial<Record<Backend, T>>> {
-  const results: Partial<Record<Backend, T>> = {};
-  for (const backend of options.backends) {
+  run: (backend: B) => Promise<T>,
+  withClickHouse = false,
+): Promise<Partial<Record<B, T>>> {
+  const results: Partial<Record<B, T>> = {};
+  for (const backend of (withClickHouse ? options.backends : sqlBackends(options)) as B[]) {
     const runs: T[] = [];
     for (let i = 1; i <= options.runs; i++) {
       log(`${label}${backend}: run ${i} of ${options.runs}…`);
@@ -243,11 +254,17 @@ async function main(): Promise<void> {
   if (options.suites.includes('actions')) {
     log(`building ${options.batches + options.warmup} request bodies…`);
     const bodies = Array.from({ length: options.batches + options.warmup }, (_, i) => buildBody(workload, i));
-    const results = await perBackend(options, '', medianOf<Comparison>, async (backend) => {
-      const figures = await runBackend(backend, options, workload, bodies);
-      log(`${backend}: ${JSON.stringify(figures)}`);
-      return figures;
-    });
+    const results = await perBackend(
+      options,
+      '',
+      medianOf<Comparison>,
+      async (backend: BenchBackend) => {
+        const figures = await runBackend(backend, options, workload, bodies);
+        log(`${backend}: ${JSON.stringify(figures)}`);
+        return figures;
+      },
+      true,
+    );
     tables.push(table(results, options));
     for (const [backend, f] of Object.entries(results)) json[backend] = comparisonJson('events', f);
   }
@@ -266,7 +283,7 @@ async function main(): Promise<void> {
       medianByCase,
       (backend) => runForgeBackend(backend, forgeOptions, forgeWorkload, ADMIN_URL, log),
     );
-    tables.push(forgeTable(forge, options.backends, forgeOptions, options.runs));
+    tables.push(forgeTable(forge, sqlBackends(options), forgeOptions, options.runs));
     json.forge = forgeJson(forge);
   }
   if (options.suites.includes('files')) {
@@ -286,12 +303,12 @@ async function main(): Promise<void> {
     }
     const rss: RssFigures | undefined = options.fileGb > 0 ? await runRssCheck(filesOptions) : undefined;
     const written = { rows: dataset.workload.batches * dataset.workload.batchSize, files: fileCount };
-    tables.push(filesTable(files, options.backends, written, options.runs, rss));
+    tables.push(filesTable(files, sqlBackends(options), written, options.runs, rss));
     json.files = filesJson(files, rss);
   }
   if (options.suites.includes('personas')) {
     const personas: Partial<Record<Backend, PersonaBenchFigures['runs']>> = {};
-    for (const backend of options.backends) {
+    for (const backend of sqlBackends(options)) {
       const figures = await runPersonaBench({ sizes: options.personaSizes, backend, requests: 200, log });
       tables.push([`Personas (issue 5), ${backend}`, '', ...personaBenchTable(figures)].join('\n'));
       personas[backend] = figures.runs;
