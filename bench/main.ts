@@ -43,6 +43,7 @@ import {
   type Comparison,
 } from './support/report.js';
 import { buildBody, type Workload } from './support/workload.js';
+import { runScanBackend, scanTable, type ScanFigures } from './scan.js';
 import { personaBenchTable, runPersonaBench, type PersonaBenchFigures } from './personas.js';
 
 interface Options {
@@ -62,9 +63,13 @@ interface Options {
   files: number;
   fileGb: number;
   personaSizes: number[];
+  scanPlayers: number;
+  scanEvents: number;
 }
 
-const SUITES = ['actions', 'forge', 'files', 'personas'] as const;
+const SUITES = ['actions', 'forge', 'files', 'personas', 'scan'] as const;
+/** Run when no --only says otherwise: the scan loads 100M events, so it runs when asked. */
+const DEFAULT_SUITES: readonly Suite[] = ['actions', 'forge', 'files', 'personas'];
 const BACKENDS: readonly BenchBackend[] = ['sqlite', 'postgres', 'clickhouse'];
 type Suite = (typeof SUITES)[number];
 
@@ -72,13 +77,16 @@ const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--b
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
                      [--only actions,forge,files,personas] [--forge-records 10000] [--forge-warmup 2000]
                      [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
-                     [--persona-sizes 10000,100000,1000000]
+                     [--persona-sizes 10000,100000,1000000] [--scan-players 1000000] [--scan-events 100000000]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
 --only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
 one, files the bucket files one (issue 4), personas the persona recompute and the traits/user-ids
 latency (issue 5, --persona-sizes surveyed players per run); all four by default. --file-rows rows per format
-(NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).`;
+(NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).
+scan (only when named) loads --scan-events events of --scan-players players in bulk on PostgreSQL and
+ClickHouse and times the behavioural-features read. ClickHouse (actions, scan) runs when
+TRAITFORGE_TEST_CLICKHOUSE_URL is set (a database made and dropped on every shard for each phase).`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
 // The AWS SDK's notice about Node versions, once per phase process, is noise in a bench's output.
@@ -100,7 +108,7 @@ function parseOptions(argv: readonly string[]): Options {
       ...(ADMIN_URL ? (['postgres'] as const) : []),
       ...(BENCH_CLICKHOUSE_URLS.length > 0 ? (['clickhouse'] as const) : []),
     ],
-    suites: [...SUITES],
+    suites: [...DEFAULT_SUITES],
     forgeRecords: 10_000,
     forgeWarmup: 2_000,
     forgePlayers: 2_000,
@@ -108,6 +116,8 @@ function parseOptions(argv: readonly string[]): Options {
     files: 8,
     fileGb: 1,
     personaSizes: [10_000, 100_000, 1_000_000],
+    scanPlayers: 1_000_000,
+    scanEvents: 100_000_000,
   };
   const numeric = [
     'batches',
@@ -121,6 +131,8 @@ function parseOptions(argv: readonly string[]): Options {
     'forge-players',
     'file-rows',
     'files',
+    'scan-players',
+    'scan-events',
   ] as const;
   const numericKey = {
     'batch-size': 'batchSize',
@@ -128,6 +140,8 @@ function parseOptions(argv: readonly string[]): Options {
     'forge-warmup': 'forgeWarmup',
     'forge-players': 'forgePlayers',
     'file-rows': 'fileRows',
+    'scan-players': 'scanPlayers',
+    'scan-events': 'scanEvents',
   } as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -314,6 +328,18 @@ async function main(): Promise<void> {
       personas[backend] = figures.runs;
     }
     json.personas = personas;
+  }
+  if (options.suites.includes('scan')) {
+    const scanOptions = { players: options.scanPlayers, events: options.scanEvents };
+    const scanBackends = options.backends.filter((b) => b !== 'sqlite');
+    const scan: Partial<Record<BenchBackend, ScanFigures>> = {};
+    for (const backend of scanBackends) {
+      log(`scan ${backend}: loading ${options.scanEvents.toLocaleString('en-US')} events…`);
+      scan[backend] = await runScanBackend(backend, scanOptions, ADMIN_URL);
+      log(`scan ${backend}: ${JSON.stringify(scan[backend])}`);
+    }
+    tables.push(scanTable(scan, scanOptions));
+    json.scan = scan;
   }
   process.stdout.write(`${tables.join('\n\n')}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);

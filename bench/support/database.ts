@@ -145,11 +145,14 @@ export async function withBenchDatabase<T>(
   }
 }
 
-/** The event store of the phase's database, as the composition root would open it. */
-export function benchEventStore(store: Store, database: BenchDatabase): EventStore {
+/**
+ * The event store of the phase's database, as the composition root would open it (`timeoutMs`:
+ * the ClickHouse request timeout, the server's default when not given).
+ */
+export function benchEventStore(store: Store, database: BenchDatabase, timeoutMs?: number): EventStore {
   if (!database.clickhouse) return sqlEventStore(store);
   return new ClickHouseEventStore(
-    openShards(database.clickhouse),
+    openShards(database.clickhouse, timeoutMs),
     store.db as never,
     new JobQueue(store.db, store.capabilities),
   );

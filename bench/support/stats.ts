@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
 /** Nearest-rank percentile of unsorted samples (ms). */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return NaN;
@@ -54,4 +56,49 @@ export async function runConcurrently(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return { latencies, elapsedMs: performance.now() - started };
+}
+
+/**
+ * Samples the proportional set size (PSS: shared pages split between their users, so a server's
+ * shared buffers count once) summed over every process of a command name (`postgres`,
+ * `clickhouse-serv`) on this machine, and keeps the peak. Linux only; other users' sessions on
+ * the same server count too.
+ */
+export class ServerMemorySampler {
+  private peakKb: number;
+  readonly startMb: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly command: string,
+    everyMs = 250,
+  ) {
+    this.peakKb = this.sample();
+    this.startMb = this.peakKb / 1024;
+    this.timer = setInterval(() => {
+      this.peakKb = Math.max(this.peakKb, this.sample());
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  private sample(): number {
+    let kb = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== this.command) continue;
+        kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        // the process ended between the listing and the read
+      }
+    }
+    return kb;
+  }
+
+  /** Stops sampling; the peak in MiB. */
+  stop(): number {
+    this.peakKb = Math.max(this.peakKb, this.sample());
+    clearInterval(this.timer);
+    return this.peakKb / 1024;
+  }
 }
