@@ -225,7 +225,7 @@ async function eventTablesOnDisk(shards: readonly ClickHouseShard[], what: 'byte
       ),
     ),
   );
-  return answers.reduce((sum, [row]) => sum + Number(row?.v ?? 0), 0);
+  return answers.reduce((sum, [row]) => sum + (row?.v ?? 0), 0);
 }
 
 phaseMain<ScanSpec>({

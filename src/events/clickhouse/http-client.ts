@@ -1,4 +1,4 @@
-import { chSql, identifier, type SqlFragment } from './literal.js';
+import { chSql, identifier, join, tsvField, type SqlFragment } from './literal.js';
 
 /** A ClickHouse answer other than success, or a shard that could not be reached. */
 export class ClickHouseError extends Error {
@@ -32,8 +32,8 @@ const SETTINGS: Readonly<Record<string, string>> = {
 
 /**
  * One shard, spoken to over ClickHouse's HTTP interface with `fetch`. Chosen over
- * `@clickhouse/client` because the subset we use (a statement in the body, JSONEachRow in and
- * out, settings as URL parameters) is the same on 18.16 and 25.x, needs no dependency, and
+ * `@clickhouse/client` because the subset we use (a statement in the body, TabSeparated in and
+ * JSONEachRow out, settings as URL parameters) is the same on 18.16 and 25.x, needs no dependency, and
  * leaves the SQL text (with its literals) in our hands alone.
  */
 export class ClickHouseShard {
@@ -67,11 +67,26 @@ export class ClickHouseShard {
     return rows;
   }
 
-  /** Inserts rows into a table of the shard's database in one statement (JSONEachRow). */
+  /**
+   * Inserts rows into a table of the shard's database in one statement. The columns are the
+   * first row's keys (every row has the same ones). TabSeparated rather than JSONEachRow: the
+   * server parses it without looking names up, a third less CPU on 18.16 (docs/clickhouse.md).
+   */
   async insert(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return;
-    const body = rows.map((row) => JSON.stringify(row)).join('\n');
-    await this.#request(chSql`INSERT INTO ${identifier(table)} FORMAT JSONEachRow`.text, body, true);
+    const columns = Object.keys(rows[0]!);
+    let body = '';
+    for (const row of rows) {
+      const values = row as Record<string, unknown>;
+      for (let i = 0; i < columns.length; i++) body += (i === 0 ? '' : '\t') + tsvField(values[columns[i]!]);
+      body += '\n';
+    }
+    const names = join(columns.map(identifier));
+    await this.#request(
+      chSql`INSERT INTO ${identifier(table)} (${names}) FORMAT TabSeparated`.text,
+      body,
+      true,
+    );
   }
 
   /** `SELECT version()`: what the shard runs (e.g. `18.16.1`). */
