@@ -32,13 +32,15 @@ import {
 } from './forge.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
 import { BENCH_CLICKHOUSE_URLS, withBenchDatabase, type BenchBackend } from './support/database.js';
-import { httpDriver, reportDriver, startPhase } from './support/process.js';
+import { httpDriver, reportDriver, startPhase, type PhaseFigures } from './support/process.js';
+import { ServerSampler } from './support/stats.js';
 import {
   compare,
   comparisonJson,
   comparisonRows,
   medianByCase,
   medianOf,
+  serverRows,
   textTable,
   type Comparison,
 } from './support/report.js';
@@ -212,11 +214,18 @@ async function runBackend(
     timed: bodies.slice(0, workload.batches).map(request),
     warmup: bodies.slice(workload.batches).map(request),
   };
+  // The database server's processes are watched over each phase (events on ClickHouse: its servers).
+  const watched = async (phase: () => Promise<PhaseFigures>): Promise<PhaseFigures> => {
+    if (backend === 'sqlite') return phase();
+    const server = new ServerSampler(backend === 'clickhouse' ? 'clickhouse-serv' : 'postgres');
+    const figures = await phase();
+    return { ...figures, server: server.stop() };
+  };
   const http = await withBenchDatabase(backend, ADMIN_URL, (database) =>
-    httpDriver(startActionsPhase({ phase: 'http', database, ...base }), load, 'http'),
+    watched(() => httpDriver(startActionsPhase({ phase: 'http', database, ...base }), load, 'http')),
   );
   const ceiling = await withBenchDatabase(backend, ADMIN_URL, (database) =>
-    reportDriver(startActionsPhase({ phase: 'ceiling', database, ...base }), 'ceiling'),
+    watched(() => reportDriver(startActionsPhase({ phase: 'ceiling', database, ...base }), 'ceiling')),
   );
   return compare(workload.batches * workload.batchSize, http, ceiling);
 }
@@ -226,7 +235,7 @@ function table(results: Partial<Record<BenchBackend, Comparison>>, options: Opti
   return textTable(
     `${options.batches} batches × ${options.batchSize} actions, ${options.concurrency} concurrent clients, ${options.users.toLocaleString('en-US')} users${runs}`,
     options.backends.filter((b) => results[b]).map((b) => ({ head: b, figures: results[b]! })),
-    comparisonRows('events', 'store'),
+    [...comparisonRows('events', 'store'), ...serverRows('events')],
   );
 }
 

@@ -13,7 +13,7 @@ import { openShards, shardOf } from '../src/events/clickhouse/shards.js';
 import type { ClickHouseShard } from '../src/events/clickhouse/http-client.js';
 import { benchEventStore, prepareDashboard, type BenchDatabase } from './support/database.js';
 import { cpuSince, phaseMain, sendToParent, type FailedMessage } from './support/process.js';
-import { RssSampler, ServerMemorySampler } from './support/stats.js';
+import { RssSampler, ServerSampler } from './support/stats.js';
 
 export interface ScanSpec {
   phase: 'scan';
@@ -32,6 +32,8 @@ export interface ScanDone {
   node_peak_rss_mb: number;
   server_start_mb: number;
   server_peak_mb: number;
+  /** The database server processes' CPU time during the read. */
+  server_cpu_ms: number;
   bytes_on_disk: number;
   /** ClickHouse: the active parts of the event tables when the read ran (merges still pending). */
   parts?: number;
@@ -240,7 +242,7 @@ phaseMain<ScanSpec>({
       : { ...(await loadPostgres(store.db as never, dashboardId, spec, t0)), parts: undefined };
     const loadS = (performance.now() - loadStart) / 1000;
     const events = benchEventStore(store, spec.database, hour);
-    const server = new ServerMemorySampler(spec.database.clickhouse ? 'clickhouse-serv' : 'postgres');
+    const server = new ServerSampler(spec.database.clickhouse ? 'clickhouse-serv' : 'postgres');
     const rss = new RssSampler(50);
     const loadavgStart = loadavg();
     const cpu = process.cpuUsage();
@@ -249,7 +251,7 @@ phaseMain<ScanSpec>({
     const readMs = performance.now() - readStart;
     const readCpuMs = cpuSince(cpu);
     const nodePeak = rss.stop();
-    const serverPeak = server.stop();
+    const serverFigures = server.stop();
     const actions = aggregates.reduce((sum, a) => sum + a.actions, 0);
     if (aggregates.length !== spec.players || actions !== tableRows(spec.events)[0])
       throw new Error(`read ${aggregates.length} players and ${actions} actions: not what was loaded`);
@@ -263,7 +265,8 @@ phaseMain<ScanSpec>({
       read_cpu_ms: readCpuMs,
       node_peak_rss_mb: nodePeak,
       server_start_mb: server.startMb,
-      server_peak_mb: serverPeak,
+      server_peak_mb: serverFigures.peakMb,
+      server_cpu_ms: serverFigures.cpuMs,
       bytes_on_disk: loaded.bytes,
       ...(loaded.parts === undefined ? {} : { parts: loaded.parts }),
       loadavg_start: loadavgStart,

@@ -26,6 +26,7 @@ export interface ScanFigures {
   node_peak_rss_mb: number;
   server_start_mb: number;
   server_peak_mb: number;
+  server_cpu_s: number;
   bytes_per_event: number;
   parts: number | null;
   loadavg_start: string;
@@ -47,6 +48,7 @@ function figures(done: ScanDone): ScanFigures {
     node_peak_rss_mb: round(done.node_peak_rss_mb, 1),
     server_start_mb: round(done.server_start_mb, 1),
     server_peak_mb: round(done.server_peak_mb, 1),
+    server_cpu_s: round(done.server_cpu_ms / 1000, 1),
     bytes_per_event: round(done.bytes_on_disk / done.events, 1),
     parts: done.parts ?? null,
     loadavg_start: averages(done.loadavg_start),
@@ -78,6 +80,7 @@ export function scanTable(results: Partial<Record<BenchBackend, ScanFigures>>, o
       ['read wall s', (f) => f.read_s.toFixed(1)],
       ['events scanned / s', (f) => n(f.read_events_per_s)],
       ['reader CPU s', (f) => f.read_cpu_s.toFixed(1)],
+      ['database server CPU s', (f) => f.server_cpu_s.toFixed(1)],
       ['reader (Node) peak RSS MB', (f) => f.node_peak_rss_mb.toFixed(1)],
       [
         'server PSS MB before → peak',

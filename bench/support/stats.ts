@@ -59,46 +59,54 @@ export async function runConcurrently(
 }
 
 /**
- * Samples the proportional set size (PSS: shared pages split between their users, so a server's
- * shared buffers count once) summed over every process of a command name (`postgres`,
- * `clickhouse-serv`) on this machine, and keeps the peak. Linux only; other users' sessions on
- * the same server count too.
+ * Samples the database server processes of a command name (`postgres`, `clickhouse-serv`) on
+ * this machine: their summed proportional set size (PSS: shared pages split between their users,
+ * so a server's shared buffers count once), keeping the peak, and their CPU time. Linux only;
+ * what other sessions on the same servers do counts too.
  */
-export class ServerMemorySampler {
+export class ServerSampler {
   private peakKb: number;
   readonly startMb: number;
+  private readonly startTicks: number;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly command: string,
     everyMs = 250,
   ) {
-    this.peakKb = this.sample();
+    this.startTicks = this.read().ticks;
+    this.peakKb = this.read().pssKb;
     this.startMb = this.peakKb / 1024;
     this.timer = setInterval(() => {
-      this.peakKb = Math.max(this.peakKb, this.sample());
+      this.peakKb = Math.max(this.peakKb, this.read().pssKb);
     }, everyMs);
     this.timer.unref();
   }
 
-  private sample(): number {
-    let kb = 0;
+  private read(): { pssKb: number; ticks: number } {
+    let pssKb = 0;
+    let ticks = 0;
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== this.command) continue;
-        kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+        pssKb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+        // utime and stime, fields 14 and 15 of stat, counted after the command's closing parenthesis.
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
       } catch {
         // the process ended between the listing and the read
       }
     }
-    return kb;
+    return { pssKb, ticks };
   }
 
-  /** Stops sampling; the peak in MiB. */
-  stop(): number {
-    this.peakKb = Math.max(this.peakKb, this.sample());
+  /** Stops sampling: the peak PSS in MiB and the CPU time spent since the start, ms. */
+  stop(): { peakMb: number; cpuMs: number } {
+    const now = this.read();
+    this.peakKb = Math.max(this.peakKb, now.pssKb);
     clearInterval(this.timer);
-    return this.peakKb / 1024;
+    // Linux counts CPU time in ticks of 1/100 s (USER_HZ) for every process.
+    return { peakMb: this.peakKb / 1024, cpuMs: (now.ticks - this.startTicks) * 10 };
   }
 }

@@ -61,7 +61,7 @@ export class ClickHouseShard {
 
   /** Runs a SELECT and returns its rows as objects. */
   async select<T>(statement: SqlFragment): Promise<T[]> {
-    const text = await this.#request(`${statement.text}\nFORMAT JSONEachRow`, undefined, true);
+    const text = await this.#request(`${statement.text}\nFORMAT JSONEachRow`, undefined, true, true);
     const rows: T[] = [];
     for (const line of text.split('\n')) if (line !== '') rows.push(JSON.parse(line) as T);
     return rows;
@@ -97,10 +97,21 @@ export class ClickHouseShard {
 
   /** Reaches the server (the database may not exist yet: the migrations create it). */
   async ping(): Promise<void> {
-    await this.#request('SELECT 1', undefined, false);
+    await this.#request('SELECT 1', undefined, false, true);
   }
 
-  async #request(query: string, body: string | undefined, inDatabase: boolean): Promise<string> {
+  /**
+   * Sends one statement. A read (`retry`) whose connection fails before an answer is sent once
+   * more, on a fresh connection: a keep-alive connection the server closed as idle is found
+   * closed only when reused, and a busy event loop (a large answer being parsed) can hold the
+   * client's own idle timer past the server's. A write is never sent twice: its caller decides.
+   */
+  async #request(
+    query: string,
+    body: string | undefined,
+    inDatabase: boolean,
+    retry = false,
+  ): Promise<string> {
     const url = new URL(this.address.endpoint);
     for (const [k, v] of Object.entries(SETTINGS)) url.searchParams.set(k, v);
     if (inDatabase) url.searchParams.set('database', this.address.database);
@@ -118,6 +129,8 @@ export class ClickHouseShard {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      if (retry && !timedOut) return this.#request(query, body, inDatabase, false);
       const cause =
         error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
       throw new ClickHouseError(`ClickHouse shard ${this.name} is unreachable: ${cause}`);
