@@ -31,7 +31,12 @@ import {
   type ForgeOptions,
 } from './forge.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
-import { BENCH_CLICKHOUSE_URLS, withBenchDatabase, type BenchBackend } from './support/database.js';
+import {
+  BENCH_CLICKHOUSE_URLS,
+  withBenchDatabase,
+  type BenchBackend,
+  type BenchDatabase,
+} from './support/database.js';
 import { httpDriver, reportDriver, startPhase, type PhaseFigures } from './support/process.js';
 import { ServerSampler } from './support/stats.js';
 import {
@@ -214,18 +219,26 @@ async function runBackend(
     timed: bodies.slice(0, workload.batches).map(request),
     warmup: bodies.slice(workload.batches).map(request),
   };
-  // The database server's processes are watched over each phase (events on ClickHouse: its servers).
-  const watched = async (phase: () => Promise<PhaseFigures>): Promise<PhaseFigures> => {
+  // The database server's processes over each phase: ClickHouse's servers, or the PostgreSQL
+  // backends of the phase's own database.
+  const watched = async (database: BenchDatabase, phase: () => Promise<PhaseFigures>) => {
     if (backend === 'sqlite') return phase();
-    const server = new ServerSampler(backend === 'clickhouse' ? 'clickhouse-serv' : 'postgres');
+    const server =
+      backend === 'clickhouse'
+        ? new ServerSampler('clickhouse-serv')
+        : new ServerSampler('postgres', ` ${new URL(database.location).pathname.slice(1)} `);
     const figures = await phase();
     return { ...figures, server: server.stop() };
   };
   const http = await withBenchDatabase(backend, ADMIN_URL, (database) =>
-    watched(() => httpDriver(startActionsPhase({ phase: 'http', database, ...base }), load, 'http')),
+    watched(database, () =>
+      httpDriver(startActionsPhase({ phase: 'http', database, ...base }), load, 'http'),
+    ),
   );
   const ceiling = await withBenchDatabase(backend, ADMIN_URL, (database) =>
-    watched(() => reportDriver(startActionsPhase({ phase: 'ceiling', database, ...base }), 'ceiling')),
+    watched(database, () =>
+      reportDriver(startActionsPhase({ phase: 'ceiling', database, ...base }), 'ceiling'),
+    ),
   );
   return compare(workload.batches * workload.batchSize, http, ceiling);
 }

@@ -242,7 +242,9 @@ phaseMain<ScanSpec>({
       : { ...(await loadPostgres(store.db as never, dashboardId, spec, t0)), parts: undefined };
     const loadS = (performance.now() - loadStart) / 1000;
     const events = benchEventStore(store, spec.database, hour);
-    const server = new ServerSampler(spec.database.clickhouse ? 'clickhouse-serv' : 'postgres');
+    const server = spec.database.clickhouse
+      ? new ServerSampler('clickhouse-serv')
+      : new ServerSampler('postgres', ` ${new URL(spec.database.location).pathname.slice(1)} `);
     const rss = new RssSampler(50);
     const loadavgStart = loadavg();
     const cpu = process.cpuUsage();

@@ -60,53 +60,62 @@ export async function runConcurrently(
 
 /**
  * Samples the database server processes of a command name (`postgres`, `clickhouse-serv`) on
- * this machine: their summed proportional set size (PSS: shared pages split between their users,
- * so a server's shared buffers count once), keeping the peak, and their CPU time. Linux only;
- * what other sessions on the same servers do counts too.
+ * this machine, those whose command line holds `only` when given (a PostgreSQL backend names its
+ * database there): their summed proportional set size (PSS: shared pages split between their
+ * users, so shared buffers count once), keeping the peak, and their CPU time, process by process
+ * (a backend that ends keeps what it spent until the last sample). Linux only; a ClickHouse
+ * server's figures include what other sessions on it do.
  */
 export class ServerSampler {
-  private peakKb: number;
-  readonly startMb: number;
-  private readonly startTicks: number;
+  private peakKb = 0;
+  /** Per process: its CPU ticks when first seen (0 when it started after us) and at the last sample. */
+  private readonly ticks = new Map<string, { first: number; last: number }>();
   private readonly timer: NodeJS.Timeout;
+  private started = false;
+  readonly startMb: number;
 
   constructor(
     private readonly command: string,
-    everyMs = 250,
+    private readonly only?: string,
+    everyMs = 1000,
   ) {
-    this.startTicks = this.read().ticks;
-    this.peakKb = this.read().pssKb;
+    this.sample();
+    this.started = true;
     this.startMb = this.peakKb / 1024;
     this.timer = setInterval(() => {
-      this.peakKb = Math.max(this.peakKb, this.read().pssKb);
+      this.sample();
     }, everyMs);
     this.timer.unref();
   }
 
-  private read(): { pssKb: number; ticks: number } {
+  private sample(): void {
     let pssKb = 0;
-    let ticks = 0;
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== this.command) continue;
-        pssKb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-        // utime and stime, fields 14 and 15 of stat, counted after the command's closing parenthesis.
+        if (this.only && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(this.only)) continue;
+        // utime and stime: fields 14 and 15 of stat, the 12th and 13th after the command's ")".
         const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        ticks += Number(fields[11]) + Number(fields[12]);
+        const now = Number(fields[11]) + Number(fields[12]);
+        const seen = this.ticks.get(pid);
+        if (seen) seen.last = now;
+        else this.ticks.set(pid, { first: this.started ? 0 : now, last: now });
+        pssKb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
       } catch {
         // the process ended between the listing and the read
       }
     }
-    return { pssKb, ticks };
+    this.peakKb = Math.max(this.peakKb, pssKb);
   }
 
   /** Stops sampling: the peak PSS in MiB and the CPU time spent since the start, ms. */
   stop(): { peakMb: number; cpuMs: number } {
-    const now = this.read();
-    this.peakKb = Math.max(this.peakKb, now.pssKb);
+    this.sample();
     clearInterval(this.timer);
+    let ticks = 0;
+    for (const { first, last } of this.ticks.values()) ticks += last - first;
     // Linux counts CPU time in ticks of 1/100 s (USER_HZ) for every process.
-    return { peakMb: this.peakKb / 1024, cpuMs: (now.ticks - this.startTicks) * 10 };
+    return { peakMb: this.peakKb / 1024, cpuMs: ticks * 10 };
   }
 }
