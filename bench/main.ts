@@ -31,18 +31,26 @@ import {
   type ForgeOptions,
 } from './forge.js';
 import type { PhaseMessage, PhaseSpec } from './phase.js';
-import { withBenchDatabase } from './support/database.js';
-import { httpDriver, reportDriver, startPhase } from './support/process.js';
+import {
+  BENCH_CLICKHOUSE_URLS,
+  withBenchDatabase,
+  type BenchBackend,
+  type BenchDatabase,
+} from './support/database.js';
+import { httpDriver, reportDriver, startPhase, type PhaseFigures } from './support/process.js';
+import { ServerSampler } from './support/stats.js';
 import {
   compare,
   comparisonJson,
   comparisonRows,
   medianByCase,
   medianOf,
+  serverRows,
   textTable,
   type Comparison,
 } from './support/report.js';
 import { buildBody, type Workload } from './support/workload.js';
+import { runScanBackend, scanTable, type ScanFigures } from './scan.js';
 import { personaBenchTable, runPersonaBench, type PersonaBenchFigures } from './personas.js';
 
 interface Options {
@@ -53,7 +61,7 @@ interface Options {
   users: number;
   warmup: number;
   runs: number;
-  backends: Backend[];
+  backends: BenchBackend[];
   suites: Suite[];
   forgeRecords: number;
   forgeWarmup: number;
@@ -62,22 +70,30 @@ interface Options {
   files: number;
   fileGb: number;
   personaSizes: number[];
+  scanPlayers: number;
+  scanEvents: number;
 }
 
-const SUITES = ['actions', 'forge', 'files', 'personas'] as const;
+const SUITES = ['actions', 'forge', 'files', 'personas', 'scan'] as const;
+/** Run when no --only says otherwise: the scan loads 100M events, so it runs when asked. */
+const DEFAULT_SUITES: readonly Suite[] = ['actions', 'forge', 'files', 'personas'];
+const BACKENDS: readonly BenchBackend[] = ['sqlite', 'postgres', 'clickhouse'];
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
                      [--only actions,forge,files,personas] [--forge-records 10000] [--forge-warmup 2000]
                      [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
-                     [--persona-sizes 10000,100000,1000000]
+                     [--persona-sizes 10000,100000,1000000] [--scan-players 1000000] [--scan-events 100000000]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
 --only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
 one, files the bucket files one (issue 4), personas the persona recompute and the traits/user-ids
 latency (issue 5, --persona-sizes surveyed players per run); all four by default. --file-rows rows per format
-(NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).`;
+(NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).
+scan (only when named) loads --scan-events events of --scan-players players in bulk on PostgreSQL and
+ClickHouse and times the behavioural-features read. ClickHouse (actions, scan) runs when
+TRAITFORGE_TEST_CLICKHOUSE_URL is set (a database made and dropped on every shard for each phase).`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
 // The AWS SDK's notice about Node versions, once per phase process, is noise in a bench's output.
@@ -94,8 +110,12 @@ function parseOptions(argv: readonly string[]): Options {
     users: 20_000,
     warmup: 10,
     runs: 1,
-    backends: ADMIN_URL ? ['sqlite', 'postgres'] : ['sqlite'],
-    suites: [...SUITES],
+    backends: [
+      'sqlite',
+      ...(ADMIN_URL ? (['postgres'] as const) : []),
+      ...(BENCH_CLICKHOUSE_URLS.length > 0 ? (['clickhouse'] as const) : []),
+    ],
+    suites: [...DEFAULT_SUITES],
     forgeRecords: 10_000,
     forgeWarmup: 2_000,
     forgePlayers: 2_000,
@@ -103,6 +123,8 @@ function parseOptions(argv: readonly string[]): Options {
     files: 8,
     fileGb: 1,
     personaSizes: [10_000, 100_000, 1_000_000],
+    scanPlayers: 1_000_000,
+    scanEvents: 100_000_000,
   };
   const numeric = [
     'batches',
@@ -116,6 +138,8 @@ function parseOptions(argv: readonly string[]): Options {
     'forge-players',
     'file-rows',
     'files',
+    'scan-players',
+    'scan-events',
   ] as const;
   const numericKey = {
     'batch-size': 'batchSize',
@@ -123,6 +147,8 @@ function parseOptions(argv: readonly string[]): Options {
     'forge-warmup': 'forgeWarmup',
     'forge-players': 'forgePlayers',
     'file-rows': 'fileRows',
+    'scan-players': 'scanPlayers',
+    'scan-events': 'scanEvents',
   } as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -138,10 +164,12 @@ function parseOptions(argv: readonly string[]): Options {
     } else if (name === 'json') options.json = true;
     else if (name === 'backend') {
       const list = value().split(',').filter(Boolean);
-      if (!list.every((b): b is Backend => b === 'sqlite' || b === 'postgres'))
-        throw new UsageError(`--backend takes sqlite, postgres or both, got "${list.join(',')}"`);
+      if (list.length === 0 || !list.every((b): b is BenchBackend => BACKENDS.includes(b as BenchBackend)))
+        throw new UsageError(`--backend takes some of ${BACKENDS.join(', ')}, got "${list.join(',')}"`);
       if (list.includes('postgres') && !ADMIN_URL)
         throw new UsageError('--backend postgres needs TRAITFORGE_TEST_DATABASE_URL');
+      if (list.includes('clickhouse') && BENCH_CLICKHOUSE_URLS.length === 0)
+        throw new UsageError('--backend clickhouse needs TRAITFORGE_TEST_CLICKHOUSE_URL');
       options.backends = list;
     } else if (name === 'suite' || name === 'only') {
       const list = value().split(',').filter(Boolean);
@@ -177,7 +205,7 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 const startActionsPhase = (spec: PhaseSpec) => startPhase<PhaseMessage>('phase.js', spec.phase, spec);
 
 async function runBackend(
-  backend: Backend,
+  backend: BenchBackend,
   options: Options,
   workload: Workload,
   bodies: readonly Buffer[],
@@ -191,33 +219,52 @@ async function runBackend(
     timed: bodies.slice(0, workload.batches).map(request),
     warmup: bodies.slice(workload.batches).map(request),
   };
+  // The database server's processes over each phase: ClickHouse's servers, or the PostgreSQL
+  // backends of the phase's own database.
+  const watched = async (database: BenchDatabase, phase: () => Promise<PhaseFigures>) => {
+    if (backend === 'sqlite') return phase();
+    const server =
+      backend === 'clickhouse'
+        ? new ServerSampler('clickhouse-serv')
+        : new ServerSampler('postgres', ` ${new URL(database.location).pathname.slice(1)} `);
+    const figures = await phase();
+    return { ...figures, server: server.stop() };
+  };
   const http = await withBenchDatabase(backend, ADMIN_URL, (database) =>
-    httpDriver(startActionsPhase({ phase: 'http', database, ...base }), load, 'http'),
+    watched(database, () =>
+      httpDriver(startActionsPhase({ phase: 'http', database, ...base }), load, 'http'),
+    ),
   );
   const ceiling = await withBenchDatabase(backend, ADMIN_URL, (database) =>
-    reportDriver(startActionsPhase({ phase: 'ceiling', database, ...base }), 'ceiling'),
+    watched(database, () =>
+      reportDriver(startActionsPhase({ phase: 'ceiling', database, ...base }), 'ceiling'),
+    ),
   );
   return compare(workload.batches * workload.batchSize, http, ceiling);
 }
 
-function table(results: Partial<Record<Backend, Comparison>>, options: Options): string {
+function table(results: Partial<Record<BenchBackend, Comparison>>, options: Options): string {
   const runs = options.runs > 1 ? `, medians of ${options.runs} runs` : '';
   return textTable(
     `${options.batches} batches × ${options.batchSize} actions, ${options.concurrency} concurrent clients, ${options.users.toLocaleString('en-US')} users${runs}`,
     options.backends.filter((b) => results[b]).map((b) => ({ head: b, figures: results[b]! })),
-    comparisonRows('events', 'store'),
+    [...comparisonRows('events', 'store'), ...serverRows('events')],
   );
 }
 
-/** `runs` runs of `run` per backend, each figure the median over them. */
-async function perBackend<T extends object>(
+/** The SQL backends chosen: the suites other than actions and scan run on them alone. */
+const sqlBackends = (options: Options) => options.backends.filter((b): b is Backend => b !== 'clickhouse');
+
+/** `runs` runs of `run` per backend (the SQL ones unless `withClickHouse`), each figure the median. */
+async function perBackend<T extends object, B extends BenchBackend = Backend>(
   options: Options,
   label: string,
   median: (runs: T[]) => T,
-  run: (backend: Backend) => Promise<T>,
-): Promise<Partial<Record<Backend, T>>> {
-  const results: Partial<Record<Backend, T>> = {};
-  for (const backend of options.backends) {
+  run: (backend: B) => Promise<T>,
+  withClickHouse = false,
+): Promise<Partial<Record<B, T>>> {
+  const results: Partial<Record<B, T>> = {};
+  for (const backend of (withClickHouse ? options.backends : sqlBackends(options)) as B[]) {
     const runs: T[] = [];
     for (let i = 1; i <= options.runs; i++) {
       log(`${label}${backend}: run ${i} of ${options.runs}…`);
@@ -243,11 +290,17 @@ async function main(): Promise<void> {
   if (options.suites.includes('actions')) {
     log(`building ${options.batches + options.warmup} request bodies…`);
     const bodies = Array.from({ length: options.batches + options.warmup }, (_, i) => buildBody(workload, i));
-    const results = await perBackend(options, '', medianOf<Comparison>, async (backend) => {
-      const figures = await runBackend(backend, options, workload, bodies);
-      log(`${backend}: ${JSON.stringify(figures)}`);
-      return figures;
-    });
+    const results = await perBackend(
+      options,
+      '',
+      medianOf<Comparison>,
+      async (backend: BenchBackend) => {
+        const figures = await runBackend(backend, options, workload, bodies);
+        log(`${backend}: ${JSON.stringify(figures)}`);
+        return figures;
+      },
+      true,
+    );
     tables.push(table(results, options));
     for (const [backend, f] of Object.entries(results)) json[backend] = comparisonJson('events', f);
   }
@@ -266,7 +319,7 @@ async function main(): Promise<void> {
       medianByCase,
       (backend) => runForgeBackend(backend, forgeOptions, forgeWorkload, ADMIN_URL, log),
     );
-    tables.push(forgeTable(forge, options.backends, forgeOptions, options.runs));
+    tables.push(forgeTable(forge, sqlBackends(options), forgeOptions, options.runs));
     json.forge = forgeJson(forge);
   }
   if (options.suites.includes('files')) {
@@ -286,17 +339,29 @@ async function main(): Promise<void> {
     }
     const rss: RssFigures | undefined = options.fileGb > 0 ? await runRssCheck(filesOptions) : undefined;
     const written = { rows: dataset.workload.batches * dataset.workload.batchSize, files: fileCount };
-    tables.push(filesTable(files, options.backends, written, options.runs, rss));
+    tables.push(filesTable(files, sqlBackends(options), written, options.runs, rss));
     json.files = filesJson(files, rss);
   }
   if (options.suites.includes('personas')) {
     const personas: Partial<Record<Backend, PersonaBenchFigures['runs']>> = {};
-    for (const backend of options.backends) {
+    for (const backend of sqlBackends(options)) {
       const figures = await runPersonaBench({ sizes: options.personaSizes, backend, requests: 200, log });
       tables.push([`Personas (issue 5), ${backend}`, '', ...personaBenchTable(figures)].join('\n'));
       personas[backend] = figures.runs;
     }
     json.personas = personas;
+  }
+  if (options.suites.includes('scan')) {
+    const scanOptions = { players: options.scanPlayers, events: options.scanEvents };
+    const scanBackends = options.backends.filter((b) => b !== 'sqlite');
+    const scan: Partial<Record<BenchBackend, ScanFigures>> = {};
+    for (const backend of scanBackends) {
+      log(`scan ${backend}: loading ${options.scanEvents.toLocaleString('en-US')} events…`);
+      scan[backend] = await runScanBackend(backend, scanOptions, ADMIN_URL);
+      log(`scan ${backend}: ${JSON.stringify(scan[backend])}`);
+    }
+    tables.push(scanTable(scan, scanOptions));
+    json.scan = scan;
   }
   process.stdout.write(`${tables.join('\n\n')}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);

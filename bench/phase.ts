@@ -5,9 +5,8 @@
  */
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/config/config.js';
-import { sqlEventStore } from '../src/events/sql/sql-event-store.js';
 import { RECORD_TYPE_DEFS } from '../src/domain/records.js';
-import { prepareDashboard, type BenchDatabase } from './support/database.js';
+import { benchEventStore, prepareDashboard, type BenchDatabase } from './support/database.js';
 import { phaseMain, serveUntilStopped, timeJobs, type PhaseAnswer } from './support/process.js';
 import type { RssSampler } from './support/stats.js';
 import { normalizeBatch, type Workload } from './support/workload.js';
@@ -26,7 +25,7 @@ export type PhaseMessage = PhaseAnswer;
 async function ceilingPhase(spec: PhaseSpec, rss: RssSampler): Promise<void> {
   const { store, dashboardId } = await prepareDashboard(spec.database);
   // The ceiling: the event store's write path alone, no HTTP nor parsing.
-  const events = sqlEventStore(store);
+  const events = benchEventStore(store, spec.database);
   const { workload, warmup, concurrency } = spec;
   const def = RECORD_TYPE_DEFS.actions;
   // Normalized once, outside the timed section: the ceiling is the store alone.
@@ -48,7 +47,8 @@ async function ceilingPhase(spec: PhaseSpec, rss: RssSampler): Promise<void> {
 phaseMain<PhaseSpec>({
   http: async (spec, rss) => {
     const { store, apiKey } = await prepareDashboard(spec.database);
-    const config = parseConfig({ logLevel: 'silent', port: 0, host: '127.0.0.1' });
+    const { clickhouse: clickhouseUrls = [] } = spec.database;
+    const config = parseConfig({ logLevel: 'silent', port: 0, host: '127.0.0.1', clickhouseUrls });
     const app = await buildApp(config, store, { logger: false });
     await serveUntilStopped(app, store, rss, { apiKey });
   },

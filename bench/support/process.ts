@@ -115,6 +115,8 @@ export interface PhaseFigures {
   cpuMs: number;
   /** The load generator's (this process's) CPU time, HTTP phases only. */
   clientCpuMs?: number;
+  /** The database server's processes over the phase (not on SQLite): peak PSS and CPU time. */
+  server?: { peakMb: number; cpuMs: number };
 }
 
 /** One POST of an HTTP phase, its body serialized before any timing. */

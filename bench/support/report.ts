@@ -18,6 +18,11 @@ export interface Comparison {
   ceiling_p50_ms: number;
   ceiling_p99_ms: number;
   ceiling_peak_rss_mb: number;
+  /** The database server's CPU per 1000 records and peak PSS over each phase (NaN on SQLite). */
+  db_cpu_ms_per_1k: number;
+  db_peak_mb: number;
+  ceiling_db_cpu_ms_per_1k: number;
+  ceiling_db_peak_mb: number;
 }
 
 export const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -39,6 +44,10 @@ export function compare(count: number, measured: PhaseFigures, ceiling: PhaseFig
     ceiling_p50_ms: round(percentile(ceiling.latencies, 50), 1),
     ceiling_p99_ms: round(percentile(ceiling.latencies, 99), 1),
     ceiling_peak_rss_mb: round(ceiling.peakRssMb, 1),
+    db_cpu_ms_per_1k: per1k(measured.server?.cpuMs ?? NaN),
+    db_peak_mb: round(measured.server?.peakMb ?? NaN, 1),
+    ceiling_db_cpu_ms_per_1k: per1k(ceiling.server?.cpuMs ?? NaN),
+    ceiling_db_peak_mb: round(ceiling.server?.peakMb ?? NaN, 1),
   };
 }
 
@@ -89,6 +98,17 @@ export function comparisonRows(
     ['ceiling p50 latency ms', (f) => f.ceiling_p50_ms.toFixed(1)],
     ['ceiling p99 latency ms', (f) => f.ceiling_p99_ms.toFixed(1)],
     ['ceiling peak RSS MB', (f) => f.ceiling_peak_rss_mb.toFixed(1)],
+  ];
+}
+
+/** The database server's rows (PostgreSQL, ClickHouse): '–' where it is not a server (SQLite). */
+export function serverRows(unit: string): (readonly [string, (f: Comparison) => string])[] {
+  const figure = (n: number, digits: number) => (Number.isNaN(n) ? '–' : n.toFixed(digits));
+  return [
+    [`DB server CPU ms / 1000 ${unit}, HTTP`, (f) => figure(f.db_cpu_ms_per_1k, 1)],
+    [`DB server CPU ms / 1000 ${unit}, ceiling`, (f) => figure(f.ceiling_db_cpu_ms_per_1k, 1)],
+    ['DB server peak PSS MB, HTTP', (f) => figure(f.db_peak_mb, 0)],
+    ['DB server peak PSS MB, ceiling', (f) => figure(f.ceiling_db_peak_mb, 0)],
   ];
 }
 

@@ -1,4 +1,4 @@
-import { chSql, identifier, type SqlFragment } from './literal.js';
+import { chSql, identifier, join, tsvField, type SqlFragment } from './literal.js';
 
 /** A ClickHouse answer other than success, or a shard that could not be reached. */
 export class ClickHouseError extends Error {
@@ -32,8 +32,8 @@ const SETTINGS: Readonly<Record<string, string>> = {
 
 /**
  * One shard, spoken to over ClickHouse's HTTP interface with `fetch`. Chosen over
- * `@clickhouse/client` because the subset we use (a statement in the body, JSONEachRow in and
- * out, settings as URL parameters) is the same on 18.16 and 25.x, needs no dependency, and
+ * `@clickhouse/client` because the subset we use (a statement in the body, TabSeparated in and
+ * JSONEachRow out, settings as URL parameters) is the same on 18.16 and 25.x, needs no dependency, and
  * leaves the SQL text (with its literals) in our hands alone.
  */
 export class ClickHouseShard {
@@ -61,17 +61,32 @@ export class ClickHouseShard {
 
   /** Runs a SELECT and returns its rows as objects. */
   async select<T>(statement: SqlFragment): Promise<T[]> {
-    const text = await this.#request(`${statement.text}\nFORMAT JSONEachRow`, undefined, true);
+    const text = await this.#request(`${statement.text}\nFORMAT JSONEachRow`, undefined, true, true);
     const rows: T[] = [];
     for (const line of text.split('\n')) if (line !== '') rows.push(JSON.parse(line) as T);
     return rows;
   }
 
-  /** Inserts rows into a table of the shard's database in one statement (JSONEachRow). */
+  /**
+   * Inserts rows into a table of the shard's database in one statement. The columns are the
+   * first row's keys (every row has the same ones). TabSeparated rather than JSONEachRow: the
+   * server parses it without looking names up, a third less CPU on 18.16 (docs/clickhouse.md).
+   */
   async insert(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return;
-    const body = rows.map((row) => JSON.stringify(row)).join('\n');
-    await this.#request(chSql`INSERT INTO ${identifier(table)} FORMAT JSONEachRow`.text, body, true);
+    const columns = Object.keys(rows[0]!);
+    let body = '';
+    for (const row of rows) {
+      const values = row as Record<string, unknown>;
+      for (let i = 0; i < columns.length; i++) body += (i === 0 ? '' : '\t') + tsvField(values[columns[i]!]);
+      body += '\n';
+    }
+    const names = join(columns.map(identifier));
+    await this.#request(
+      chSql`INSERT INTO ${identifier(table)} (${names}) FORMAT TabSeparated`.text,
+      body,
+      true,
+    );
   }
 
   /** `SELECT version()`: what the shard runs (e.g. `18.16.1`). */
@@ -82,10 +97,21 @@ export class ClickHouseShard {
 
   /** Reaches the server (the database may not exist yet: the migrations create it). */
   async ping(): Promise<void> {
-    await this.#request('SELECT 1', undefined, false);
+    await this.#request('SELECT 1', undefined, false, true);
   }
 
-  async #request(query: string, body: string | undefined, inDatabase: boolean): Promise<string> {
+  /**
+   * Sends one statement. A read (`retry`) whose connection fails before an answer is sent once
+   * more, on a fresh connection: a keep-alive connection the server closed as idle is found
+   * closed only when reused, and a busy event loop (a large answer being parsed) can hold the
+   * client's own idle timer past the server's. A write is never sent twice: its caller decides.
+   */
+  async #request(
+    query: string,
+    body: string | undefined,
+    inDatabase: boolean,
+    retry = false,
+  ): Promise<string> {
     const url = new URL(this.address.endpoint);
     for (const [k, v] of Object.entries(SETTINGS)) url.searchParams.set(k, v);
     if (inDatabase) url.searchParams.set('database', this.address.database);
@@ -103,6 +129,8 @@ export class ClickHouseShard {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      if (retry && !timedOut) return this.#request(query, body, inDatabase, false);
       const cause =
         error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
       throw new ClickHouseError(`ClickHouse shard ${this.name} is unreachable: ${cause}`);

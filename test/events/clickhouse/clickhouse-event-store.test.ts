@@ -139,9 +139,11 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
         Array.from({ length: 30 }, (_, b) => events.write(purchases([`b${b}-1`, `b${b}-2`, `b${b}-3`]))),
       );
       expect(await total()).toBe(90);
-      // Two tables (events, players) per shard: the first batch alone, the rest grouped behind it.
+      // Two tables (events, players) per shard: the first batch alone, the rest grouped behind it
+      // in a few rounds (more when the batches' control-plane reads spread their arrival, on a
+      // busy machine, or inserts are quick). Without grouping: at least 2 per batch, 60.
       const statements = inserts.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
-      expect(statements).toBeLessThanOrEqual(2 * 2 * 3);
+      expect(statements).toBeLessThanOrEqual(2 * 2 * 5);
     });
 
     it('deletes a player on every shard: pending until system.mutations is done', async () => {
