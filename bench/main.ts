@@ -62,6 +62,7 @@ interface Options {
   files: number;
   fileGb: number;
   personaSizes: number[];
+  personaProfile: string | undefined;
 }
 
 const SUITES = ['actions', 'forge', 'files', 'personas'] as const;
@@ -71,12 +72,13 @@ const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--b
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
                      [--only actions,forge,files,personas] [--forge-records 10000] [--forge-warmup 2000]
                      [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
-                     [--persona-sizes 10000,100000,1000000]
+                     [--persona-sizes 10000,100000,1000000] [--persona-profile DIR]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
 --only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
 one, files the bucket files one (issue 4), personas the persona recompute and the traits/user-ids
-latency (issue 5, --persona-sizes surveyed players per run); all four by default. --file-rows rows per format
+latency (issue 5, --persona-sizes surveyed players per run; --persona-profile writes each
+recompute's V8 CPU profile to DIR); all four by default. --file-rows rows per format
 (NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
@@ -103,6 +105,7 @@ function parseOptions(argv: readonly string[]): Options {
     files: 8,
     fileGb: 1,
     personaSizes: [10_000, 100_000, 1_000_000],
+    personaProfile: undefined,
   };
   const numeric = [
     'batches',
@@ -153,6 +156,10 @@ function parseOptions(argv: readonly string[]): Options {
       if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n >= 10))
         throw new UsageError('--persona-sizes takes a list of player counts (each at least 10)');
       options.personaSizes = sizes;
+    } else if (name === 'persona-profile') {
+      const dir = value();
+      if (!dir) throw new UsageError('--persona-profile takes a directory');
+      options.personaProfile = dir;
     } else if (name === 'file-gb') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0) throw new UsageError('--file-gb takes a size in GB, 0 to skip');
@@ -292,7 +299,13 @@ async function main(): Promise<void> {
   if (options.suites.includes('personas')) {
     const personas: Partial<Record<Backend, PersonaBenchFigures['runs']>> = {};
     for (const backend of options.backends) {
-      const figures = await runPersonaBench({ sizes: options.personaSizes, backend, requests: 200, log });
+      const figures = await runPersonaBench({
+        sizes: options.personaSizes,
+        backend,
+        requests: 200,
+        log,
+        profileDir: options.personaProfile,
+      });
       tables.push([`Personas (issue 5), ${backend}`, '', ...personaBenchTable(figures)].join('\n'));
       personas[backend] = figures.runs;
     }
