@@ -205,8 +205,12 @@ export class PersonaService {
     // Before any read: a deletion from here on is caught when the results are written.
     const startedAt = Date.now();
     const segments = await this.segments.all(dashboardId);
-    const surveyed = await this.repo.surveyed(dashboardId, environment);
-    const features = await behaviourFeatures(this.events, { dashboardId, environment });
+    // Scores and behaviour at once: on PostgreSQL the server aggregates events while this process
+    // parses scores (two pooled connections); on SQLite the two interleave on its one connection.
+    const [surveyed, features] = await Promise.all([
+      this.repo.surveyed(dashboardId, environment),
+      behaviourFeatures(this.events, { dashboardId, environment }),
+    ]);
     const summaries: SegmentSummary[] = [];
     for (const segment of segments) {
       const members =

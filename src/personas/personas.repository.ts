@@ -130,7 +130,10 @@ export class PersonaRepository {
       .execute((trx) => work(trx, (scope, members) => insertMembers(trx, scope, members)));
   }
 
-  /** Every surveyed player of the scope, read in pages by user id (flat memory per page). */
+  /**
+   * Every surveyed player of the scope, read in pages by user id (flat memory per page). The next
+   * page is asked for before this one is parsed: the database finds and sends it meanwhile.
+   */
   async surveyed(dashboardId: string, environment: Environment): Promise<SurveyedPlayers> {
     const { n } = await this.db
       .selectFrom('trait_scores')
@@ -138,18 +141,22 @@ export class PersonaRepository {
       .where('dashboard_id', '=', dashboardId)
       .where('environment', '=', environment)
       .executeTakeFirstOrThrow();
-    const capacity = n;
-    let vectors = new Float32Array(capacity * TRAIT_DIMENSIONS);
-    const userIds: string[] = [];
-    let after: string | undefined;
-    for (;;) {
+    type Rows = { user_id: string; scores: string }[];
+    const page = (after: string | undefined): Promise<Rows> => {
       let query = this.db
         .selectFrom('trait_scores')
         .select(['user_id', 'scores'])
         .where('dashboard_id', '=', dashboardId)
         .where('environment', '=', environment);
       if (after !== undefined) query = query.where('user_id', '>', after);
-      const rows = await query.orderBy('user_id').limit(PAGE).execute();
+      return query.orderBy('user_id').limit(PAGE).execute();
+    };
+    let vectors = new Float32Array(n * TRAIT_DIMENSIONS);
+    const userIds: string[] = [];
+    let next: Promise<Rows> | undefined = page(undefined);
+    while (next) {
+      const rows: Rows = await next;
+      next = rows.length < PAGE ? undefined : page(rows[rows.length - 1]!.user_id);
       for (const row of rows) {
         if (userIds.length === vectors.length / TRAIT_DIMENSIONS) {
           // Scores that arrived after the count: grow.
@@ -160,8 +167,6 @@ export class PersonaRepository {
         writeTraitVector(JSON.parse(row.scores), vectors, userIds.length * TRAIT_DIMENSIONS);
         userIds.push(row.user_id);
       }
-      if (rows.length < PAGE) break;
-      after = rows[rows.length - 1]!.user_id;
     }
     return { userIds, vectors: vectors.subarray(0, userIds.length * TRAIT_DIMENSIONS) };
   }
