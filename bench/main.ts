@@ -72,6 +72,7 @@ interface Options {
   personaSizes: number[];
   scanPlayers: number;
   scanEvents: number;
+  personaProfile: string | undefined;
 }
 
 const SUITES = ['actions', 'forge', 'files', 'personas', 'scan'] as const;
@@ -84,12 +85,14 @@ const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--b
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
                      [--only actions,forge,files,personas] [--forge-records 10000] [--forge-warmup 2000]
                      [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
-                     [--persona-sizes 10000,100000,1000000] [--scan-players 1000000] [--scan-events 100000000]
+                     [--persona-sizes 10000,100000,1000000] [--persona-profile DIR]
+                     [--scan-players 1000000] [--scan-events 100000000]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
 --only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
 one, files the bucket files one (issue 4), personas the persona recompute and the traits/user-ids
-latency (issue 5, --persona-sizes surveyed players per run); all four by default. --file-rows rows per format
+latency (issue 5, --persona-sizes surveyed players per run; --persona-profile writes each
+recompute's V8 CPU profile to DIR); all four by default. --file-rows rows per format
 (NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).
 scan (only when named) loads --scan-events events of --scan-players players in bulk on PostgreSQL and
 ClickHouse and times the behavioural-features read. ClickHouse (actions, scan) runs when
@@ -125,6 +128,7 @@ function parseOptions(argv: readonly string[]): Options {
     personaSizes: [10_000, 100_000, 1_000_000],
     scanPlayers: 1_000_000,
     scanEvents: 100_000_000,
+    personaProfile: undefined,
   };
   const numeric = [
     'batches',
@@ -181,6 +185,10 @@ function parseOptions(argv: readonly string[]): Options {
       if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n >= 10))
         throw new UsageError('--persona-sizes takes a list of player counts (each at least 10)');
       options.personaSizes = sizes;
+    } else if (name === 'persona-profile') {
+      const dir = value();
+      if (!dir) throw new UsageError('--persona-profile takes a directory');
+      options.personaProfile = dir;
     } else if (name === 'file-gb') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0) throw new UsageError('--file-gb takes a size in GB, 0 to skip');
@@ -345,7 +353,13 @@ async function main(): Promise<void> {
   if (options.suites.includes('personas')) {
     const personas: Partial<Record<Backend, PersonaBenchFigures['runs']>> = {};
     for (const backend of sqlBackends(options)) {
-      const figures = await runPersonaBench({ sizes: options.personaSizes, backend, requests: 200, log });
+      const figures = await runPersonaBench({
+        sizes: options.personaSizes,
+        backend,
+        requests: 200,
+        log,
+        profileDir: options.personaProfile,
+      });
       tables.push([`Personas (issue 5), ${backend}`, '', ...personaBenchTable(figures)].join('\n'));
       personas[backend] = figures.runs;
     }

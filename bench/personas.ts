@@ -12,10 +12,11 @@
  * `requests` times each through `app.inject` (p50/p99). PostgreSQL needs
  * TRAITFORGE_TEST_DATABASE_URL (a local server: only 127.0.0.1 is contacted).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
@@ -37,6 +38,8 @@ export interface PersonaBenchOptions {
   requests: number;
   /** Progress lines on stderr. */
   log?: (line: string) => void;
+  /** A directory: the recompute's CPU profile (V8 `.cpuprofile`, recompute only) is written there. */
+  profileDir?: string;
 }
 
 export interface PersonaBenchRun {
@@ -46,6 +49,8 @@ export interface PersonaBenchRun {
   recompute_ms: number;
   /** CPU time of this process during the recompute (less sensitive to a busy machine than wall time). */
   recompute_cpu_ms: number;
+  /** PostgreSQL only: CPU time of the bench database's server processes during the recompute. */
+  recompute_db_cpu_ms: number | null;
   ms_per_1k_players: number;
   k: number;
   accuracy: number | null;
@@ -79,7 +84,80 @@ interface BenchDb {
   dataDir: string;
   databaseUrl: string | undefined;
   store: Store;
+  /** PostgreSQL: the bench database's name (its server processes are counted). */
+  name: string | undefined;
   drop(): Promise<void>;
+}
+
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * CPU time of a database's client backends on the local PostgreSQL server, from /proc (user +
+ * system), sampled every 100 ms while `work` runs: backends that start meanwhile count from zero,
+ * a backend that ends loses at most its last 100 ms.
+ */
+async function databaseCpuMs(adminUrl: string, database: string, work: () => Promise<void>): Promise<number> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = async (initial: boolean) => {
+    const { rows } = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'`,
+      [database],
+    );
+    for (const { pid } of rows) {
+      let ticks: number;
+      try {
+        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks = Number(fields[11]) + Number(fields[12]);
+      } catch {
+        continue;
+      }
+      if (!first.has(pid)) first.set(pid, initial ? ticks : 0);
+      last.set(pid, ticks);
+    }
+  };
+  try {
+    await sample(true);
+    let sampling = Promise.resolve();
+    const timer = setInterval(() => {
+      sampling = sampling.then(() => sample(false));
+    }, 100);
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
+      await sampling;
+    }
+    await sample(false);
+  } finally {
+    await admin.end();
+  }
+  let ticks = 0;
+  for (const [pid, end] of last) ticks += end - first.get(pid)!;
+  return (ticks / CLOCK_TICKS_PER_S) * 1000;
+}
+
+/** Runs `work` under the V8 profiler and writes its profile to `file`. */
+async function profiled(file: string, work: () => Promise<void>): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    await work();
+  } finally {
+    try {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+    } finally {
+      session.disconnect();
+    }
+  }
 }
 
 export async function freshDatabase(backend: Backend): Promise<BenchDb> {
@@ -90,6 +168,7 @@ export async function freshDatabase(backend: Backend): Promise<BenchDb> {
       dataDir,
       databaseUrl: undefined,
       store,
+      name: undefined,
       drop: async () => {
         await store.close();
         rmSync(dataDir, { recursive: true, force: true });
@@ -113,6 +192,7 @@ export async function freshDatabase(backend: Backend): Promise<BenchDb> {
     dataDir,
     databaseUrl: url.toString(),
     store,
+    name,
     drop: async () => {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -231,7 +311,13 @@ export async function load(
   return players;
 }
 
-async function runSize(backend: Backend, surveyed: number, requests: number, log: (line: string) => void) {
+async function runSize(
+  backend: Backend,
+  surveyed: number,
+  requests: number,
+  log: (line: string) => void,
+  profileDir: string | undefined,
+) {
   const database = await freshDatabase(backend);
   try {
     await database.store.migrate();
@@ -253,11 +339,22 @@ async function runSize(backend: Backend, surveyed: number, requests: number, log
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
     const start = performance.now();
     const cpu = process.cpuUsage();
-    const result = await services.personas.recompute(dashboard.id, 'production');
+    let result: Awaited<ReturnType<typeof services.personas.recompute>> | undefined;
+    let work = async () => {
+      result = await services.personas.recompute(dashboard.id, 'production');
+    };
+    if (profileDir) {
+      const file = join(profileDir, `personas-${backend}-${surveyed}.cpuprofile`);
+      const recompute = work;
+      work = () => profiled(file, recompute);
+    }
+    const databaseCpu = database.name
+      ? await databaseCpuMs(process.env.TRAITFORGE_TEST_DATABASE_URL!, database.name, work)
+      : (await work(), null);
     const recomputeMs = performance.now() - start;
     const cpuUsed = process.cpuUsage(cpu);
     clearInterval(sampler);
-    const segment = result.environments[0]!.segments[0]!;
+    const segment = result!.environments[0]!.segments[0]!;
     log(`personas bench: recompute ${round(recomputeMs, 0)} ms (k = ${segment.k})`);
 
     const app = await buildApp(config, database.store, { logger: false });
@@ -285,6 +382,7 @@ async function runSize(backend: Backend, surveyed: number, requests: number, log
       load_s: round(loadS, 1),
       recompute_ms: round(recomputeMs, 0),
       recompute_cpu_ms: round((cpuUsed.user + cpuUsed.system) / 1000, 0),
+      recompute_db_cpu_ms: databaseCpu === null ? null : round(databaseCpu, 0),
       ms_per_1k_players: round(recomputeMs / (players / 1000)),
       k: segment.k,
       accuracy: segment.prediction?.accuracy ?? null,
@@ -307,7 +405,8 @@ async function runSize(backend: Backend, surveyed: number, requests: number, log
 export async function runPersonaBench(options: PersonaBenchOptions): Promise<PersonaBenchFigures> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const runs: PersonaBenchRun[] = [];
-  for (const size of options.sizes) runs.push(await runSize(options.backend, size, options.requests, log));
+  for (const size of options.sizes)
+    runs.push(await runSize(options.backend, size, options.requests, log, options.profileDir));
   return { backend: options.backend, runs };
 }
 
@@ -318,6 +417,7 @@ export function personaBenchTable(figures: PersonaBenchFigures): string[] {
     'players',
     'recompute (wall)',
     'CPU (Node)',
+    'CPU (PostgreSQL)',
     'ms / 1k players',
     'k',
     'accuracy / baseline',
@@ -330,7 +430,7 @@ export function personaBenchTable(figures: PersonaBenchFigures): string[] {
     `| ${head.map(() => '---').join(' | ')} |`,
     ...figures.runs.map(
       (r) =>
-        `| ${r.surveyed} | ${r.players} | ${(r.recompute_ms / 1000).toFixed(1)} s | ${(r.recompute_cpu_ms / 1000).toFixed(1)} s | ${r.ms_per_1k_players} | ${r.k} | ${r.accuracy ?? '-'} / ${r.baseline ?? '-'} | ${r.peak_rss_mb} MB | ${r.traits_p50_ms} / ${r.traits_p99_ms} ms | ${r.user_ids_p50_ms} / ${r.user_ids_p99_ms} ms (${r.user_ids_per_answer}) |`,
+        `| ${r.surveyed} | ${r.players} | ${(r.recompute_ms / 1000).toFixed(1)} s | ${(r.recompute_cpu_ms / 1000).toFixed(1)} s | ${r.recompute_db_cpu_ms === null ? '-' : `${(r.recompute_db_cpu_ms / 1000).toFixed(1)} s`} | ${r.ms_per_1k_players} | ${r.k} | ${r.accuracy ?? '-'} / ${r.baseline ?? '-'} | ${r.peak_rss_mb} MB | ${r.traits_p50_ms} / ${r.traits_p99_ms} ms | ${r.user_ids_p50_ms} / ${r.user_ids_p99_ms} ms (${r.user_ids_per_answer}) |`,
     ),
   ];
 }

@@ -165,7 +165,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
     for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
   });
-  const personas = new PersonaService(store.db, events, tenancy, segments, options.personas);
+  const personas = new PersonaService(store, events, tenancy, segments, options.personas);
   const insightsRollup = new InsightsRollup(store.db, events.insights);
   const insightsRepository = new InsightsRepository(store.db);
   const figuresRepository = new FiguresRepository(store.db);
@@ -232,7 +232,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
     personaProfiles: new PersonaProfilesService(
       insightsRepository,
       figuresRepository,
-      new PersonaRepository(store.db),
+      new PersonaRepository(store),
       segments,
     ),
     files,

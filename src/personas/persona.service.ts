@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
 import { ENVIRONMENTS, type Environment } from '../domain/records.js';
 import { formatTimestamp } from '../domain/timestamp.js';
 import { AppError } from '../errors.js';
 import type { EventScope, EventStore, IdPage } from '../events/event-store.js';
-import type { Database, PersonaSource } from '../store/database.js';
+import type { PersonaSource } from '../store/database.js';
+import type { Store } from '../store/store.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import { behaviourFeatures, NO_BEHAVIOUR } from './behaviour-features.js';
@@ -129,13 +129,13 @@ export class PersonaService {
   private stopped = false;
 
   constructor(
-    db: Kysely<Database>,
+    store: Pick<Store, 'db' | 'native'>,
     private readonly events: EventStore,
     private readonly tenancy: TenancyService,
     private readonly segments: SegmentService,
     options: PersonaOptions = {},
   ) {
-    this.repo = new PersonaRepository(db);
+    this.repo = new PersonaRepository(store);
     this.debounceMs = options.debounceMs ?? 5_000;
     this.clustering = options.clustering ?? CLUSTERING_DEFAULTS;
     this.prediction = options.prediction ?? PREDICTION_DEFAULTS;
@@ -203,8 +203,12 @@ export class PersonaService {
     // Before any read: a deletion from here on is caught when the results are written.
     const startedAt = Date.now();
     const segments = await this.segments.all(dashboardId);
-    const surveyed = await this.repo.surveyed(dashboardId, environment);
-    const features = await behaviourFeatures(this.events, { dashboardId, environment });
+    // Scores and behaviour at once: on PostgreSQL the server aggregates events while this process
+    // parses scores (two pooled connections); on SQLite the two interleave on its one connection.
+    const [surveyed, features] = await Promise.all([
+      this.repo.surveyed(dashboardId, environment),
+      behaviourFeatures(this.events, { dashboardId, environment }),
+    ]);
     const summaries: SegmentSummary[] = [];
     for (const segment of segments) {
       const members =

@@ -1,6 +1,13 @@
 import type { Kysely } from 'kysely';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Environment } from '../domain/records.js';
+import { copyField } from '../events/sql/copy-csv.js';
 import type { Database, PersonaSource } from '../store/database.js';
+import { withClientTransaction } from '../store/postgres/client-transaction.js';
+import type { Store } from '../store/store.js';
 import type { TraitScores } from '../survey/trait-catalogue.js';
 import type { IdPage } from '../events/event-store.js';
 import { TRAIT_DIMENSIONS, writeTraitVector } from './trait-vector.js';
@@ -19,9 +26,16 @@ export interface StoredPersona {
   predicted: number;
 }
 
+export interface PersonaMember {
+  userId: string;
+  persona: number;
+  source: PersonaSource;
+  probabilities: string | null;
+}
+
 export interface PersonaWrite {
   personas: StoredPersona[];
-  members: { userId: string; persona: number; source: PersonaSource; probabilities: string | null }[];
+  members: PersonaMember[];
   summary: unknown;
   lastNumber: number;
   /** When the recompute began reading: a deletion since then is checked for. */
@@ -31,12 +45,95 @@ export interface PersonaWrite {
 const PAGE = 20_000;
 /** Rows per multi-row INSERT: 7 parameters each stays under both backends' parameter limits. */
 const INSERT_CHUNK = 4_000;
+/** Membership rows per piece of COPY text (a few hundred KB), built while the server takes the last. */
+const COPY_CHUNK = 5_000;
+
+interface MemberScope {
+  dashboard_id: string;
+  environment: Environment;
+  segment_id: string;
+}
+
+/** Writes a segment's membership rows inside the replacing transaction. */
+type MemberWriter = (scope: MemberScope, members: readonly PersonaMember[]) => Promise<void>;
+
+/** SQLite: multi-row INSERTs (one write connection, no round trips to save). */
+async function insertMembers(
+  trx: Kysely<Database>,
+  scope: MemberScope,
+  members: readonly PersonaMember[],
+): Promise<void> {
+  for (let i = 0; i < members.length; i += INSERT_CHUNK) {
+    await trx
+      .insertInto('persona_members')
+      .values(
+        members.slice(i, i + INSERT_CHUNK).map((m) => ({
+          ...scope,
+          user_id: m.userId,
+          persona: m.persona,
+          source: m.source,
+          probabilities: m.probabilities,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** PostgreSQL: one `COPY … FROM STDIN` in text format (no SQL to build, no parameters to bind). */
+async function copyMembers(
+  client: pg.PoolClient,
+  scope: MemberScope,
+  members: readonly PersonaMember[],
+): Promise<void> {
+  if (members.length === 0) return;
+  const head = `${copyField(scope.dashboard_id)}\t${copyField(scope.environment)}\t${copyField(scope.segment_id)}\t`;
+  function* chunks() {
+    for (let i = 0; i < members.length; i += COPY_CHUNK) {
+      let text = '';
+      for (let j = i; j < Math.min(members.length, i + COPY_CHUNK); j++) {
+        const m = members[j]!;
+        text += `${head}${copyField(m.userId)}\t${m.persona}\t${copyField(m.source)}\t${copyField(m.probabilities)}\n`;
+      }
+      yield text;
+    }
+  }
+  await pipeline(
+    Readable.from(chunks()),
+    client.query(
+      copyFrom(
+        'COPY persona_members (dashboard_id, environment, segment_id, user_id, persona, source, probabilities) FROM STDIN',
+      ),
+    ),
+  );
+}
 
 /** The SQL of personas: surveyed players' scores in, personas and memberships out. */
 export class PersonaRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
 
-  /** Every surveyed player of the scope, read in pages by user id (flat memory per page). */
+  constructor(private readonly store: Pick<Store, 'db' | 'native'>) {
+    this.db = store.db;
+  }
+
+  /**
+   * One transaction whose membership rows go in the backend's fastest way: COPY on PostgreSQL
+   * (on a connection of the pool Kysely shares), multi-row INSERTs on SQLite.
+   */
+  private transaction(work: (trx: Kysely<Database>, writeMembers: MemberWriter) => Promise<void>) {
+    const native = this.store.native;
+    if (native.backend === 'postgres')
+      return withClientTransaction(native.pool, (trx, client) =>
+        work(trx, (scope, members) => copyMembers(client, scope, members)),
+      );
+    return this.db
+      .transaction()
+      .execute((trx) => work(trx, (scope, members) => insertMembers(trx, scope, members)));
+  }
+
+  /**
+   * Every surveyed player of the scope, read in pages by user id (flat memory per page). The next
+   * page is asked for before this one is parsed: the database finds and sends it meanwhile.
+   */
   async surveyed(dashboardId: string, environment: Environment): Promise<SurveyedPlayers> {
     const { n } = await this.db
       .selectFrom('trait_scores')
@@ -44,18 +141,22 @@ export class PersonaRepository {
       .where('dashboard_id', '=', dashboardId)
       .where('environment', '=', environment)
       .executeTakeFirstOrThrow();
-    const capacity = n;
-    let vectors = new Float32Array(capacity * TRAIT_DIMENSIONS);
-    const userIds: string[] = [];
-    let after: string | undefined;
-    for (;;) {
+    type Rows = { user_id: string; scores: string }[];
+    const page = (after: string | undefined): Promise<Rows> => {
       let query = this.db
         .selectFrom('trait_scores')
         .select(['user_id', 'scores'])
         .where('dashboard_id', '=', dashboardId)
         .where('environment', '=', environment);
       if (after !== undefined) query = query.where('user_id', '>', after);
-      const rows = await query.orderBy('user_id').limit(PAGE).execute();
+      return query.orderBy('user_id').limit(PAGE).execute();
+    };
+    let vectors = new Float32Array(n * TRAIT_DIMENSIONS);
+    const userIds: string[] = [];
+    let next: Promise<Rows> | undefined = page(undefined);
+    while (next) {
+      const rows: Rows = await next;
+      next = rows.length < PAGE ? undefined : page(rows[rows.length - 1]!.user_id);
       for (const row of rows) {
         if (userIds.length === vectors.length / TRAIT_DIMENSIONS) {
           // Scores that arrived after the count: grow.
@@ -66,8 +167,6 @@ export class PersonaRepository {
         writeTraitVector(JSON.parse(row.scores), vectors, userIds.length * TRAIT_DIMENSIONS);
         userIds.push(row.user_id);
       }
-      if (rows.length < PAGE) break;
-      after = rows[rows.length - 1]!.user_id;
     }
     return { userIds, vectors: vectors.subarray(0, userIds.length * TRAIT_DIMENSIONS) };
   }
@@ -128,7 +227,7 @@ export class PersonaRepository {
   ): Promise<void> {
     const scope = { dashboard_id: dashboardId, environment, segment_id: segmentId };
     let deletedSince = false;
-    await this.db.transaction().execute(async (trx) => {
+    await this.transaction(async (trx, writeMembers) => {
       for (const table of ['personas', 'persona_members'] as const) {
         await trx
           .deleteFrom(table)
@@ -152,20 +251,7 @@ export class PersonaRepository {
           )
           .execute();
       }
-      for (let i = 0; i < write.members.length; i += INSERT_CHUNK) {
-        await trx
-          .insertInto('persona_members')
-          .values(
-            write.members.slice(i, i + INSERT_CHUNK).map((m) => ({
-              ...scope,
-              user_id: m.userId,
-              persona: m.persona,
-              source: m.source,
-              probabilities: m.probabilities,
-            })),
-          )
-          .execute();
-      }
+      await writeMembers(scope, write.members);
       // A player deleted (DELETE /v1/userData) after this recompute read its data must not come
       // back: deletions leave a per-scope time; when it is later than the recompute's start, the
       // members with neither scores nor a player in the event store go, once this commit is done

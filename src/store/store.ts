@@ -12,8 +12,9 @@ export interface StoreCapabilities {
 }
 
 /**
- * The driver beneath Kysely. Only the events module's bulk-write path (`src/events/sql/`) uses
- * it: prepared statements on SQLite, COPY on PostgreSQL.
+ * The driver beneath Kysely, for bulk writes only: the events module's (`src/events/sql/`:
+ * prepared statements on SQLite, COPY on PostgreSQL) and the persona memberships' (COPY on
+ * PostgreSQL, `postgres/client-transaction.ts`).
  */
 export type NativeConnection =
   | { readonly backend: 'sqlite'; readonly database: BetterSqlite3.Database }

@@ -291,7 +291,7 @@ describe.each(BACKENDS)('DELETE /v1/userData on %s', (backend) => {
   });
 
   it('a recompute that read the data before a deletion does not write the player back', async () => {
-    const repo = new PersonaRepository(t.store.db);
+    const repo = new PersonaRepository(t.store);
     const events = sqlEventStore(t.store);
     const known = async () =>
       new Set(await events.segmentMembers({ dashboardId: dash.id, environment: 'production' }, {}));
