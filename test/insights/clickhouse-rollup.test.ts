@@ -79,7 +79,7 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
         )
         .select(['p.user_id', 'd.records'])
         .execute();
-      return Object.fromEntries(rows.map((r) => [r.user_id, Number(r.records)]).sort());
+      return Object.fromEntries(rows.map((r): [string, number] => [r.user_id, r.records]).sort());
     };
     /** The retry after a crash between the ClickHouse insert and the key: the same ids again. */
     const replay = async (batch: WriteBatch) => {
