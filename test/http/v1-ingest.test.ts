@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../support/backends.js';
+import { EVENT_BACKENDS } from '../support/backends.js';
 import { createTestApp, type TestApp, type TestDashboard } from '../support/test-app.js';
 
 /** The seed document's literal request bodies (001), one per endpoint, with the documented answers. */
@@ -108,7 +108,7 @@ const TYPE_OF_PATH: Record<string, string> = {
   '/v1/social-dynamics': 'social_dynamics',
 };
 
-describe.each(BACKENDS)('12traits JSON ingestion on %s', (backend) => {
+describe.each(EVENT_BACKENDS)('12traits JSON ingestion on %s', (backend) => {
   let t: TestApp;
   let dash: TestDashboard;
   beforeAll(async () => {

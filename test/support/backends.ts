@@ -12,6 +12,33 @@ export const BACKENDS: readonly Backend[] = process.env.TRAITFORGE_TEST_DATABASE
   ? ['sqlite', 'postgres']
   : ['sqlite'];
 
+/** The shard URLs of the test cluster (`scripts/clickhouse-cluster.sh`), or none: ClickHouse tests skip. */
+export const CLICKHOUSE_URLS: readonly string[] = (process.env.TRAITFORGE_TEST_CLICKHOUSE_URL ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+/**
+ * What an API test runs on: a control-plane backend with events in the same database, or
+ * `clickhouse`: events on the test ClickHouse cluster, the control plane on PostgreSQL when
+ * TRAITFORGE_TEST_DATABASE_URL is set, else SQLite.
+ */
+export type TestBackend = Backend | 'clickhouse';
+
+/**
+ * The backends of suites that read or write events: `BACKENDS`, and `clickhouse` when
+ * TRAITFORGE_TEST_CLICKHOUSE_URL is set (as in CI). Suites that touch only the control plane
+ * keep `BACKENDS`: ClickHouse would run them a third time over the same control plane.
+ */
+export const EVENT_BACKENDS: readonly TestBackend[] =
+  CLICKHOUSE_URLS.length > 0 ? [...BACKENDS, 'clickhouse'] : BACKENDS;
+
+/** The control plane's backend of a test backend. */
+export function controlPlaneOf(backend: TestBackend): Backend {
+  if (backend !== 'clickhouse') return backend;
+  return process.env.TRAITFORGE_TEST_DATABASE_URL ? 'postgres' : 'sqlite';
+}
+
 export interface TestDatabase {
   backend: Backend;
   /** For SQLite the data dir; for PostgreSQL the URL of a database made for this test. */

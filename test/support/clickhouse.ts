@@ -1,16 +1,12 @@
 import { ClickHouseEventStore } from '../../src/events/clickhouse/clickhouse-event-store.js';
 import { JobQueue } from '../../src/jobs/job-queue.js';
-import { createTestDatabase } from './backends.js';
+import { CLICKHOUSE_URLS, createTestDatabase } from './backends.js';
 import { randomBytes } from 'node:crypto';
 import { ClickHouseShard } from '../../src/events/clickhouse/http-client.js';
 import { chSql, identifier } from '../../src/events/clickhouse/literal.js';
 import { openShards } from '../../src/events/clickhouse/shards.js';
 
-/** The shard URLs of the test cluster (`scripts/clickhouse-cluster.sh`), or none: ClickHouse tests skip. */
-export const CLICKHOUSE_URLS: readonly string[] = (process.env.TRAITFORGE_TEST_CLICKHOUSE_URL ?? '')
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
+export { CLICKHOUSE_URLS };
 
 export interface TestClickHouse {
   /** The shard URLs naming this test's database, as `TRAITFORGE_CLICKHOUSE_URL` would. */

@@ -1,8 +1,10 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config/config.js';
-import type { Backend, Store } from '../../src/store/store.js';
-import { createTestDatabase, type TestDatabase } from './backends.js';
+import { migrateShards } from '../../src/events/clickhouse/migrate.js';
+import type { Store } from '../../src/store/store.js';
+import { controlPlaneOf, createTestDatabase, type TestBackend, type TestDatabase } from './backends.js';
+import { createTestClickHouse } from './clickhouse.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -13,6 +15,7 @@ export interface TestDashboard {
 }
 
 export interface TestApp {
+  backend: TestBackend;
   app: FastifyInstance;
   store: Store;
   database: TestDatabase;
@@ -31,20 +34,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** An app on a fresh database of the backend, migrated, answering through `inject` (no port). */
+/**
+ * An app on a fresh database of the backend (for `clickhouse`, a fresh control-plane database and
+ * a fresh database on every test shard), migrated, answering through `inject` (no port).
+ */
 export async function createTestApp(
-  backend: Backend,
+  backend: TestBackend,
   overrides: Record<string, unknown> = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase(backend);
+  const database = await createTestDatabase(controlPlaneOf(backend));
+  const cluster = backend === 'clickhouse' ? createTestClickHouse() : undefined;
   const config = parseConfig({
     adminToken: ADMIN_TOKEN,
     dataDir: database.dataDir,
     logLevel: 'silent',
+    ...(cluster && { clickhouseUrls: cluster.urls }),
     ...overrides,
   });
   const store = database.openStore();
   await store.migrate();
+  if (cluster) await migrateShards(cluster.shards);
   const routes: RouteOptions[] = [];
   const app = await buildApp(config, store, { logger: false, onRoute: (route) => routes.push(route) });
   await app.ready();
@@ -57,6 +66,7 @@ export async function createTestApp(
     });
   const admin: TestApp['admin'] = (method, url, body) => call(method, `/admin/v1${url}`, ADMIN_TOKEN, body);
   return {
+    backend,
     app,
     store,
     database,
@@ -73,6 +83,7 @@ export async function createTestApp(
       await app.close();
       await store.close();
       await database.drop();
+      await cluster?.drop();
     },
   };
 }
