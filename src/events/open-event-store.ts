@@ -21,7 +21,9 @@ export interface OpenedEvents {
  */
 export function openEventStore(config: Config, store: Store, jobs: JobQueue): OpenedEvents {
   if (config.clickhouseUrls.length === 0) return { events: sqlEventStore(store), jobHandlers: [] };
-  const events = new ClickHouseEventStore(openShards(config.clickhouseUrls), store.db as never, jobs);
+  const events = new ClickHouseEventStore(openShards(config.clickhouseUrls), store.db as never, jobs, {
+    insightsLagMs: config.clickhouseInsightsLagMs,
+  });
   return { events, jobHandlers: [[DELETION_JOB, events.deletionJobHandler()]] };
 }
 
