@@ -9,7 +9,7 @@
  * numbers()` through the event tables, so their `event_stamps` views fill as an ingest would):
  * 60% logins, 30% actions, 5% purchases, 5% level-ups; player p installs on day p mod 90, and a
  * third of the players are in persona 1, a third in persona 2. Then one refresh builds the
- * rollups (timed), and every insights answer is called `calls` times through `app.inject` for
+ * rollups (timed; then ANALYZE, as autovacuum would soon after), and every insights answer is called `calls` times through `app.inject` for
  * the last 30 and 366 days, persona all, 1 and none: median and p95 against the 500 ms target.
  * Only local servers are contacted.
  */
@@ -218,6 +218,9 @@ export async function runInsightsBench(options: InsightsBenchOptions): Promise<I
     );
     if (refreshed.statusCode !== 200) throw new Error(`refresh: ${refreshed.statusCode} ${refreshed.body}`);
     const refreshS = (performance.now() - refreshStart) / 1000;
+    // Statistics of the freshly filled rollups, as autovacuum takes them within a minute: the
+    // first answers would otherwise be planned for empty tables.
+    await sql`analyze`.execute(db);
     const { rows } = await sql<{ n: string }>`select count(*) as n from insight_player_days`.execute(db);
     log(`insights bench: refresh ${round(refreshS)} s, ${rows[0]!.n} player-days`);
 
