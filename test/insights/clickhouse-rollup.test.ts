@@ -111,6 +111,26 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       expect(await folded()).toEqual({ ann: 2, ben: 1, cat: 1 });
     });
 
+    it('folds a backlog in several steps, a first time bucket too full split down to the millisecond', async () => {
+      for (const [key, users] of [
+        ['k1', ['ann', 'ben']],
+        ['k2', ['ann', 'cat']],
+        ['k3', ['dan']],
+      ] as const) {
+        await events.write(logins(key, users));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const reads = new ClickHouseInsightsReads(cluster.shards, store.db, () => Promise.resolve([]), {
+        lagMs: 0,
+        stepRows: 1,
+      });
+      const target = await reads.activityCursor();
+      const first = await reads.nextStep(scope.dashboardId, scope.environment, {}, target);
+      expect(first.inserted_at).toBeLessThan(target.inserted_at!);
+      await new InsightsRollup(store.db, reads).refresh(scope.dashboardId, scope.environment);
+      expect(await folded()).toEqual({ ann: 2, ben: 1, cat: 1, dan: 1 });
+    });
+
     it('folds nothing inserted within the lag, and no row of a player being deleted', async () => {
       await events.write(logins('k1', ['ann', 'ben']));
       const lagging = new InsightsRollup(

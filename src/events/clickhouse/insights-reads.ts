@@ -45,6 +45,8 @@ const LOOKUP_CHUNK = 500;
 export interface ClickHouseInsightsOptions {
   /** How far the cursor stays behind now (ms): the shard timeout plus the writers' clock skew. */
   lagMs: number;
+  /** Event rows per step (about); default 500,000. */
+  stepRows?: number;
   now?: () => number;
 }
 
@@ -59,6 +61,7 @@ async function everyShard<T>(shards: readonly ClickHouseShard[], statement: SqlF
 
 export class ClickHouseInsightsReads implements InsightsEventReads {
   readonly #now: () => number;
+  readonly #stepRows: number;
 
   constructor(
     private readonly shards: readonly ClickHouseShard[],
@@ -69,6 +72,7 @@ export class ClickHouseInsightsReads implements InsightsEventReads {
     private readonly options: ClickHouseInsightsOptions,
   ) {
     this.#now = options.now ?? Date.now;
+    this.#stepRows = options.stepRows ?? STEP_ROWS;
   }
 
   activityCursor(): Promise<ActivityCursor> {
@@ -91,27 +95,29 @@ export class ClickHouseInsightsReads implements InsightsEventReads {
     after: ActivityCursor,
     target: ActivityCursor,
   ): Promise<ActivityCursor> {
-    const from = after[SOURCE] ?? 0;
-    let to = target[SOURCE] ?? from;
+    // (after, low] holds no row: the buckets span (low, to], narrowed to a first bucket too full.
+    let low = after[SOURCE] ?? 0;
+    let to = target[SOURCE] ?? low;
     for (;;) {
-      const width = Math.max(1, Math.ceil((to - from) / BUCKETS));
+      const width = Math.max(1, Math.ceil((to - low) / BUCKETS));
       const rows = await everyShard<{ b: number; n: number }>(
         this.shards,
-        chSql`SELECT intDiv(inserted_at - ${from} - 1, ${width}) AS b, count() AS n FROM event_stamps
-          WHERE ${inScope({ dashboardId, environment })} AND inserted_at > ${from} AND inserted_at <= ${to}
+        chSql`SELECT intDiv(inserted_at - ${low} - 1, ${width}) AS b, count() AS n FROM event_stamps
+          WHERE ${inScope({ dashboardId, environment })} AND inserted_at > ${low} AND inserted_at <= ${to}
           GROUP BY b`,
       );
       const counts = new Map<number, number>();
       for (const r of rows) counts.set(r.b, (counts.get(r.b) ?? 0) + r.n);
       const buckets = [...counts].sort((a, b) => a[0] - b[0]);
       const first = buckets[0];
-      if (first && first[1] > STEP_ROWS && width > 1) {
-        to = from + (first[0] + 1) * width;
+      if (first && first[1] > this.#stepRows && width > 1) {
+        low += first[0] * width;
+        to = low + width;
         continue;
       }
       let rowsSoFar = 0;
       for (const [bucket, n] of buckets) {
-        if (rowsSoFar > 0 && rowsSoFar + n > STEP_ROWS) return { [SOURCE]: from + bucket * width };
+        if (rowsSoFar > 0 && rowsSoFar + n > this.#stepRows) return { [SOURCE]: low + bucket * width };
         rowsSoFar += n;
       }
       return { [SOURCE]: to };
