@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --json] [--batches 200] [--concurrency 8] [--runs 1] [--backend sqlite,postgres]
- *   [--only actions,forge,files]`
+ *   [--only actions,forge,files,personas,scan,insights]`
  *
  * For each backend: the real server on a fresh database takes `batches` 1000-action
  * `/v1/actions` bodies from `concurrency` clients (events/s, p50/p99 latency, the server's
@@ -9,7 +9,8 @@
  * `POST /player/playtime` records/s in batches of 100 and of 1000 with quests active, against
  * ForgeIngestService.playtime called directly. Then the files suite (files.ts): bulk NDJSON and CSV
  * rows/s through the bucket channel from a local folder and from the S3 emulator against
- * store.writeBatch of the same rows, and the importer's peak RSS on a 1 GB file. PostgreSQL runs when
+ * store.writeBatch of the same rows, and the importer's peak RSS on a 1 GB file. The insights suite
+ * (insights.ts) times every insights answer at a bulk-loaded scale on PostgreSQL and ClickHouse. PostgreSQL runs when
  * TRAITFORGE_TEST_DATABASE_URL is set. Only 127.0.0.1 is contacted.
  */
 import type { Backend } from '../src/store/store.js';
@@ -52,6 +53,12 @@ import {
 import { buildBody, type Workload } from './support/workload.js';
 import { runScanBackend, scanTable, type ScanFigures } from './scan.js';
 import { personaBenchTable, runPersonaBench, type PersonaBenchFigures } from './personas.js';
+import {
+  insightsBenchTable,
+  runInsightsBench,
+  type InsightsBackend,
+  type InsightsBenchFigures,
+} from './insights.js';
 
 interface Options {
   json: boolean;
@@ -73,30 +80,37 @@ interface Options {
   scanPlayers: number;
   scanEvents: number;
   personaProfile: string | undefined;
+  insightPlayers: number;
+  insightEvents: number;
+  insightCalls: number;
 }
 
-const SUITES = ['actions', 'forge', 'files', 'personas', 'scan'] as const;
-/** Run when no --only says otherwise: the scan loads 100M events, so it runs when asked. */
+const SUITES = ['actions', 'forge', 'files', 'personas', 'scan', 'insights'] as const;
+/** Run when no --only says otherwise: scan and insights load millions of events, so they run when asked. */
 const DEFAULT_SUITES: readonly Suite[] = ['actions', 'forge', 'files', 'personas'];
 const BACKENDS: readonly BenchBackend[] = ['sqlite', 'postgres', 'clickhouse'];
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--json] [--backend sqlite,postgres] [--batches 200] [--batch-size 1000]
                      [--concurrency 8] [--users 20000] [--warmup 10] [--runs 1]
-                     [--only actions,forge,files,personas] [--forge-records 10000] [--forge-warmup 2000]
+                     [--only actions,forge,files,personas,scan,insights] [--forge-records 10000] [--forge-warmup 2000]
                      [--forge-players 2000] [--file-rows 200000] [--files 8] [--file-gb 1]
                      [--persona-sizes 10000,100000,1000000] [--persona-profile DIR]
                      [--scan-players 1000000] [--scan-events 100000000]
+                     [--insight-players 1000000] [--insight-events 10000000] [--insight-calls 20]
 PostgreSQL is benchmarked when TRAITFORGE_TEST_DATABASE_URL is set (a database is created and
 dropped on that server for each phase). With --runs N every figure is the median of N runs.
 --only (or --suite) runs some suites: actions is the 12traits /v1/actions bench, forge the Forge
 one, files the bucket files one (issue 4), personas the persona recompute and the traits/user-ids
 latency (issue 5, --persona-sizes surveyed players per run; --persona-profile writes each
-recompute's V8 CPU profile to DIR); all four by default. --file-rows rows per format
+recompute's V8 CPU profile to DIR); these four by default. --file-rows rows per format
 (NDJSON, CSV) in --files files each; --file-gb the size of the peak-RSS file (0 skips it).
 scan (only when named) loads --scan-events events of --scan-players players in bulk on PostgreSQL and
-ClickHouse and times the behavioural-features read. ClickHouse (actions, scan) runs when
-TRAITFORGE_TEST_CLICKHOUSE_URL is set (a database made and dropped on every shard for each phase).`;
+ClickHouse and times the behavioural-features read. insights (only when named) times every insights
+answer at --insight-players players and --insight-events events (issue 14: PostgreSQL, and
+ClickHouse; --insight-calls calls per answer, range and persona). ClickHouse (actions, scan,
+insights) runs when TRAITFORGE_TEST_CLICKHOUSE_URL is set (a database made and dropped on every
+shard for each phase).`;
 
 const ADMIN_URL = process.env.TRAITFORGE_TEST_DATABASE_URL || undefined;
 // The AWS SDK's notice about Node versions, once per phase process, is noise in a bench's output.
@@ -129,6 +143,9 @@ function parseOptions(argv: readonly string[]): Options {
     scanPlayers: 1_000_000,
     scanEvents: 100_000_000,
     personaProfile: undefined,
+    insightPlayers: 1_000_000,
+    insightEvents: 10_000_000,
+    insightCalls: 20,
   };
   const numeric = [
     'batches',
@@ -144,8 +161,14 @@ function parseOptions(argv: readonly string[]): Options {
     'files',
     'scan-players',
     'scan-events',
+    'insight-players',
+    'insight-events',
+    'insight-calls',
   ] as const;
   const numericKey = {
+    'insight-players': 'insightPlayers',
+    'insight-events': 'insightEvents',
+    'insight-calls': 'insightCalls',
     'batch-size': 'batchSize',
     'forge-records': 'forgeRecords',
     'forge-warmup': 'forgeWarmup',
@@ -376,6 +399,25 @@ async function main(): Promise<void> {
     }
     tables.push(scanTable(scan, scanOptions));
     json.scan = scan;
+  }
+  if (options.suites.includes('insights')) {
+    if (!ADMIN_URL) throw new UsageError('the insights suite needs TRAITFORGE_TEST_DATABASE_URL');
+    const backends: InsightsBackend[] = process.env.TRAITFORGE_TEST_CLICKHOUSE_URL
+      ? ['postgres', 'clickhouse']
+      : ['postgres'];
+    const insights: Partial<Record<InsightsBackend, InsightsBenchFigures>> = {};
+    for (const backend of backends) {
+      const figures = await runInsightsBench({
+        players: options.insightPlayers,
+        events: options.insightEvents,
+        calls: options.insightCalls,
+        backend,
+        log,
+      });
+      tables.push(insightsBenchTable(figures).join('\n'));
+      insights[backend] = figures;
+    }
+    json.insights = insights;
   }
   process.stdout.write(`${tables.join('\n\n')}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);

@@ -17,6 +17,7 @@ export const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1, default: './data' }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   clickhouseUrls: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  clickhouseInsightsLagMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 120_000 }),
   processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
   secretKey: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$' })),
@@ -51,6 +52,7 @@ const ENV: Record<string, [keyof Config, Kind]> = {
   TRAITFORGE_DATA_DIR: ['dataDir', 'string'],
   TRAITFORGE_DATABASE_URL: ['databaseUrl', 'string'],
   TRAITFORGE_CLICKHOUSE_URL: ['clickhouseUrls', 'list'],
+  TRAITFORGE_CLICKHOUSE_INSIGHTS_LAG_MS: ['clickhouseInsightsLagMs', 'int'],
   TRAITFORGE_PROCESSES: ['processes', 'int'],
   TRAITFORGE_ADMIN_TOKEN: ['adminToken', 'string'],
   TRAITFORGE_SECRET_KEY: ['secretKey', 'string'],
@@ -80,6 +82,7 @@ const EXPECTED: Record<keyof Config, string> = {
   databaseUrl: 'must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database)',
   clickhouseUrls:
     'must be one http(s):// URL or a comma-separated list of them, one per shard (leave it unset to keep events in the database)',
+  clickhouseInsightsLagMs: 'must be a whole number of milliseconds from 0 to 3600000',
   processes: 'must be a whole number of HTTP processes from 1 to 1024',
   adminToken: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)',
   secretKey: 'must be 32 bytes as 64 hex characters (e.g. `openssl rand -hex 32`) or base64',

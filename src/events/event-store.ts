@@ -70,8 +70,8 @@ export interface EventStore {
 
   /**
    * The reads player insights (src/insights/) fold into their rollups: new activity per player
-   * and day since a cursor, player profiles (insights-reads.ts). Absent when the backend does not
-   * answer them yet (ClickHouse in this version): insights then say so instead of answering.
+   * and day since a cursor, with the players' profiles (insights-reads.ts). Every store of this
+   * version answers them; absent, the rollups stay empty.
    */
   readonly insights?: InsightsEventReads;
 

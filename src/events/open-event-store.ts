@@ -26,7 +26,9 @@ export function openEventStore(
   deletionJob?: DeletionJobOptions,
 ): OpenedEvents {
   if (config.clickhouseUrls.length === 0) return { events: sqlEventStore(store), jobHandlers: [] };
-  const events = new ClickHouseEventStore(openShards(config.clickhouseUrls), store.db as never, jobs);
+  const events = new ClickHouseEventStore(openShards(config.clickhouseUrls), store.db as never, jobs, {
+    insightsLagMs: config.clickhouseInsightsLagMs,
+  });
   return { events, jobHandlers: [[DELETION_JOB, events.deletionJobHandler(deletionJob)]] };
 }
 

@@ -37,15 +37,52 @@ export class FiguresRepository {
       and ip.player_id = t.player_id`;
   }
 
-  /** Distinct players active in the 7 and 30 days ending on `day` (WAU, MAU). */
-  async windowActives(scope: Scope, audience: Audience, day: number): Promise<{ wau: number; mau: number }> {
+  /**
+   * Distinct players active in the 7 and 30 days ending on each day of the range (WAU, MAU), in
+   * one read: each active day of a player covers the window days from it to the day before their
+   * next active day (at most 6 or 29 days on), so these stretches never overlap for a player and
+   * a day's figure is the number of stretches covering it. The database returns the stretches'
+   * starts and ends counted per day; the running sum is taken here.
+   */
+  async windowActives(
+    scope: Scope,
+    audience: Audience,
+    from: number,
+    to: number,
+  ): Promise<Map<number, { wau: number; mau: number }>> {
+    const end = (span: number) =>
+      sql`case when x.next_day is null or x.next_day > x.day + ${sql.lit(span)} then x.day + ${sql.lit(span)} else x.next_day - 1 end`;
     const { rows } = await sql<Record<string, unknown>>`
-      select count(distinct case when t.day >= ${day - 6} then t.player_id end) as wau,
-        count(distinct t.player_id) as mau
-      from insight_player_days t ${this.join(scope)}
-      where t.dashboard_id = ${scope.dashboardId} and t.environment = ${scope.environment}
-        and t.day >= ${day - 29} and t.day <= ${day} and ${memberOf(scope, audience)}`.execute(this.db);
-    return { wau: num(rows[0]?.wau), mau: num(rows[0]?.mau) };
+      with x as (
+        select t.day, lead(t.day) over (partition by t.player_id order by t.day) as next_day
+        from insight_player_days t ${this.join(scope)}
+        where t.dashboard_id = ${scope.dashboardId} and t.environment = ${scope.environment}
+          and t.day >= ${from - 29} and t.day <= ${to} and ${memberOf(scope, audience)})
+      select 0 as w, x.day as d, count(*) as n from x group by x.day
+      union all select 7 as w, ${end(6)} as d, count(*) as n from x group by ${end(6)}
+      union all select 30 as w, ${end(29)} as d, count(*) as n from x group by ${end(29)}`.execute(this.db);
+    // Per window: +n where stretches start, -n the day after they end.
+    const week = new Map<number, number>();
+    const month = new Map<number, number>();
+    const add = (m: Map<number, number>, day: number, n: number) => m.set(day, (m.get(day) ?? 0) + n);
+    for (const r of rows) {
+      const w = num(r.w);
+      const d = num(r.d);
+      const n = num(r.n);
+      if (w === 0) {
+        add(week, d, n);
+        add(month, d, n);
+      } else add(w === 7 ? week : month, d + 1, -n);
+    }
+    const answer = new Map<number, { wau: number; mau: number }>();
+    let wau = 0;
+    let mau = 0;
+    for (let day = from - 29; day <= to; day++) {
+      wau += week.get(day) ?? 0;
+      mau += month.get(day) ?? 0;
+      if (day >= from) answer.set(day, { wau, mau });
+    }
+    return answer;
   }
 
   /** Players whose first real-money purchase falls on each day of the range. */

@@ -76,13 +76,13 @@ export class FiguresService {
       (await this.activity.activity(scope, audience, from, to)).map((a) => [a.day, a]),
     );
     const installs = await this.activity.installs(scope, audience, from, to);
+    const windows = await this.figures.windowActives(scope, audience, from, to);
     const days: EngagementDay[] = [];
     for (let day = from; day <= to; day++) {
       const a = activity.get(day);
       const dau = a?.dau ?? 0;
       const logins = a?.logins ?? 0;
-      // One grouped read per day (30 days of player-days each): see docs/insights.md, "Limits".
-      const { wau, mau } = await this.figures.windowActives(scope, audience, day);
+      const { wau, mau } = windows.get(day)!;
       days.push({
         day: dayText(day),
         dau,

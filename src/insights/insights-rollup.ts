@@ -10,8 +10,6 @@ import { dayNumber } from './days.js';
  * read before a deletion committed finds it changed and writes nothing (see `refresh`).
  */
 const GENERATION = '*generation';
-/** Event ids folded per step: bounds the memory of a refresh catching up on a large backlog. */
-const STEP_IDS = 200_000;
 /** Rows per multi-row upsert (parameters stay under SQLite's and PostgreSQL's limits). */
 const UPSERT_CHUNK = 300;
 
@@ -30,7 +28,7 @@ export interface RefreshResult {
 export class InsightsRollup {
   constructor(
     private readonly db: Kysely<Database>,
-    /** Absent when the event store does not answer insights reads (ClickHouse, this version). */
+    /** Absent when the event store does not answer insights reads (every store of this version does). */
     private readonly events: InsightsEventReads | undefined,
     private readonly now: () => number = Date.now,
   ) {}
@@ -43,14 +41,9 @@ export class InsightsRollup {
     let playerDays = 0;
     for (;;) {
       const { cursor, generation } = await this.watermarks(dashboardId, environment);
-      const upTo: Record<string, number> = {};
-      let behind = false;
-      for (const [table, last] of Object.entries(target)) {
-        const from = cursor[table] ?? 0;
-        upTo[table] = Math.min(last, from + STEP_IDS);
-        if (last > from) behind = true;
-      }
+      const behind = Object.entries(target).some(([source, last]) => last > (cursor[source] ?? 0));
       if (!behind) return { playerDays, superseded: false };
+      const upTo = await events.nextStep(dashboardId, environment, cursor, target);
       const delta = await events.playerDayActivity(dashboardId, environment, cursor, upTo);
       const written = await this.fold(events, dashboardId, environment, generation, cursor, upTo, delta);
       if (written === undefined) return { playerDays, superseded: true };
@@ -133,10 +126,7 @@ export class InsightsRollup {
     upTo: ActivityCursor,
     delta: ActivityDelta,
   ): Promise<number | undefined> {
-    const touched = [...new Set(delta.days.map((d) => d.playerId))];
-    const profiles = new Map(
-      (await events.playerProfiles(dashboardId, environment, touched)).map((p) => [p.playerId, p]),
-    );
+    const profiles = new Map(delta.players.map((p) => [p.playerId, p]));
     const scope = { dashboard_id: dashboardId, environment };
     return this.db
       .transaction()

@@ -34,6 +34,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       webhookAllow: [],
       corsOrigins: [],
       clickhouseUrls: [],
+      clickhouseInsightsLagMs: 120_000,
     });
   });
 
@@ -44,6 +45,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       TRAITFORGE_DATA_DIR: '/var/lib/traitforge',
       TRAITFORGE_DATABASE_URL: 'postgresql://tf:secret@db:5432/traitforge',
       TRAITFORGE_CLICKHOUSE_URL: 'http://ch1:8123/events, https://tf:secret@ch2:8443',
+      TRAITFORGE_CLICKHOUSE_INSIGHTS_LAG_MS: '5000',
       TRAITFORGE_ADMIN_TOKEN: 'a'.repeat(32),
       TRAITFORGE_TLS_CERT: '/etc/tf/cert.pem',
       TRAITFORGE_TLS_KEY: '/etc/tf/key.pem',
@@ -68,6 +70,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
       dataDir: '/var/lib/traitforge',
       databaseUrl: 'postgresql://tf:secret@db:5432/traitforge',
       clickhouseUrls: ['http://ch1:8123/events', 'https://tf:secret@ch2:8443'],
+      clickhouseInsightsLagMs: 5000,
       adminToken: 'a'.repeat(32),
       tlsCertFile: '/etc/tf/cert.pem',
       tlsKeyFile: '/etc/tf/key.pem',
@@ -114,6 +117,7 @@ describe('configuration from TRAITFORGE_* variables', () => {
     ['TRAITFORGE_CLICKHOUSE_URL', 'http://ch1:8123/my-db', /database that is not a plain name/],
     ['TRAITFORGE_CLICKHOUSE_URL', 'http://ch1:8123/?database=x', /must not carry a query string/],
     ['TRAITFORGE_CLICKHOUSE_URL', 'http://ch1:8123/a,http://ch1:8123/a/', /shard 2 of 2 repeats/],
+    ['TRAITFORGE_CLICKHOUSE_INSIGHTS_LAG_MS', '-1', /milliseconds from 0 to 3600000/],
     ['TRAITFORGE_ADMIN_TOKEN', 'short', /at least 16 characters/],
     ['TRAITFORGE_REQUIRE_HTTPS', 'maybe', /true or false/],
     ['TRAITFORGE_TRUSTED_PROXIES', '127.0.0.1,proxy.internal', /"proxy.internal" is not an IP address/],

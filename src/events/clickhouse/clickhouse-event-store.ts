@@ -26,9 +26,11 @@ import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, inList } from './literal.js';
 import { migrateShards } from './migrate.js';
 import * as reads from './reads.js';
-import { tableOf } from './schema.js';
+import { EVENT_DEFS, INSERTED_AT, RANK_BASE, tableOf } from './schema.js';
 import { shardOf } from './shards.js';
 import { DeletionTracker } from './deletion-tracker.js';
+import { ClickHouseInsightsReads } from './insights-reads.js';
+import type { Database } from '../../store/database.js';
 import {
   DeletionLedger,
   deletionJobHandler,
@@ -56,8 +58,16 @@ function checkRequired(batch: WriteBatch): void {
   }
 }
 
-/** The complement base of `players.seen_rank` (see schema.ts): safe in a JSON number. */
-const RANK_BASE = Number.MAX_SAFE_INTEGER;
+/**
+ * How far insights' cursor stays behind now by default: the shard timeout (an INSERT is visible
+ * within it, or failed) plus a minute of clock skew between writer processes.
+ */
+export const INSIGHTS_LAG_MS = 120_000;
+
+export interface ClickHouseStoreOptions {
+  /** Insights fold the rows inserted up to this long ago (tests: 0, nothing runs concurrently). */
+  insightsLagMs?: number;
+}
 
 /**
  * The events port on ClickHouse: event rows on N shards (by player), keys and deletion markers
@@ -74,17 +84,30 @@ export class ClickHouseEventStore implements EventStore {
   #itemVersion = 0;
 
   readonly #ledger: DeletionLedger;
+  readonly insights: ClickHouseInsightsReads;
 
   constructor(
     readonly shards: readonly ClickHouseShard[],
     controlPlane: Kysely<unknown>,
     jobs: JobQueue,
+    options: ClickHouseStoreOptions = {},
   ) {
     if (shards.length === 0) throw new Error('ClickHouse event store: no shard');
     this.#keys = new ControlPlaneKeys(controlPlane);
-    this.#inserter = new GroupedInserter(shards);
+    this.#inserter = new GroupedInserter(shards, {
+      column: INSERTED_AT,
+      tables: new Set(EVENT_DEFS.map(tableOf)),
+    });
     this.#deletions = new DeletionTracker(shards);
     this.#ledger = new DeletionLedger(controlPlane, jobs);
+    this.insights = new ClickHouseInsightsReads(
+      shards,
+      controlPlane as Kysely<Database>,
+      (scope) => this.#hidden(scope),
+      {
+        lagMs: options.insightsLagMs ?? INSIGHTS_LAG_MS,
+      },
+    );
   }
 
   /** The handler of the deletion jobs this store queues (registered by the composition root). */

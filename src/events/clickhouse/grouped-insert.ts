@@ -17,7 +17,14 @@ export class GroupedInserter {
   readonly #pending = new Map<string, Group>();
   readonly #running = new Map<string, Promise<void>>();
 
-  constructor(private readonly shards: readonly ClickHouseShard[]) {}
+  constructor(
+    private readonly shards: readonly ClickHouseShard[],
+    /**
+     * The rows of these tables get the time their INSERT leaves (epoch ms) in this column: a row
+     * stamped t is visible by t + the shard timeout, or its insert failed (insights' cursor).
+     */
+    private readonly stamp?: { column: string; tables: ReadonlySet<string> },
+  ) {}
 
   /** Inserts rows into a table of several shards (shard index → rows); resolves when all acknowledged. */
   async insert(table: string, byShard: ReadonlyMap<number, readonly object[]>): Promise<void> {
@@ -48,6 +55,10 @@ export class GroupedInserter {
         const group = this.#pending.get(key)!;
         this.#pending.delete(key);
         try {
+          if (this.stamp?.tables.has(table)) {
+            const now = Date.now();
+            for (const row of group.rows) (row as Record<string, unknown>)[this.stamp.column] = now;
+          }
           await this.shards[shard]!.insert(table, group.rows);
           for (const waiter of group.waiters) waiter.resolve();
         } catch (error) {

@@ -1,6 +1,6 @@
 import { SchemaTooNewError } from '../../store/migrations/index.js';
-import type { ClickHouseShard } from './http-client.js';
-import { chSql, identifier } from './literal.js';
+import { ClickHouseError, type ClickHouseShard } from './http-client.js';
+import { SqlFragment, chSql, identifier } from './literal.js';
 import { CLICKHOUSE_MIGRATIONS, type ClickHouseMigration } from './schema.js';
 
 /**
@@ -41,7 +41,13 @@ async function migrateShard(
   const ran: string[] = [];
   for (const migration of migrations) {
     if (done.has(migration.name)) continue;
-    for (const statement of migration.statements) await shard.command(statement);
+    for (const statement of migration.statements) {
+      if (statement instanceof SqlFragment) await shard.command(statement);
+      else
+        await shard.command(statement.statement).catch((error: unknown) => {
+          if (!(error instanceof ClickHouseError && error.code === statement.exists)) throw error;
+        });
+    }
     await shard.insert('traitforge_migrations', [{ name: migration.name, applied_at: Date.now() }]);
     ran.push(migration.name);
   }

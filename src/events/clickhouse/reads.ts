@@ -46,7 +46,7 @@ export interface PendingDeletion {
  * arrived after the deletion (the player came back) stay visible. `players` rows are dated by
  * `first_seen_at`, event rows by `received_at`; the item catalogue holds no player.
  */
-function hide(hidden: readonly PendingDeletion[], table: 'events' | 'players' | 'items'): SqlFragment {
+export function hide(hidden: readonly PendingDeletion[], table: 'events' | 'players' | 'items'): SqlFragment {
   if (hidden.length === 0 || table === 'items') return raw('');
   const time = raw(table === 'players' ? 'first_seen_at' : 'received_at');
   const each = hidden.map(

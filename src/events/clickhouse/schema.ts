@@ -82,10 +82,68 @@ const PLAYERS = chSql`CREATE TABLE IF NOT EXISTS players (
 ) ENGINE = ReplacingMergeTree(seen_rank)
 ORDER BY (dashboard_id, environment, user_id)`;
 
+/**
+ * A statement that cannot say `IF NOT EXISTS` on 18.16 (`ADD COLUMN`): run again, it fails with
+ * `exists` (ClickHouse's error code), which means it ran before.
+ */
+export interface GuardedStatement {
+  readonly statement: SqlFragment;
+  readonly exists: number;
+}
+
 export interface ClickHouseMigration {
   readonly name: string;
-  /** Idempotent statements (`IF NOT EXISTS`): a migration interrupted on one shard is run again. */
-  readonly statements: readonly SqlFragment[];
+  /** Idempotent statements: a migration interrupted on one shard is run again. */
+  readonly statements: readonly (SqlFragment | GuardedStatement)[];
+}
+
+/** The column every event row carries for insights: when its INSERT left the writer (epoch ms). */
+export const INSERTED_AT = 'inserted_at';
+
+/** ClickHouse's ILLEGAL_COLUMN: answered to an `ADD COLUMN` of a column the table has. */
+const COLUMN_EXISTS = 44;
+
+/** The complement base of the `rank` versions (players, event_stamps): safe in a JSON number. */
+export const RANK_BASE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The first insert time of every event id (docs/insights.md, "On ClickHouse"): one row per copy
+ * written, filled by a materialized view per event table in the INSERT itself; the engine keeps
+ * the row of highest `rank`, the complement of the insert time, so the earliest copy's time
+ * survives every merge (the event tables keep the latest copy). No user id: nothing personal.
+ */
+const EVENT_STAMPS = chSql`CREATE TABLE IF NOT EXISTS event_stamps (
+  dashboard_id String,
+  environment String,
+  type String,
+  id String,
+  inserted_at Int64,
+  rank UInt64
+) ENGINE = ReplacingMergeTree(rank)
+ORDER BY (dashboard_id, environment, type, id)`;
+
+const stampsOf = (def: RecordTypeDef) =>
+  chSql`SELECT dashboard_id, environment, ${def.type} AS type, id, inserted_at,
+    toUInt64(${RANK_BASE} - inserted_at) AS rank FROM ${identifier(tableOf(def))}`;
+
+/**
+ * Event rows get their insert time (rows written before: their arrival time, the closest
+ * known), and every insert of an event table records its ids' first insert time. The backfill
+ * of the rows already there may run twice (an interrupted migration): it writes the same times.
+ */
+function insertStamps(): (SqlFragment | GuardedStatement)[] {
+  return [
+    ...EVENT_DEFS.map((def) => ({
+      statement: chSql`ALTER TABLE ${identifier(tableOf(def))} ADD COLUMN ${identifier(INSERTED_AT)} Int64 DEFAULT received_at`,
+      exists: COLUMN_EXISTS,
+    })),
+    EVENT_STAMPS,
+    ...EVENT_DEFS.map(
+      (def) =>
+        chSql`CREATE MATERIALIZED VIEW IF NOT EXISTS ${identifier(`event_stamps_${def.type}`)} TO event_stamps AS ${stampsOf(def)}`,
+    ),
+    ...EVENT_DEFS.map((def) => chSql`INSERT INTO event_stamps ${stampsOf(def)}`),
+  ];
 }
 
 /** Every ClickHouse migration, in order, run on every shard. Names are permanent. */
@@ -99,4 +157,5 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       PLAYERS,
     ],
   },
+  { name: '0002-insert-stamps', statements: insertStamps() },
 ];

@@ -1,43 +1,24 @@
 import { sql, type Kysely } from 'kysely';
 import type { Environment } from '../../domain/records.js';
 import type { Database } from '../../store/database.js';
-import type {
-  ActivityCursor,
-  ActivityDelta,
-  InsightsEventReads,
-  PlayerDayDelta,
-  PlayerProfile,
-  PlayerValueDelta,
+import {
+  ACTIVITY_TABLES,
+  DAY_COLUMNS,
+  VALUE_COLUMNS,
+  addDay,
+  type ActivityCursor,
+  type ActivityDelta,
+  type InsightsEventReads,
+  type PlayerDayDelta,
+  type PlayerProfile,
+  type PlayerValueDelta,
 } from '../insights-reads.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { EventDatabase } from './schema.js';
 
-/** Every table whose rows are a player's records with a timestamp: activity comes from all. */
-const ACTIVITY_TABLES = [
-  'actions',
-  'logins',
-  'purchases',
-  'virtual_purchases',
-  'level_ups',
-  'social_dynamics',
-  'kpis',
-  'survey_answers',
-] as const;
-type ActivityTable = (typeof ACTIVITY_TABLES)[number];
-
-/** What a table adds to a player-day beside its count (aliases read by `addDays`). */
-const DAY_COLUMNS: Partial<Record<ActivityTable, string>> = {
-  logins: 'max(level) as max_level',
-  purchases: 'sum(price) as revenue',
-  level_ups: 'max(level) as max_level',
-};
-/** Tables whose rows carry named values: the name's expression and the summed column. */
-const VALUE_COLUMNS: Partial<Record<ActivityTable, { name: string; value: string }>> = {
-  kpis: { name: "'kpi:' || kpi_id", value: 'value' },
-  virtual_purchases: { name: "'currency:' || currency", value: 'virtual_price' },
-};
-
 const DAY_MS = 86_400_000;
+/** Event ids folded per table per step: bounds the memory of a refresh catching up on a backlog. */
+const STEP_IDS = 200_000;
 
 /** Player ids per profile query (bound parameters stay far below every backend's limit). */
 const PROFILE_CHUNK = 500;
@@ -71,6 +52,18 @@ export class SqlInsightsAggregates implements InsightsEventReads {
     return cursor;
   }
 
+  nextStep(
+    _dashboardId: string,
+    _environment: Environment,
+    after: ActivityCursor,
+    target: ActivityCursor,
+  ): Promise<ActivityCursor> {
+    const upTo: Record<string, number> = {};
+    for (const [table, last] of Object.entries(target))
+      upTo[table] = Math.min(last, (after[table] ?? 0) + STEP_IDS);
+    return Promise.resolve(upTo);
+  }
+
   async playerDayActivity(
     dashboardId: string,
     environment: Environment,
@@ -89,7 +82,7 @@ export class SqlInsightsAggregates implements InsightsEventReads {
       const { rows } = await sql<Record<string, unknown>>`
         select player_id, ts / ${sql.lit(DAY_MS)} as day, count(*) as n ${sql.raw(extra ? `, ${extra}` : '')}
         from ${sql.table(table)} where ${where} group by player_id, ts / ${sql.lit(DAY_MS)}`.execute(this.db);
-      for (const row of rows) addDay(days, table, row);
+      for (const row of rows) addDay(days, table, num(row.player_id), row);
       const named = VALUE_COLUMNS[table];
       if (!named) continue;
       const grouped = await sql<Record<string, unknown>>`
@@ -107,10 +100,16 @@ export class SqlInsightsAggregates implements InsightsEventReads {
           n: num(row.n),
         });
     }
-    return { days: [...days.values()], values };
+    const touched = [...new Set([...days.values()].map((d) => d.playerId))];
+    return {
+      days: [...days.values()],
+      values,
+      players: await this.playerProfiles(dashboardId, environment, touched),
+    };
   }
 
-  async playerProfiles(
+  /** The user id and profile register date of players (unknown ids are left out). */
+  private async playerProfiles(
     dashboardId: string,
     environment: Environment,
     playerIds: readonly number[],
@@ -129,24 +128,4 @@ export class SqlInsightsAggregates implements InsightsEventReads {
     }
     return profiles;
   }
-}
-
-function addDay(days: Map<string, PlayerDayDelta>, table: ActivityTable, row: Record<string, unknown>): void {
-  const playerId = num(row.player_id);
-  const day = num(row.day);
-  const key = `${playerId}:${day}`;
-  let delta = days.get(key);
-  if (!delta) {
-    delta = { playerId, day, records: 0, logins: 0, purchases: 0, revenue: 0, maxLevel: null };
-    days.set(key, delta);
-  }
-  const n = num(row.n);
-  delta.records += n;
-  if (table === 'logins') delta.logins += n;
-  if (table === 'purchases') {
-    delta.purchases += n;
-    delta.revenue += num(row.revenue);
-  }
-  if (row.max_level !== null && row.max_level !== undefined)
-    delta.maxLevel = Math.max(delta.maxLevel ?? -Infinity, num(row.max_level));
 }
