@@ -24,6 +24,7 @@ import { count, emptyState, environmentOf, envSwitch, segmentField, table } from
 import { html, type Child, type Html } from '../html.js';
 import { csrfField, page } from '../layout.js';
 import { dashboardFor, sendPage, viewerOf, type DashboardDeps } from '../request.js';
+import { DashboardPageParams, Form } from '../schemas.js';
 
 /** Days the page covers unless asked otherwise: the last 30, ending today (UTC). */
 export const DEFAULT_RANGE_DAYS = 30;
@@ -32,7 +33,6 @@ export const DEFAULT_CURVE = Array.from({ length: 31 }, (_, n) => n);
 /** Trait rows per persona in the comparison table: its largest differences from the segment. */
 export const TRAITS_SHOWN = 3;
 
-const Params = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const Query = Type.Object({
   env: Type.Optional(Type.String({ maxLength: 20 })),
   from: Type.Optional(Type.String({ maxLength: 10 })),
@@ -41,7 +41,7 @@ const Query = Type.Object({
   days: Type.Optional(Type.String({ maxLength: 200 })),
 });
 /** A form post carries only its CSRF token (checked by the dashboard's preValidation hook). */
-const RefreshBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
+const RefreshBody = Form({});
 type Query = Static<typeof Query>;
 
 /** What the page was asked, with the defaults filled in (a cleared date field means the default). */
@@ -466,15 +466,19 @@ async function renderInsightsPage(
 
 export function registerInsightsPage(instance: FastifyInstance, deps: DashboardDeps): void {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/d/:id/insights', { schema: { params: Params, querystring: Query } }, async (request, reply) => {
-    const dashboard = await dashboardFor(deps, request, request.params.id);
-    return renderInsightsPage(deps, request, reply, dashboard, request.query);
-  });
+  app.get(
+    '/d/:id/insights',
+    { schema: { params: DashboardPageParams, querystring: Query } },
+    async (request, reply) => {
+      const dashboard = await dashboardFor(deps, request, request.params.id);
+      return renderInsightsPage(deps, request, reply, dashboard, request.query);
+    },
+  );
 
   // The same fold as POST /admin/v1/dashboards/:id/insights/refresh, for this environment.
   app.post(
     '/d/:id/insights/refresh',
-    { schema: { params: Params, querystring: Query, body: RefreshBody } },
+    { schema: { params: DashboardPageParams, querystring: Query, body: RefreshBody } },
     async (request, reply) => {
       const dashboard = await dashboardFor(deps, request, request.params.id);
       const environment = environmentOf(request.query);
