@@ -16,7 +16,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: WORKERS,
-    testTimeout: 30_000,
+    // Generous: tests that spawn the CLI or a server process take 2–3 s a spawn when the machine
+    // is loaded (CI shares 2 cores); a hung test still fails, only later.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', 'json'],

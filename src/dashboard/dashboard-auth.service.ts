@@ -199,7 +199,8 @@ export class DashboardAuthService {
     const endsAt = Math.max(...over.map((row) => row.window_started_at + THROTTLE.windowMs));
     throw new ThrottledError(
       `too many failed sign-ins: wait ${THROTTLE.windowMs / 60_000} minutes and try again`,
-      Math.max(1, Math.ceil((endsAt - now) / 1000)),
+      // A parallel attempt may have opened the window a few ms after this one's `now`.
+      Math.max(1, Math.ceil(Math.min(endsAt - now, THROTTLE.windowMs) / 1000)),
     );
   }
 
