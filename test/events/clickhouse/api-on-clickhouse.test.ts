@@ -25,7 +25,7 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0)('the API with events on ClickHouse
       await Promise.all(
         cluster.shards.map(
           async (s) =>
-            (await s.select<{ n: number }>(chSql`SELECT count() AS n FROM events_actions FINAL`))[0]!.n,
+            (await s.select<{ n: number }>(chSql`SELECT count() AS n FROM events_actions_by_id FINAL`))[0]!.n,
         ),
       )
     ).reduce((a, b) => a + b);
