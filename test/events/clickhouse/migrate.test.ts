@@ -141,6 +141,19 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0)('ClickHouse migrations on every sh
       ]);
     });
 
+    it('two processes migrating one shard at once copy every row once', async () => {
+      const shard = await at0002();
+      const runs = await Promise.all([migrateShards([shard]), migrateShards([shard])]);
+      expect(runs).toEqual([['0003-sort-by-id'], ['0003-sort-by-id']]);
+      const after = await visible(shard);
+      expect(after.rows).toEqual(['one copy of e1', action('e2', 'ben', T + 7)]);
+      expect(after.stamps).toEqual([
+        { id: 'e1', inserted_at: T + 1 },
+        { id: 'e2', inserted_at: T + 8 },
+      ]);
+      expect(after.tables).not.toContain('events_actions');
+    });
+
     it('ends the same when interrupted after any statement of a table, or before being recorded', async () => {
       // After each of the first table's five statements but the last, and after all of them.
       const stops = [1, 2, 3, 4, SORT_BY_ID.statements.length];
