@@ -97,10 +97,13 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0)('the API with events on ClickHouse
       new JobQueue(t.store.db, t.store.capabilities),
     );
     const scope = { dashboardId: dash.id, environment: 'production' } as const;
-    expect((await events.totals(scope)).find((r) => r.type === 'purchases')?.count).toBe(2);
-    const aggregates = (await events.playerAggregates(scope)).find((a) => a.userId === 'crash');
-    expect(aggregates).toMatchObject({ purchases: 2, spend: 8 });
-    expect(await events.segmentMembers(scope, { spendMax: 10 })).toContain('crash');
-    await events.close();
+    try {
+      expect((await events.totals(scope)).find((r) => r.type === 'purchases')?.count).toBe(2);
+      const aggregates = (await events.playerAggregates(scope)).find((a) => a.userId === 'crash');
+      expect(aggregates).toMatchObject({ purchases: 2, spend: 8 });
+      expect(await events.segmentMembers(scope, { spendMax: 10 })).toContain('crash');
+    } finally {
+      await events.close();
+    }
   });
 });
