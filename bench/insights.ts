@@ -144,7 +144,7 @@ async function loadClickHouse(
         const names = raw(Object.keys(t.columns).join(', '));
         const values = raw(Object.values(t.columns).join(', '));
         // A thousand rows per millisecond of insert time: the refresh's steps split them.
-        await shard.command(chSql`INSERT INTO ${identifier(`events_${t.type}`)}
+        await shard.command(chSql`INSERT INTO ${identifier(`events_${t.type}_by_id`)}
           (id, dashboard_id, environment, user_id, ts, received_at, inserted_at, ${names})
           SELECT concat(${t.type}, toString(i)), ${dashboardId}, 'production', concat('p', toString(player)),
             toInt64(${raw(g.ts)}) AS ts, ts, toInt64(${stampBase} + intDiv(i + ${offset}, 1000)), ${values}

@@ -198,7 +198,7 @@ async function loadClickHouse(
       shards.map((shard, k) => {
         const { offset: first, rows, players } = ranges[k]!;
         return chunked(rows, `${table.type} (shard ${k + 1})`, async (from, count) => {
-          const insert: SqlFragment = chSql`INSERT INTO ${identifier(`events_${table.type}`)}
+          const insert: SqlFragment = chSql`INSERT INTO ${identifier(`events_${table.type}_by_id`)}
             (id, dashboard_id, environment, user_id, ts, received_at, ${raw(names.join(', '))})
             SELECT lower(hex(MD5(concat(${table.type}, toString(g))))), ${dashboardId}, 'production', user_id,
               ${t0} - g * 7919 % ${SPAN_MS}, ${t0} - g * 7919 % ${SPAN_MS} + g % 60000, ${raw(values.join(', '))}
@@ -218,7 +218,7 @@ async function loadClickHouse(
 
 /** Sums over the shards' active parts of the event tables: their bytes on disk, or their count. */
 async function eventTablesOnDisk(shards: readonly ClickHouseShard[], what: 'bytes_on_disk' | 'parts') {
-  const tables = TABLES.map((t) => `events_${t.type}`);
+  const tables = TABLES.map((t) => `events_${t.type}_by_id`);
   const figure = raw(what === 'parts' ? 'count()' : 'sum(bytes_on_disk)');
   const answers = await Promise.all(
     shards.map((shard) =>

@@ -87,7 +87,7 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       expect((await events.write(batch)).written).toBe(batch.rows.length);
     };
     const mergeEverything = () =>
-      Promise.all(cluster.shards.map((s) => s.command(chSql`OPTIMIZE TABLE events_logins FINAL`)));
+      Promise.all(cluster.shards.map((s) => s.command(chSql`OPTIMIZE TABLE events_logins_by_id FINAL`)));
 
     it('folds a replayed batch once: copies in one step, in a later step, and after a merge', async () => {
       const first = logins('k1', ['ann', 'ben']);

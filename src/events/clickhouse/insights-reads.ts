@@ -18,7 +18,7 @@ import {
 import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, inList, raw, type SqlFragment } from './literal.js';
 import { hide, type PendingDeletion } from './reads.js';
-import { INSERTED_AT } from './schema.js';
+import { INSERTED_AT, eventTableOf } from './schema.js';
 
 /**
  * The insights reads on ClickHouse (docs/insights.md, "On ClickHouse"). Event ids are hashes, so
@@ -229,7 +229,7 @@ function fresh(
   hidden: readonly PendingDeletion[],
 ): SqlFragment {
   const stamps = chSql`event_stamps WHERE ${inScope(scope)} AND type = ${table}`;
-  return chSql`SELECT * FROM ${identifier(`events_${table}`)}
+  return chSql`SELECT * FROM ${identifier(eventTableOf(table))}
     WHERE ${inScope(scope)} AND inserted_at > ${from} ${hide(hidden, 'events')}
       AND id IN (SELECT id FROM ${stamps}
         AND id IN (SELECT id FROM ${stamps} AND inserted_at > ${from} AND inserted_at <= ${to})
@@ -247,7 +247,7 @@ async function registerDates(
   const dates = new Map<string, string>();
   for (let i = 0; i < userIds.length; i += USER_CHUNK) {
     const rows = await shard.select<{ user_id: string; registered: string }>(
-      chSql`SELECT user_id, argMax(register_date, ts) AS registered FROM events_logins FINAL
+      chSql`SELECT user_id, argMax(register_date, ts) AS registered FROM ${identifier(eventTableOf('logins'))} FINAL
         WHERE ${inScope(scope)} AND isNotNull(register_date) AND user_id IN ${inList(userIds.slice(i, i + USER_CHUNK))}
           ${hide(hidden, 'events')}
         GROUP BY user_id`,

@@ -1,7 +1,13 @@
 import { SchemaTooNewError } from '../../store/migrations/index.js';
-import { ClickHouseError, type ClickHouseShard } from './http-client.js';
+import { ClickHouseError, ClickHouseShard } from './http-client.js';
 import { SqlFragment, chSql, identifier } from './literal.js';
-import { CLICKHOUSE_MIGRATIONS, type ClickHouseMigration } from './schema.js';
+import { CLICKHOUSE_MIGRATIONS, type ClickHouseMigration, type MigrationStep } from './schema.js';
+
+/**
+ * How long a migration's statement may run: just under the 300 s after which Node's `fetch`
+ * gives up on an answer (the server would go on). Copies are chunked to stay far below it.
+ */
+const STATEMENT_TIMEOUT_MS = 290_000;
 
 /**
  * Brings every shard's schema up to date: creates the database, then runs each pending
@@ -14,7 +20,9 @@ export async function migrateShards(
   shards: readonly ClickHouseShard[],
   migrations: readonly ClickHouseMigration[] = CLICKHOUSE_MIGRATIONS,
 ): Promise<string[]> {
-  const applied = await Promise.all(shards.map((shard) => migrateShard(shard, migrations)));
+  const applied = await Promise.all(
+    shards.map((shard) => migrateShard(new ClickHouseShard(shard.address, STATEMENT_TIMEOUT_MS), migrations)),
+  );
   return [...new Set(applied.flat())];
 }
 
@@ -41,15 +49,19 @@ async function migrateShard(
   const ran: string[] = [];
   for (const migration of migrations) {
     if (done.has(migration.name)) continue;
-    for (const statement of migration.statements) {
-      if (statement instanceof SqlFragment) await shard.command(statement);
-      else
-        await shard.command(statement.statement).catch((error: unknown) => {
-          if (!(error instanceof ClickHouseError && error.code === statement.exists)) throw error;
-        });
-    }
+    for (const step of migration.statements) await runStep(shard, step);
     await shard.insert('traitforge_migrations', [{ name: migration.name, applied_at: Date.now() }]);
     ran.push(migration.name);
   }
   return ran;
+}
+
+/** Runs one step of a migration on a shard: a guarded statement's known error means it ran before. */
+export async function runStep(shard: ClickHouseShard, step: MigrationStep): Promise<void> {
+  if (step instanceof SqlFragment) await shard.command(step);
+  else if ('run' in step) await step.run(shard);
+  else
+    await shard.command(step.statement).catch((error: unknown) => {
+      if (!(error instanceof ClickHouseError && error.code === step.exists)) throw error;
+    });
 }

@@ -14,7 +14,7 @@ import type {
 } from '../event-store.js';
 import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, join, raw, type SqlFragment } from './literal.js';
-import { EVENT_DEFS, tableOf } from './schema.js';
+import { EVENT_DEFS, eventTableOf, tableOf } from './schema.js';
 import {
   addAggregateRow,
   aggregateColumns,
@@ -259,7 +259,7 @@ const PROFILE = (scope: EventScope, hidden: readonly PendingDeletion[]) => chSql
     argMaxIf(level, ts, isNotNull(level)) AS level,
     argMaxIf(register_date, ts, isNotNull(register_date)) AS register_date,
     max(ts) AS last_login_at
-  FROM events_logins FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`;
+  FROM ${identifier(eventTableOf('logins'))} FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`;
 
 async function profiles(
   shards: readonly ClickHouseShard[],
@@ -274,7 +274,7 @@ async function profiles(
         ),
         shard.select<Omit<PlayerProfile, 'first_seen_at' | 'purchases' | 'spend'>>(PROFILE(scope, hidden)),
         shard.select<{ user_id: string; purchases: number; spend: number }>(
-          chSql`SELECT user_id, count() AS purchases, sum(price) AS spend FROM events_purchases FINAL
+          chSql`SELECT user_id, count() AS purchases, sum(price) AS spend FROM ${identifier(eventTableOf('purchases'))} FINAL
             WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
         ),
       ]);

@@ -1,5 +1,12 @@
-import { ALL_RECORD_TYPE_DEFS, type ColumnKind, type RecordTypeDef } from '../../domain/records.js';
+import {
+  ALL_RECORD_TYPE_DEFS,
+  type AnyRecordType,
+  type ColumnKind,
+  type RecordTypeDef,
+} from '../../domain/records.js';
+import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, join, raw, type SqlFragment } from './literal.js';
+import { copyInChunks } from './table-copy.js';
 
 /** Column types: the same values the SQL backends store (epoch ms, dates as text, JSON as text). */
 const COLUMN_TYPES: Readonly<Record<ColumnKind, string>> = {
@@ -11,10 +18,19 @@ const COLUMN_TYPES: Readonly<Record<ColumnKind, string>> = {
   date: 'Nullable(String)',
 };
 
+/**
+ * The table holding a player-scoped type's rows on every shard: sorted by player and event id
+ * (migration `0003-sort-by-id`, which replaced the time-sorted tables of `0001-events`).
+ */
+export const eventTableOf = (type: AnyRecordType): string => `events_${type}_by_id`;
+
 /** The table holding a record type's rows on every shard. */
 export function tableOf(def: RecordTypeDef): string {
-  return def.userScoped ? `events_${def.type}` : def.type;
+  return def.userScoped ? eventTableOf(def.type) : def.type;
 }
+
+/** An event table as `0001-events` made it (sorted by time): `0003-sort-by-id` copies and drops it. */
+const timeSortedTableOf = (def: RecordTypeDef): string => `events_${def.type}`;
 
 /** The player-scoped event types (every type but the item catalogue). */
 export const EVENT_DEFS: readonly RecordTypeDef[] = Object.values(ALL_RECORD_TYPE_DEFS).filter(
@@ -22,8 +38,8 @@ export const EVENT_DEFS: readonly RecordTypeDef[] = Object.values(ALL_RECORD_TYP
 );
 
 /**
- * A year, in ms, as a partition: integer arithmetic only, because `toDateTime` stops at 2106 and
- * event times run to 2200. Yearly parts stay few even for back-filled history.
+ * A year, in ms, as a partition of the time-sorted tables of `0001-events`: integer arithmetic
+ * only, because `toDateTime` stops at 2106 and event times run to 2200.
  */
 const YEAR_MS = 365 * 86_400_000;
 
@@ -34,13 +50,30 @@ function typedColumns(def: RecordTypeDef): SqlFragment {
   );
 }
 
+/** The column every event row carries for insights: when its INSERT left the writer (epoch ms). */
+export const INSERTED_AT = 'inserted_at';
+
+/** `inserted_at` (since `0002-insert-stamps`): rows written before it get their arrival time. */
+const INSERTED_AT_TYPE = 'Int64 DEFAULT received_at';
+
 /**
  * An event table. `id` is the event's deterministic id (see event-ids.ts): a retried batch
  * writes the same ids, and ReplacingMergeTree keeps one row per sorting key, which ends in `id`.
  * Merges happen in the background, so reads deduplicate too (`FINAL`, see reads).
+ * - `time-sorted` (0001-events): sorted by player, then `ts`, partitioned by year of `ts`. Two
+ *   copies of an id whose `ts` differ (a record without a timestamp takes its arrival time) have
+ *   different sorting keys, even partitions: both were kept and counted.
+ * - `id-sorted` (0003-sort-by-id): sorted by player, then `id`, not partitioned, so every copy of
+ *   an id shares one sorting key whatever its times; `inserted_at` is a column from the start.
  */
-function eventTable(def: RecordTypeDef): SqlFragment {
-  return chSql`CREATE TABLE IF NOT EXISTS ${identifier(tableOf(def))} (
+function eventTable(def: RecordTypeDef, layout: 'time-sorted' | 'id-sorted'): SqlFragment {
+  const idSorted = layout === 'id-sorted';
+  const name = idSorted ? tableOf(def) : timeSortedTableOf(def);
+  const insertedAt = idSorted ? raw(`,\n  ${INSERTED_AT} ${INSERTED_AT_TYPE}`) : raw('');
+  const layoutClauses = idSorted
+    ? raw('ORDER BY (dashboard_id, environment, user_id, id)')
+    : raw(`PARTITION BY intDiv(ts, ${YEAR_MS})\nORDER BY (dashboard_id, environment, user_id, ts, id)`);
+  return chSql`CREATE TABLE IF NOT EXISTS ${identifier(name)} (
   id String,
   dashboard_id String,
   environment String,
@@ -48,10 +81,9 @@ function eventTable(def: RecordTypeDef): SqlFragment {
   ts Int64,
   received_at Int64,
   ${typedColumns(def)},
-  extra Nullable(String)
+  extra Nullable(String)${insertedAt}
 ) ENGINE = ReplacingMergeTree()
-PARTITION BY intDiv(ts, ${YEAR_MS})
-ORDER BY (dashboard_id, environment, user_id, ts, id)`;
+${layoutClauses}`;
 }
 
 /** The item catalogue: one row per item id, the highest `version` (the latest write) wins. */
@@ -91,14 +123,18 @@ export interface GuardedStatement {
   readonly exists: number;
 }
 
-export interface ClickHouseMigration {
-  readonly name: string;
-  /** Idempotent statements: a migration interrupted on one shard is run again. */
-  readonly statements: readonly (SqlFragment | GuardedStatement)[];
+/** A step that chooses its statements from what the shard holds (a copy in chunks). */
+export interface ShardStep {
+  readonly run: (shard: ClickHouseShard) => Promise<void>;
 }
 
-/** The column every event row carries for insights: when its INSERT left the writer (epoch ms). */
-export const INSERTED_AT = 'inserted_at';
+export type MigrationStep = SqlFragment | GuardedStatement | ShardStep;
+
+export interface ClickHouseMigration {
+  readonly name: string;
+  /** Idempotent steps: a migration interrupted on one shard is run again from its first step. */
+  readonly statements: readonly MigrationStep[];
+}
 
 /** ClickHouse's ILLEGAL_COLUMN: answered to an `ADD COLUMN` of a column the table has. */
 const COLUMN_EXISTS = 44;
@@ -122,28 +158,59 @@ const EVENT_STAMPS = chSql`CREATE TABLE IF NOT EXISTS event_stamps (
 ) ENGINE = ReplacingMergeTree(rank)
 ORDER BY (dashboard_id, environment, type, id)`;
 
-const stampsOf = (def: RecordTypeDef) =>
+/** The stamps of an event table's rows (`table`: its time-sorted or id-sorted table). */
+const stampsOf = (def: RecordTypeDef, table: string) =>
   chSql`SELECT dashboard_id, environment, ${def.type} AS type, id, inserted_at,
-    toUInt64(${RANK_BASE} - inserted_at) AS rank FROM ${identifier(tableOf(def))}`;
+    toUInt64(${RANK_BASE} - inserted_at) AS rank FROM ${identifier(table)}`;
+
+/** The materialized view filling `event_stamps` from an event table's inserts. */
+const stampsView = (def: RecordTypeDef, layout: 'time-sorted' | 'id-sorted') =>
+  identifier(layout === 'id-sorted' ? `event_stamps_${def.type}_by_id` : `event_stamps_${def.type}`);
 
 /**
  * Event rows get their insert time (rows written before: their arrival time, the closest
  * known), and every insert of an event table records its ids' first insert time. The backfill
  * of the rows already there may run twice (an interrupted migration): it writes the same times.
  */
-function insertStamps(): (SqlFragment | GuardedStatement)[] {
+function insertStamps(): MigrationStep[] {
   return [
     ...EVENT_DEFS.map((def) => ({
-      statement: chSql`ALTER TABLE ${identifier(tableOf(def))} ADD COLUMN ${identifier(INSERTED_AT)} Int64 DEFAULT received_at`,
+      statement: chSql`ALTER TABLE ${identifier(timeSortedTableOf(def))} ADD COLUMN ${identifier(INSERTED_AT)} ${raw(INSERTED_AT_TYPE)}`,
       exists: COLUMN_EXISTS,
     })),
     EVENT_STAMPS,
     ...EVENT_DEFS.map(
       (def) =>
-        chSql`CREATE MATERIALIZED VIEW IF NOT EXISTS ${identifier(`event_stamps_${def.type}`)} TO event_stamps AS ${stampsOf(def)}`,
+        chSql`CREATE MATERIALIZED VIEW IF NOT EXISTS ${stampsView(def, 'time-sorted')} TO event_stamps AS ${stampsOf(def, timeSortedTableOf(def))}`,
     ),
-    ...EVENT_DEFS.map((def) => chSql`INSERT INTO event_stamps ${stampsOf(def)}`),
+    ...EVENT_DEFS.map((def) => chSql`INSERT INTO event_stamps ${stampsOf(def, timeSortedTableOf(def))}`),
   ];
+}
+
+/**
+ * Every event table re-created sorted by id (docs/clickhouse.md, "Schema"), one type after the
+ * other (the disk holds two copies of one table at most): the id-sorted table, the rows of the
+ * time-sorted one copied in (the columns named: later migrations add columns), its stamps view,
+ * then the time-sorted table and its view dropped. The stamps of the copied rows are in
+ * `event_stamps` already, so the view comes after the copy. Each step may run again, after an
+ * interruption or in a second process starting at once: a second copy writes the same ids, which
+ * collapse; a copy finding the time-sorted table gone ran before it was dropped, and a DROP waits
+ * for a copy's statement still reading the table, so none is cut short.
+ */
+function sortById(): MigrationStep[] {
+  return EVENT_DEFS.flatMap((def) => {
+    const columns = ['id', 'dashboard_id', 'environment', 'user_id', 'ts', 'received_at']
+      .concat(def.columns.map((c) => c.name))
+      .concat(['extra', INSERTED_AT]);
+    const from = timeSortedTableOf(def);
+    return [
+      eventTable(def, 'id-sorted'),
+      { run: (shard: ClickHouseShard) => copyInChunks(shard, from, tableOf(def), columns) },
+      chSql`CREATE MATERIALIZED VIEW IF NOT EXISTS ${stampsView(def, 'id-sorted')} TO event_stamps AS ${stampsOf(def, tableOf(def))}`,
+      chSql`DROP TABLE IF EXISTS ${stampsView(def, 'time-sorted')}`,
+      chSql`DROP TABLE IF EXISTS ${identifier(from)}`,
+    ];
+  });
 }
 
 /** Every ClickHouse migration, in order, run on every shard. Names are permanent. */
@@ -152,10 +219,11 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     name: '0001-events',
     statements: [
       ...Object.values(ALL_RECORD_TYPE_DEFS).map((def) =>
-        def.userScoped ? eventTable(def) : itemsTable(def),
+        def.userScoped ? eventTable(def, 'time-sorted') : itemsTable(def),
       ),
       PLAYERS,
     ],
   },
   { name: '0002-insert-stamps', statements: insertStamps() },
+  { name: '0003-sort-by-id', statements: sortById() },
 ];

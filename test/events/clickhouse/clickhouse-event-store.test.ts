@@ -63,7 +63,7 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       const perShard = await Promise.all(
         cluster.shards.map(
           async (shard) =>
-            (await shard.select<{ n: number }>(chSql`SELECT count() AS n FROM events_purchases`))[0]!.n,
+            (await shard.select<{ n: number }>(chSql`SELECT count() AS n FROM events_purchases_by_id`))[0]!.n,
         ),
       );
       expect(perShard.every((n) => n > 0)).toBe(true);
@@ -163,7 +163,7 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       // A batch that read the markers just before the deletion lands after the mutation began, on
       // any shard: the job's final check finds its rows and deletes them too.
       for (const shard of cluster.shards)
-        await shard.insert('events_purchases', [
+        await shard.insert('events_purchases_by_id', [
           {
             id: `late-${shard.address.endpoint}`,
             dashboard_id: 'dash',
