@@ -172,15 +172,16 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       expect(Number(await intents())).toBe(0);
     });
 
-    it('rolls back an abandoned copy without removing the retry that rewrote its ids, merged or not', async () => {
+    it('rolls back an abandoned copy without removing the retry that rewrote its ids, its player or its stamps', async () => {
       await partialWrite();
       // The retry lands before the sweeper ran: the same ids, a second copy of the first shard's part.
       expect((await events.write(keyed(T0 + 1000))).written).toBe(40);
       expect(await total()).toBe(40);
-      // The replacing engines merge the copies: the event tables keep the retry's (last inserted),
-      // `players` the abandoned batch's (the earliest sighting).
+      // The replacing engines merge the copies of `players` and `event_stamps` into the abandoned
+      // batch's (the earliest sighting, the earliest stamp); the event rows stay two copies, the
+      // abandoned one removed by the rollback (merged, the engine keeps the retry's: last inserted).
       for (const shard of cluster.shards)
-        for (const table of ['events_purchases', 'players', 'event_stamps'])
+        for (const table of ['players', 'event_stamps'])
           await shard.command(chSql`OPTIMIZE TABLE ${identifier(table)} FINAL`);
       expect(await events.sweepAbandonedWrites()).toBe(1);
       expect(await total()).toBe(40);
