@@ -144,7 +144,8 @@ export class ControlPlaneKeys {
   /**
    * After the batch's rows are in ClickHouse (written under `batchId`): records its dedupe keys,
    * once key and idempotency key and closes its write intent, in one transaction; throws
-   * `BatchRolledBackError`, recording nothing, when the sweeper took the intent over. Returns
+   * `BatchRolledBackError`, recording nothing, when the sweeper took the intent over (a loser of
+   * a key race with another request's hash leaves it to the sweeper anyway). Returns
    * false when another request recorded a live idempotency key first (this one is then the
    * duplicate: its intent stays open, for the sweeper, unless it is the same request, whose rows
    * are copies of the winner's).
@@ -153,11 +154,13 @@ export class ControlPlaneKeys {
     const scope = { dashboardId: batch.dashboardId, environment: batch.environment };
     const intent = sql`dashboard_id = ${scope.dashboardId} and environment = ${scope.environment} and batch_id = ${batchId}`;
     return await this.db.transaction().execute(async (trx) => {
-      // Takes the intent's row lock (PostgreSQL): a sweeper marking it waits for this transaction.
-      const alive = await sql`update event_write_intents set rolled_back_at = null
-        where ${intent} and rolled_back_at is null`.execute(trx);
-      if (Number(alive.numAffectedRows ?? 0) === 0) throw new BatchRolledBackError();
-      const close = () => sql`delete from event_write_intents where ${intent}`.execute(trx);
+      // Closing the intent takes its row (a sweeper marking it waits for this transaction, then
+      // finds it gone); one the sweeper marked first is not closed, and nothing is recorded.
+      const close = async () => {
+        const closed = await sql`delete from event_write_intents
+          where ${intent} and rolled_back_at is null`.execute(trx);
+        if (Number(closed.numAffectedRows ?? 0) === 0) throw new BatchRolledBackError();
+      };
       if (batch.once) {
         await sql`insert into ingest_dedupe (dashboard_id, environment, source, key, created_at)
           values (${scope.dashboardId}, ${scope.environment}, ${batch.once.source}, ${batch.once.key}, ${batch.receivedAt})
