@@ -1,4 +1,3 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { RECORD_TYPE_DEFS } from '../../../src/domain/records.js';
@@ -11,54 +10,11 @@ import { JobQueue } from '../../../src/jobs/job-queue.js';
 import type { Store } from '../../../src/store/store.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../../support/backends.js';
 import { CLICKHOUSE_URLS, createTestClickHouse, type TestClickHouse } from '../../support/clickhouse.js';
+import { tcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 
 const scope = { dashboardId: 'dash', environment: 'production' } as const;
 const T0 = Date.UTC(2026, 10, 2, 12);
 const USERS = Array.from({ length: 40 }, (_, i) => `u${i}`);
-
-/** A real TCP proxy in front of a shard that can refuse every connection (the shard "stopped"). */
-function stoppableProxy(target: URL) {
-  let refusing = false;
-  const open = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (refusing) {
-      client.destroy();
-      return;
-    }
-    open.add(client);
-    const upstream = connect(Number(target.port), target.hostname);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => {
-      open.delete(client);
-      upstream.destroy();
-    });
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  return {
-    /** From now on every request fails before the shard sees it (pooled connections closed too). */
-    stop: () => {
-      refusing = true;
-      for (const socket of open) socket.destroy();
-    },
-    resume: () => {
-      refusing = false;
-    },
-    listen: () =>
-      new Promise<number>((resolve) => {
-        server.listen(0, '127.0.0.1', () => {
-          resolve((server.address() as { port: number }).port);
-        });
-      }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of open) socket.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
 
 /** One batch of purchases by 40 players (both shards), under an Idempotency-Key. */
 function keyed(receivedAt: number): WriteBatch {
@@ -83,7 +39,7 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
     let control: TestDatabase;
     let store: Store;
     let events: ClickHouseEventStore;
-    let proxy: ReturnType<typeof stoppableProxy>;
+    let proxy: TcpProxy;
 
     beforeEach(async () => {
       cluster = createTestClickHouse();
@@ -92,7 +48,7 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       await store.migrate();
       // The second shard is reached through the proxy, which a test stops mid-write.
       const second = cluster.shards[1]!;
-      proxy = stoppableProxy(new URL(second.address.endpoint));
+      proxy = tcpProxy(new URL(second.address.endpoint));
       const port = await proxy.listen();
       const shards = [
         cluster.shards[0]!,
