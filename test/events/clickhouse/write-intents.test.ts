@@ -178,6 +178,23 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       expect(await total()).toBe(40);
     });
 
+    it("holds insights' cursor before the oldest open intent of the scope", async () => {
+      const lagging = Date.now() - 120_000;
+      const opened = lagging - 60_000;
+      await sql`insert into event_write_intents (dashboard_id, environment, batch_id, created_at)
+        values ('dash', 'production', 'stuck', ${opened})`.execute(store.db);
+      const cursor = (await events.insights.activityCursor('dash', 'production')).inserted_at!;
+      expect(cursor).toBe(opened - 1);
+      // Another scope is not held back; once swept, neither is this one.
+      expect((await events.insights.activityCursor('dash', 'sandbox')).inserted_at).toBeGreaterThanOrEqual(
+        lagging,
+      );
+      expect(await events.sweepAbandonedWrites()).toBe(1);
+      expect((await events.insights.activityCursor('dash', 'production')).inserted_at).toBeGreaterThanOrEqual(
+        lagging,
+      );
+    });
+
     it('never acknowledges a batch whose intent the sweeper took over', async () => {
       const keys = new ControlPlaneKeys(store.db as never);
       await keys.openIntent(scope, 'slow', T0);
