@@ -21,6 +21,7 @@ import type { ClickHouseShard } from '../src/events/clickhouse/http-client.js';
 import { chSql, identifier, raw } from '../src/events/clickhouse/literal.js';
 import { migrateShards } from '../src/events/clickhouse/migrate.js';
 import { openShards } from '../src/events/clickhouse/shards.js';
+import { eventTableOf } from '../src/events/clickhouse/schema.js';
 import { freshDatabase } from './personas.js';
 
 export type InsightsBackend = 'postgres' | 'clickhouse';
@@ -144,7 +145,7 @@ async function loadClickHouse(
         const names = raw(Object.keys(t.columns).join(', '));
         const values = raw(Object.values(t.columns).join(', '));
         // A thousand rows per millisecond of insert time: the refresh's steps split them.
-        await shard.command(chSql`INSERT INTO ${identifier(`events_${t.type}_by_id`)}
+        await shard.command(chSql`INSERT INTO ${identifier(eventTableOf(t.type))}
           (id, dashboard_id, environment, user_id, ts, received_at, inserted_at, ${names})
           SELECT concat(${t.type}, toString(i)), ${dashboardId}, 'production', concat('p', toString(player)),
             toInt64(${raw(g.ts)}) AS ts, ts, toInt64(${stampBase} + intDiv(i + ${offset}, 1000)), ${values}

@@ -11,6 +11,8 @@ import { sql, type Kysely } from 'kysely';
 import { chSql, identifier, inList, raw, type SqlFragment } from '../src/events/clickhouse/literal.js';
 import { openShards, shardOf } from '../src/events/clickhouse/shards.js';
 import type { ClickHouseShard } from '../src/events/clickhouse/http-client.js';
+import { eventTableOf } from '../src/events/clickhouse/schema.js';
+import type { AnyRecordType } from '../src/domain/records.js';
 import { benchEventStore, prepareDashboard, type BenchDatabase } from './support/database.js';
 import { cpuSince, phaseMain, sendToParent, type FailedMessage } from './support/process.js';
 import { RssSampler, ServerSampler } from './support/stats.js';
@@ -53,7 +55,11 @@ const pick = (values: readonly string[], index: string) =>
  * `g` (the row's number) in the SQL both servers read. The shares follow the bench workload: mostly
  * actions, then logins and level-ups, few purchases.
  */
-const TABLES: readonly { type: string; share: number; columns: Record<string, (text: Text) => string> }[] = [
+const TABLES: readonly {
+  type: AnyRecordType;
+  share: number;
+  columns: Record<string, (text: Text) => string>;
+}[] = [
   {
     type: 'actions',
     share: 0.6,
@@ -198,7 +204,7 @@ async function loadClickHouse(
       shards.map((shard, k) => {
         const { offset: first, rows, players } = ranges[k]!;
         return chunked(rows, `${table.type} (shard ${k + 1})`, async (from, count) => {
-          const insert: SqlFragment = chSql`INSERT INTO ${identifier(`events_${table.type}_by_id`)}
+          const insert: SqlFragment = chSql`INSERT INTO ${identifier(eventTableOf(table.type))}
             (id, dashboard_id, environment, user_id, ts, received_at, ${raw(names.join(', '))})
             SELECT lower(hex(MD5(concat(${table.type}, toString(g))))), ${dashboardId}, 'production', user_id,
               ${t0} - g * 7919 % ${SPAN_MS}, ${t0} - g * 7919 % ${SPAN_MS} + g % 60000, ${raw(values.join(', '))}
@@ -218,7 +224,7 @@ async function loadClickHouse(
 
 /** Sums over the shards' active parts of the event tables: their bytes on disk, or their count. */
 async function eventTablesOnDisk(shards: readonly ClickHouseShard[], what: 'bytes_on_disk' | 'parts') {
-  const tables = TABLES.map((t) => `events_${t.type}_by_id`);
+  const tables = TABLES.map((t) => eventTableOf(t.type));
   const figure = raw(what === 'parts' ? 'count()' : 'sum(bytes_on_disk)');
   const answers = await Promise.all(
     shards.map((shard) =>

@@ -120,7 +120,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const secrets = once(() => SecretBox.open(config.secretKey, config.dataDir));
   const jobQueue = new JobQueue(store.db, store.capabilities);
   const opened = options.events
-    ? { events: options.events, jobHandlers: [] }
+    ? { events: options.events, jobHandlers: [], periodicTasks: [] }
     : openEventStore(config, store, jobQueue, options.deletionJob);
   const events = opened.events;
   const webhooks = new WebhookService(
@@ -193,6 +193,7 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       { name: 'abandoned-uploads', everyMs: SWEEP_EVERY_MS, run: () => files.sweepAbandonedUploads() },
       { name: 'seal-webhook-urls', everyMs: SEAL_EVERY_MS, run: () => webhooks.sealStoredUrls() },
       { name: 'insights-rollups', everyMs: INSIGHTS_EVERY_MS, run: () => insights.refreshAll() },
+      ...opened.periodicTasks,
     ],
     options.onTaskError,
   );

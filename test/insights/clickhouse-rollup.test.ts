@@ -4,6 +4,7 @@ import { RECORD_TYPE_DEFS } from '../../src/domain/records.js';
 import { ClickHouseEventStore } from '../../src/events/clickhouse/clickhouse-event-store.js';
 import { ClickHouseInsightsReads } from '../../src/events/clickhouse/insights-reads.js';
 import { chSql } from '../../src/events/clickhouse/literal.js';
+import { NOTHING_HIDDEN } from '../../src/events/clickhouse/reads.js';
 import type { WriteBatch } from '../../src/events/event-store.js';
 import { InsightsRollup } from '../../src/insights/insights-rollup.js';
 import { JobQueue } from '../../src/jobs/job-queue.js';
@@ -120,11 +121,16 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
         await events.write(logins(key, users));
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      const reads = new ClickHouseInsightsReads(cluster.shards, store.db, () => Promise.resolve([]), {
-        lagMs: 0,
-        stepRows: 1,
-      });
-      const target = await reads.activityCursor();
+      const reads = new ClickHouseInsightsReads(
+        cluster.shards,
+        store.db,
+        () => Promise.resolve(NOTHING_HIDDEN),
+        {
+          lagMs: 0,
+          stepRows: 1,
+        },
+      );
+      const target = await reads.activityCursor(scope.dashboardId, scope.environment);
       const first = await reads.nextStep(scope.dashboardId, scope.environment, {}, target);
       expect(first.inserted_at).toBeLessThan(target.inserted_at!);
       await new InsightsRollup(store.db, reads).refresh(scope.dashboardId, scope.environment);
@@ -135,7 +141,9 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0).each(BACKENDS)(
       await events.write(logins('k1', ['ann', 'ben']));
       const lagging = new InsightsRollup(
         store.db,
-        new ClickHouseInsightsReads(cluster.shards, store.db, () => Promise.resolve([]), { lagMs: 60_000 }),
+        new ClickHouseInsightsReads(cluster.shards, store.db, () => Promise.resolve(NOTHING_HIDDEN), {
+          lagMs: 60_000,
+        }),
       );
       await lagging.refresh(scope.dashboardId, scope.environment);
       expect(await folded()).toEqual({});

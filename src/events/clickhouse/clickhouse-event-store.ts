@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { RecordTypeDef } from '../../domain/records.js';
 import { playerHash } from '../../privacy/player-hash.js';
@@ -23,13 +24,13 @@ import { ControlPlaneKeys } from './control-plane.js';
 import { eventIds } from './event-ids.js';
 import { GroupedInserter } from './grouped-insert.js';
 import type { ClickHouseShard } from './http-client.js';
-import { chSql, identifier, inList } from './literal.js';
 import { migrateShards } from './migrate.js';
 import * as reads from './reads.js';
-import { EVENT_DEFS, INSERTED_AT, RANK_BASE, tableOf } from './schema.js';
+import { BATCH_ID, EVENT_DEFS, INSERTED_AT, RANK_BASE, tableOf } from './schema.js';
 import { shardOf } from './shards.js';
 import { DeletionTracker } from './deletion-tracker.js';
 import { ClickHouseInsightsReads } from './insights-reads.js';
+import { IntentSweeper } from './intent-sweeper.js';
 import type { Database } from '../../store/database.js';
 import {
   DeletionLedger,
@@ -64,17 +65,31 @@ function checkRequired(batch: WriteBatch): void {
  */
 export const INSIGHTS_LAG_MS = 120_000;
 
+/**
+ * When an open write intent counts as abandoned (the sweeper rolls its rows back): a write's
+ * INSERT may wait behind one grouped insert and then run itself, each within the shard timeout
+ * (60 s), and its keys are recorded after; half a minute of margin.
+ */
+export const ABANDON_AFTER_MS = 150_000;
+
+/** How often the sweeper of abandoned intents runs (and once at a worker's start). */
+export const SWEEP_EVERY_MS = 30_000;
+
 export interface ClickHouseStoreOptions {
   /** Insights fold the rows inserted up to this long ago (tests: 0, nothing runs concurrently). */
   insightsLagMs?: number;
+  /** When an open write intent is abandoned (default `ABANDON_AFTER_MS`; tests shorten it). */
+  abandonAfterMs?: number;
 }
 
 /**
- * The events port on ClickHouse: event rows on N shards (by player), keys and deletion markers
- * in the control-plane database. Order of a write: rows into ClickHouse with deterministic ids →
- * keys recorded in the control plane → the caller answers 201. A crash between the two leaves
- * rows without keys; the client's retry writes the same ids, which the replacing engine and the
- * `FINAL` reads count once.
+ * The events port on ClickHouse: event rows on N shards (by player), keys, deletion markers and
+ * write intents in the control-plane database. Order of a write: its intent opened (control
+ * plane) → rows into ClickHouse with deterministic ids, tagged with the intent's batch id → keys
+ * recorded and the intent closed in one transaction → the caller answers 201. Reads hide the
+ * rows of open intents, so a batch is visible whole or not at all; a crash leaves an open intent,
+ * which the sweeper rolls back (docs/clickhouse.md). The client's retry writes the same ids, which
+ * the replacing engine and the `FINAL` reads count once.
  */
 export class ClickHouseEventStore implements EventStore {
   readonly capabilities: EventCapabilities = { synchronousDelete: false, overwritesDeleted: false };
@@ -84,6 +99,7 @@ export class ClickHouseEventStore implements EventStore {
   #itemVersion = 0;
 
   readonly #ledger: DeletionLedger;
+  readonly #sweeper: IntentSweeper;
   readonly insights: ClickHouseInsightsReads;
 
   constructor(
@@ -100,6 +116,9 @@ export class ClickHouseEventStore implements EventStore {
     });
     this.#deletions = new DeletionTracker(shards);
     this.#ledger = new DeletionLedger(controlPlane, jobs);
+    this.#sweeper = new IntentSweeper(shards, this.#keys, {
+      abandonAfterMs: options.abandonAfterMs ?? ABANDON_AFTER_MS,
+    });
     this.insights = new ClickHouseInsightsReads(
       shards,
       controlPlane as Kysely<Database>,
@@ -113,6 +132,11 @@ export class ClickHouseEventStore implements EventStore {
   /** The handler of the deletion jobs this store queues (registered by the composition root). */
   deletionJobHandler(options?: DeletionJobOptions): JobHandler {
     return deletionJobHandler(this.#ledger, this.#deletions, options);
+  }
+
+  /** Rolls back the batches whose write was abandoned; returns how many (a periodic task). */
+  sweepAbandonedWrites(): Promise<number> {
+    return this.#sweeper.sweep();
   }
 
   /** Creates the database and tables on every shard (idempotent); returns what was applied. */
@@ -135,17 +159,16 @@ export class ClickHouseEventStore implements EventStore {
     const keep = await this.#newRows(batch);
     const rows = batch.rows.filter((_, i) => keep[i]);
     const rowIds = ids.filter((_, i) => keep[i]);
-    if (rows.length > 0) await this.#insert({ ...batch, rows }, rowIds);
-    if (!(await this.#keys.record(batch))) {
-      // Another request recorded a live key first. Same request: same ids, the winner's rows,
-      // counted once (discarding them would delete the winner's batch). A different request
-      // under the same key (a client bug): its rows must not stay.
-      const { key, requestHash, notBefore } = batch.idempotency!;
-      const winner = await this.#keys.replayed(scope, key, notBefore);
-      if (rows.length > 0 && winner?.requestHash !== requestHash)
-        await this.#discard({ ...batch, rows }, rowIds);
-      return nothing(true);
-    }
+    checkRequired(batch);
+    // The batch's rows stay hidden from every read until its intent is closed with its keys; a
+    // ClickHouse error leaves the intent open, for the sweeper to roll back what did land.
+    const batchId = randomUUID();
+    await this.#keys.openIntent(scope, batchId, Date.now());
+    if (rows.length > 0) await this.#insert({ ...batch, rows }, rowIds, batchId);
+    // Another request may have recorded a live key first: the same request wrote the same ids,
+    // counted once; a different request under the same key (a client bug) leaves its intent open,
+    // so its rows stay hidden until the sweeper removes them.
+    if (!(await this.#keys.record(batch, batchId))) return nothing(true);
     return { duplicate: false, written: rows.length, withheld: kept.withheld };
   }
 
@@ -166,8 +189,7 @@ export class ClickHouseEventStore implements EventStore {
     });
   }
 
-  async #insert(batch: WriteBatch, ids: readonly string[]): Promise<void> {
-    checkRequired(batch);
+  async #insert(batch: WriteBatch, ids: readonly string[], batchId: string): Promise<void> {
     const n = this.shards.length;
     const { dashboardId, environment, def } = batch;
     if (!def.userScoped) {
@@ -206,6 +228,7 @@ export class ClickHouseEventStore implements EventStore {
         ts: row.ts,
         received_at: batch.receivedAt,
         extra: row.extra,
+        [BATCH_ID]: batchId,
       };
       def.columns.forEach((c, j) => (record[c.name] = row.values[j] ?? null));
       (events.get(shard) ?? events.set(shard, []).get(shard)!).push(record);
@@ -217,22 +240,13 @@ export class ClickHouseEventStore implements EventStore {
           user_id: userId,
           first_seen_at: batch.receivedAt,
           seen_rank: RANK_BASE - batch.receivedAt,
+          [BATCH_ID]: batchId,
         });
     });
     await Promise.all([
       this.#inserter.insert(tableOf(def), events),
       this.#inserter.insert('players', new Map([...players].map(([shard, m]) => [shard, [...m.values()]]))),
     ]);
-  }
-
-  /** Removes rows this store wrote for a request that turned out to be another's duplicate. */
-  async #discard(batch: WriteBatch, ids: readonly string[]): Promise<void> {
-    if (!batch.def.userScoped) return;
-    await Promise.all(
-      this.shards.map((shard) =>
-        shard.command(chSql`ALTER TABLE ${identifier(tableOf(batch.def))} DELETE WHERE id IN ${inList(ids)}`),
-      ),
-    );
   }
 
   replayed(scope: EventScope, key: string, notBefore: number): Promise<IdempotentAnswer | undefined> {
@@ -243,20 +257,21 @@ export class ClickHouseEventStore implements EventStore {
     return this.#keys.hasDedupeKey(scope, source, prefix);
   }
 
-  // Every read hides the rows of deletions still running (usually none: one indexed lookup).
+  // Every read hides the rows of deletions still running and of open batches (usually none: one
+  // indexed lookup).
   async listRecords(scope: EventScope, def: RecordTypeDef, query: RecordQuery): Promise<RecordPage> {
     return reads.listRecords(this.shards, scope, def, query, await this.#hidden(scope));
   }
 
   async storedCounts(dashboardId: string): Promise<StoredCount[]> {
-    return reads.storedCounts(this.shards, dashboardId, await this.#ledger.running(dashboardId));
+    return reads.storedCounts(this.shards, dashboardId, await this.#keys.hidden(dashboardId));
   }
 
   async dailyCounts(
     dashboardId: string,
     query: Parameters<EventStore['dailyCounts']>[1],
   ): Promise<DailyCount[]> {
-    const hidden = await this.#ledger.running(dashboardId, query.environment);
+    const hidden = await this.#keys.hidden(dashboardId, query.environment);
     return reads.dailyCounts(this.shards, dashboardId, query, hidden);
   }
 
@@ -277,7 +292,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   #hidden(scope: EventScope) {
-    return this.#ledger.running(scope.dashboardId, scope.environment);
+    return this.#keys.hidden(scope.dashboardId, scope.environment);
   }
 
   /**

@@ -5,7 +5,6 @@ import { JobInterruptedError, type JobContext, type JobHandler } from '../../job
 import { playerHash } from '../../privacy/player-hash.js';
 import type { DeletionStatus, EventScope } from '../event-store.js';
 import type { DeletionTracker } from './deletion-tracker.js';
-import type { PendingDeletion } from './reads.js';
 
 export const DELETION_JOB = 'events.clickhouse-deletion';
 
@@ -72,25 +71,6 @@ export class DeletionLedger {
         records: Number(row.records),
       }
     );
-  }
-
-  /** The deletions still running in a dashboard (one environment, or both): reads hide their rows. */
-  async running(dashboardId: string, environment?: EventScope['environment']): Promise<PendingDeletion[]> {
-    const env = environment === undefined ? sql`` : sql`and environment = ${environment}`;
-    const { rows } = await sql<{
-      environment: EventScope['environment'];
-      pending_user_id: string;
-      requested_at: number | string;
-    }>`
-      select environment, pending_user_id, requested_at from event_deletions
-      where dashboard_id = ${dashboardId} ${env} and completed_at is null and pending_user_id is not null`.execute(
-      this.db,
-    );
-    return rows.map((r) => ({
-      environment: r.environment,
-      userId: r.pending_user_id,
-      requestedAt: Number(r.requested_at),
-    }));
   }
 
   /** The id of a deletion still running (undefined: completed, or superseded). */

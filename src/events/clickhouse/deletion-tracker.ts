@@ -1,10 +1,23 @@
 import type { EventScope } from '../event-store.js';
 import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, inList, join } from './literal.js';
-import { EVENT_DEFS, tableOf } from './schema.js';
+import { EVENT_DEFS, PLAYER_TABLES, tableOf } from './schema.js';
 
-/** Tables holding a player's rows on a shard. */
-const PLAYER_TABLES = [...EVENT_DEFS.map(tableOf), 'players'];
+/** Whether a mutation of one of these tables is still unfinished on any shard (`system.mutations`). */
+export async function mutationsRunning(
+  shards: readonly ClickHouseShard[],
+  tables: readonly string[],
+): Promise<boolean> {
+  const running = await Promise.all(
+    shards.map((shard) =>
+      shard.select<{ n: number }>(
+        chSql`SELECT count() AS n FROM system.mutations
+          WHERE database = ${shard.address.database} AND table IN ${inList(tables)} AND is_done = 0`,
+      ),
+    ),
+  );
+  return running.some(([row]) => (row?.n ?? 0) > 0);
+}
 
 /**
  * A player's deletion on ClickHouse: one `ALTER TABLE … DELETE` per table on every shard (the
@@ -47,15 +60,7 @@ export class DeletionTracker {
    * the mutation started: such rows are deleted again here).
    */
   async complete(scope: EventScope, userId: string): Promise<boolean> {
-    const running = await Promise.all(
-      this.shards.map((shard) =>
-        shard.select<{ n: number }>(
-          chSql`SELECT count() AS n FROM system.mutations
-            WHERE database = ${shard.address.database} AND table IN ${inList(PLAYER_TABLES)} AND is_done = 0`,
-        ),
-      ),
-    );
-    if (running.some(([row]) => (row?.n ?? 0) > 0)) return false;
+    if (await mutationsRunning(this.shards, PLAYER_TABLES)) return false;
     if ((await this.countRows(scope, userId)) === 0) return true;
     await this.start(scope, userId);
     return false;

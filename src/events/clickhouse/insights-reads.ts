@@ -17,7 +17,7 @@ import {
 } from '../insights-reads.js';
 import type { ClickHouseShard } from './http-client.js';
 import { chSql, identifier, inList, raw, type SqlFragment } from './literal.js';
-import { hide, type PendingDeletion } from './reads.js';
+import { hide, visible, type Hidden } from './reads.js';
 import { INSERTED_AT, eventTableOf } from './schema.js';
 
 /**
@@ -67,16 +67,23 @@ export class ClickHouseInsightsReads implements InsightsEventReads {
     private readonly shards: readonly ClickHouseShard[],
     /** The control plane: the rollups' player ids are interned in `insight_players`. */
     private readonly controlPlane: Kysely<Database>,
-    /** The scope's deletions still running: their rows are never folded. */
-    private readonly hidden: (scope: EventScope) => Promise<PendingDeletion[]>,
+    /** The scope's deletions still running and open batches: their rows are never folded. */
+    private readonly hidden: (scope: EventScope) => Promise<Hidden>,
     private readonly options: ClickHouseInsightsOptions,
   ) {
     this.#now = options.now ?? Date.now;
     this.#stepRows = options.stepRows ?? STEP_ROWS;
   }
 
-  activityCursor(): Promise<ActivityCursor> {
-    return Promise.resolve({ [SOURCE]: this.#now() - this.options.lagMs });
+  /**
+   * `lagMs` behind now, and never past an open write intent of the scope: its rows are stamped
+   * after it was opened, and the fold must not pass them while they may still be rolled back (an
+   * abandoned batch holds the cursor until the sweeper has removed it).
+   */
+  async activityCursor(dashboardId: string, environment: Environment): Promise<ActivityCursor> {
+    const { openSince } = await this.hidden({ dashboardId, environment });
+    const cursor = this.#now() - this.options.lagMs;
+    return { [SOURCE]: openSince === undefined ? cursor : Math.min(cursor, openSince - 1) };
   }
 
   /** Ids are never reused: a deletion leaves no cursor to move back. */
@@ -226,10 +233,10 @@ function fresh(
   table: ActivityTable,
   from: number,
   to: number,
-  hidden: readonly PendingDeletion[],
+  hidden: Hidden,
 ): SqlFragment {
   const stamps = chSql`event_stamps WHERE ${inScope(scope)} AND type = ${table}`;
-  return chSql`SELECT * FROM ${identifier(eventTableOf(table))}
+  return chSql`SELECT * FROM ${identifier(eventTableOf(table))} ${visible(hidden, 'events')}
     WHERE ${inScope(scope)} AND inserted_at > ${from} ${hide(hidden, 'events')}
       AND id IN (SELECT id FROM ${stamps}
         AND id IN (SELECT id FROM ${stamps} AND inserted_at > ${from} AND inserted_at <= ${to})
@@ -242,12 +249,12 @@ async function registerDates(
   shard: ClickHouseShard,
   scope: EventScope,
   userIds: readonly string[],
-  hidden: readonly PendingDeletion[],
+  hidden: Hidden,
 ): Promise<Map<string, string>> {
   const dates = new Map<string, string>();
   for (let i = 0; i < userIds.length; i += USER_CHUNK) {
     const rows = await shard.select<{ user_id: string; registered: string }>(
-      chSql`SELECT user_id, argMax(register_date, ts) AS registered FROM ${identifier(eventTableOf('logins'))} FINAL
+      chSql`SELECT user_id, argMax(register_date, ts) AS registered FROM ${identifier(eventTableOf('logins'))} FINAL ${visible(hidden, 'events')}
         WHERE ${inScope(scope)} AND isNotNull(register_date) AND user_id IN ${inList(userIds.slice(i, i + USER_CHUNK))}
           ${hide(hidden, 'events')}
         GROUP BY user_id`,

@@ -13,8 +13,8 @@ import type {
   TypeTotal,
 } from '../event-store.js';
 import type { ClickHouseShard } from './http-client.js';
-import { chSql, identifier, join, raw, type SqlFragment } from './literal.js';
-import { EVENT_DEFS, eventTableOf, tableOf } from './schema.js';
+import { chSql, identifier, inList, join, raw, type SqlFragment } from './literal.js';
+import { BATCH_ID, EVENT_DEFS, eventTableOf, tableOf } from './schema.js';
 import {
   addAggregateRow,
   aggregateColumns,
@@ -41,15 +41,39 @@ export interface PendingDeletion {
   requestedAt: number;
 }
 
+/** What the reads of a scope must not show (one control-plane lookup per read, usually empty). */
+export interface Hidden {
+  deletions: readonly PendingDeletion[];
+  /** The batches whose write intent is open: being written, or abandoned and not rolled back yet. */
+  batches: readonly string[];
+  /** When the earliest of those intents was opened (undefined: none). */
+  openSince?: number;
+}
+
+export const NOTHING_HIDDEN: Hidden = { deletions: [], batches: [] };
+
+type TableKind = 'events' | 'players' | 'items';
+
+/**
+ * The rows of open batches, hidden: a PREWHERE, which 18.16 (and later releases) applies before
+ * `FINAL` merges the copies of an id, so a committed copy stays visible beside an open batch's copy
+ * of the same id, whichever was inserted last (a WHERE would see only the last copy, then drop it).
+ * Goes right after `FROM table [FINAL]`. The item catalogue carries no batch.
+ */
+export function visible(hidden: Hidden, table: TableKind): SqlFragment {
+  if (hidden.batches.length === 0 || table === 'items') return raw('');
+  return chSql`PREWHERE ${raw(BATCH_ID)} NOT IN ${inList(hidden.batches)}`;
+}
+
 /**
  * The condition hiding the rows of pending deletions (usually none: an empty fragment). Rows that
  * arrived after the deletion (the player came back) stay visible. `players` rows are dated by
  * `first_seen_at`, event rows by `received_at`; the item catalogue holds no player.
  */
-export function hide(hidden: readonly PendingDeletion[], table: 'events' | 'players' | 'items'): SqlFragment {
-  if (hidden.length === 0 || table === 'items') return raw('');
+export function hide(hidden: Hidden, table: TableKind): SqlFragment {
+  if (hidden.deletions.length === 0 || table === 'items') return raw('');
   const time = raw(table === 'players' ? 'first_seen_at' : 'received_at');
-  const each = hidden.map(
+  const each = hidden.deletions.map(
     (d) => chSql`(environment = ${d.environment} AND user_id = ${d.userId} AND ${time} <= ${d.requestedAt})`,
   );
   return chSql`AND NOT (${join(each, ' OR ')})`;
@@ -95,7 +119,7 @@ export async function listRecords(
   scope: EventScope,
   def: RecordTypeDef,
   query: RecordQuery,
-  hidden: readonly PendingDeletion[] = [],
+  hidden: Hidden = NOTHING_HIDDEN,
 ): Promise<RecordPage> {
   const cursor = readCursor(query.cursor);
   const idColumn = def.userScoped ? 'id' : 'item_id';
@@ -115,7 +139,7 @@ export async function listRecords(
     chSql`SELECT ts, received_at, ${raw(idColumn)} AS cursor_id, extra, ${raw(def.userScoped ? 'user_id, ' : '')}${
       def.userScoped ? raw('') : raw('item_id, ')
     }${columns}
-      FROM ${identifier(tableOf(def))} FINAL
+      FROM ${identifier(tableOf(def))} FINAL ${visible(hidden, tableKind(def))}
       WHERE ${inScope(scope)} ${byUser} ${after} ${hide(hidden, tableKind(def))}
       ORDER BY ts DESC, received_at DESC, ${raw(idColumn)} DESC LIMIT ${query.limit}`,
   );
@@ -140,11 +164,11 @@ export async function listRecords(
 export async function storedCounts(
   shards: readonly ClickHouseShard[],
   dashboardId: string,
-  hidden: readonly PendingDeletion[] = [],
+  hidden: Hidden = NOTHING_HIDDEN,
 ): Promise<StoredCount[]> {
   const parts = Object.values(ALL_RECORD_TYPE_DEFS).map(
     (def) =>
-      chSql`SELECT ${def.type} AS type, environment, count() AS count FROM ${identifier(tableOf(def))} FINAL
+      chSql`SELECT ${def.type} AS type, environment, count() AS count FROM ${identifier(tableOf(def))} FINAL ${visible(hidden, tableKind(def))}
         WHERE dashboard_id = ${dashboardId} ${hide(hidden, tableKind(def))} GROUP BY environment`,
   );
   const rows = await everyShard<StoredCount>(shards, join(parts, '\nUNION ALL\n'));
@@ -171,14 +195,14 @@ export async function dailyCounts(
   shards: readonly ClickHouseShard[],
   dashboardId: string,
   query: { environment?: Environment; sinceDay: string },
-  hidden: readonly PendingDeletion[] = [],
+  hidden: Hidden = NOTHING_HIDDEN,
 ): Promise<DailyCount[]> {
   const since = Date.parse(`${query.sinceDay}T00:00:00Z`);
   const env = query.environment === undefined ? raw('') : chSql`AND environment = ${query.environment}`;
   const parts = Object.values(ALL_RECORD_TYPE_DEFS).map(
     (def) =>
       chSql`SELECT ${def.type} AS type, environment, intDiv(received_at, ${DAY_MS}) AS day_number, count() AS count
-        FROM ${identifier(tableOf(def))} FINAL
+        FROM ${identifier(tableOf(def))} FINAL ${visible(hidden, tableKind(def))}
         WHERE dashboard_id = ${dashboardId} ${env} AND received_at >= ${Number.isNaN(since) ? 0 : since}
           ${hide(hidden, tableKind(def))}
         GROUP BY environment, day_number`,
@@ -209,11 +233,11 @@ export async function dailyCounts(
 export async function totals(
   shards: readonly ClickHouseShard[],
   scope: EventScope,
-  hidden: readonly PendingDeletion[] = [],
+  hidden: Hidden = NOTHING_HIDDEN,
 ): Promise<TypeTotal[]> {
   const parts = Object.values(ALL_RECORD_TYPE_DEFS).map(
     (def) =>
-      chSql`SELECT ${def.type} AS type, count() AS count FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)} ${hide(hidden, tableKind(def))}`,
+      chSql`SELECT ${def.type} AS type, count() AS count FROM ${identifier(tableOf(def))} FINAL ${visible(hidden, tableKind(def))} WHERE ${inScope(scope)} ${hide(hidden, tableKind(def))}`,
   );
   const rows = await everyShard<TypeTotal>(shards, join(parts, '\nUNION ALL\n'));
   return sumBy(rows, (r) => r.type)
@@ -225,10 +249,10 @@ export async function hasPlayer(
   shard: ClickHouseShard,
   scope: EventScope,
   userId: string,
-  hidden: readonly PendingDeletion[] = [],
+  hidden: Hidden = NOTHING_HIDDEN,
 ): Promise<boolean> {
   const [row] = await shard.select<{ n: number }>(
-    chSql`SELECT count() AS n FROM players WHERE ${inScope(scope)} AND user_id = ${userId} ${hide(hidden, 'players')}`,
+    chSql`SELECT count() AS n FROM players ${visible(hidden, 'players')} WHERE ${inScope(scope)} AND user_id = ${userId} ${hide(hidden, 'players')}`,
   );
   return (row?.n ?? 0) > 0;
 }
@@ -251,7 +275,7 @@ interface PlayerProfile {
  * Each field of the profile is the latest login's value carrying it, as the SQL store's merge
  * keeps it (`argMaxIf` by event time over the deduplicated logins).
  */
-const PROFILE = (scope: EventScope, hidden: readonly PendingDeletion[]) => chSql`
+const PROFILE = (scope: EventScope, hidden: Hidden) => chSql`
   SELECT user_id,
     argMaxIf(country, ts, isNotNull(country)) AS country,
     argMaxIf(platform, ts, isNotNull(platform)) AS platform,
@@ -259,22 +283,22 @@ const PROFILE = (scope: EventScope, hidden: readonly PendingDeletion[]) => chSql
     argMaxIf(level, ts, isNotNull(level)) AS level,
     argMaxIf(register_date, ts, isNotNull(register_date)) AS register_date,
     max(ts) AS last_login_at
-  FROM ${identifier(eventTableOf('logins'))} FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`;
+  FROM ${identifier(eventTableOf('logins'))} FINAL ${visible(hidden, 'events')} WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`;
 
 async function profiles(
   shards: readonly ClickHouseShard[],
   scope: EventScope,
-  hidden: readonly PendingDeletion[],
+  hidden: Hidden,
 ): Promise<PlayerProfile[]> {
   const perShard = await Promise.all(
     shards.map(async (shard) => {
       const [players, logins, purchases] = await Promise.all([
         shard.select<{ user_id: string; first_seen: number }>(
-          chSql`SELECT user_id, min(first_seen_at) AS first_seen FROM players WHERE ${inScope(scope)} ${hide(hidden, 'players')} GROUP BY user_id`,
+          chSql`SELECT user_id, min(first_seen_at) AS first_seen FROM players ${visible(hidden, 'players')} WHERE ${inScope(scope)} ${hide(hidden, 'players')} GROUP BY user_id`,
         ),
         shard.select<Omit<PlayerProfile, 'first_seen_at' | 'purchases' | 'spend'>>(PROFILE(scope, hidden)),
         shard.select<{ user_id: string; purchases: number; spend: number }>(
-          chSql`SELECT user_id, count() AS purchases, sum(price) AS spend FROM ${identifier(eventTableOf('purchases'))} FINAL
+          chSql`SELECT user_id, count() AS purchases, sum(price) AS spend FROM ${identifier(eventTableOf('purchases'))} FINAL ${visible(hidden, 'events')}
             WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
         ),
       ]);
@@ -311,7 +335,7 @@ export async function segmentMembers(
   scope: EventScope,
   criteria: SegmentCriteria,
   page?: IdPage,
-  hidden: readonly PendingDeletion[] = [],
+  hidden: Hidden = NOTHING_HIDDEN,
 ): Promise<string[]> {
   const registeredDay =
     criteria.registeredFrom === undefined
@@ -356,7 +380,7 @@ const CH_DIALECT: AggregateDialect = { count: 'count()', distinct: (column) => `
 export async function playerAggregates(
   shards: readonly ClickHouseShard[],
   scope: EventScope,
-  hidden: readonly PendingDeletion[] = [],
+  hidden: Hidden = NOTHING_HIDDEN,
 ): Promise<PlayerAggregates[]> {
   const players = await profiles(shards, scope, hidden);
   const byUser = new Map<string, PlayerAggregates>();
@@ -365,7 +389,7 @@ export async function playerAggregates(
     EVENT_DEFS.map(async (def) => {
       const rows = await everyShard<Record<string, number | string | null>>(
         shards,
-        chSql`SELECT user_id, ${raw(aggregateColumns(def.type, CH_DIALECT))} FROM ${identifier(tableOf(def))} FINAL WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
+        chSql`SELECT user_id, ${raw(aggregateColumns(def.type, CH_DIALECT))} FROM ${identifier(tableOf(def))} FINAL ${visible(hidden, 'events')} WHERE ${inScope(scope)} ${hide(hidden, 'events')} GROUP BY user_id`,
       );
       for (const row of rows) {
         const aggregates = byUser.get(String(row.user_id));

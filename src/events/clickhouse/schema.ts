@@ -159,7 +159,7 @@ const EVENT_STAMPS = chSql`CREATE TABLE IF NOT EXISTS event_stamps (
 ORDER BY (dashboard_id, environment, type, id)`;
 
 /** The stamps of an event table's rows (`table`: its time-sorted or id-sorted table). */
-const stampsOf = (def: RecordTypeDef, table: string) =>
+export const stampsOf = (def: RecordTypeDef, table: string = tableOf(def)) =>
   chSql`SELECT dashboard_id, environment, ${def.type} AS type, id, inserted_at,
     toUInt64(${RANK_BASE} - inserted_at) AS rank FROM ${identifier(table)}`;
 
@@ -213,6 +213,23 @@ function sortById(): MigrationStep[] {
   });
 }
 
+/** The column naming the batch a row was written by (its write intent, docs/clickhouse.md). */
+export const BATCH_ID = 'batch_id';
+
+/** The tables holding a player's rows on a shard (what a batch writes, and a deletion removes). */
+export const PLAYER_TABLES: readonly string[] = [...EVENT_DEFS.map(tableOf), 'players'];
+
+/**
+ * Every row of an event table or `players` names its batch: reads hide the rows of batches whose
+ * write intent is open, and the sweeper deletes those of abandoned ones. Rows written before carry
+ * '' (no intent: committed).
+ */
+const writeIntents = (): GuardedStatement[] =>
+  PLAYER_TABLES.map((table) => ({
+    statement: chSql`ALTER TABLE ${identifier(table)} ADD COLUMN ${identifier(BATCH_ID)} String DEFAULT ''`,
+    exists: COLUMN_EXISTS,
+  }));
+
 /** Every ClickHouse migration, in order, run on every shard. Names are permanent. */
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -226,4 +243,5 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   },
   { name: '0002-insert-stamps', statements: insertStamps() },
   { name: '0003-sort-by-id', statements: sortById() },
+  { name: '0004-write-intents', statements: writeIntents() },
 ];
