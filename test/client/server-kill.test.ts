@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TraitforgeClient } from '../../packages/client/src/index.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/backends.js';
-import { ensureBuilt, startServer, type ServerProcess } from '../support/server-process.js';
+import { adminCall, ensureBuilt, startOnDatabase, type ServerProcess } from '../support/server-process.js';
 import { actions, recordingFetch } from './support.js';
 
 const ADMIN_TOKEN = 'client-kill-admin-token-0123456789';
@@ -30,27 +30,13 @@ describe.each(BACKENDS)('@traitforge/client through a kill -9 of the server (%s)
   });
 
   function start(port: string): ServerProcess {
-    const server = startServer({
-      TRAITFORGE_PORT: port,
-      TRAITFORGE_HOST: '127.0.0.1',
-      TRAITFORGE_DATA_DIR: database.dataDir,
-      TRAITFORGE_ADMIN_TOKEN: ADMIN_TOKEN,
-      TRAITFORGE_LOG_LEVEL: 'info',
-      ...(database.databaseUrl ? { TRAITFORGE_DATABASE_URL: database.databaseUrl } : {}),
-    });
+    const server = startOnDatabase(database, ADMIN_TOKEN, port);
     running.push(server);
     return server;
   }
 
-  async function admin<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${base}/admin/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    expect(res.ok).toBe(true);
-    return (await res.json()) as T;
-  }
+  const admin = <T>(base: string, method: string, path: string, body?: unknown) =>
+    adminCall<T>(base, ADMIN_TOKEN, method, path, body);
 
   it('stores every record exactly once when the server dies mid-flush and comes back', async () => {
     database = await createTestDatabase(backend);

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { TestDatabase } from './backends.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVER_JS = join(ROOT, 'dist', 'src', 'server.js');
@@ -184,4 +186,39 @@ export async function startAndFail(
     );
   const code = await server.exited;
   return { code, stderr: server.stderr(), logs: server.logs };
+}
+
+/** A server on a test database, on loopback, with an admin token (the kill tests' setup). */
+export function startOnDatabase(
+  database: TestDatabase,
+  adminToken: string,
+  port: string,
+  more: Record<string, string> = {},
+): ServerProcess {
+  return startServer({
+    TRAITFORGE_PORT: port,
+    TRAITFORGE_HOST: '127.0.0.1',
+    TRAITFORGE_DATA_DIR: database.dataDir,
+    TRAITFORGE_ADMIN_TOKEN: adminToken,
+    TRAITFORGE_LOG_LEVEL: 'info',
+    ...(database.databaseUrl ? { TRAITFORGE_DATABASE_URL: database.databaseUrl } : {}),
+    ...more,
+  });
+}
+
+/** One admin API call to a running server; a status of 300 or more fails the test. */
+export async function adminCall<T>(
+  base: string,
+  adminToken: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${base}/admin/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  expect(res.status).toBeLessThan(300);
+  return (await res.json()) as T;
 }

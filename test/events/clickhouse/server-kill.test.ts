@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneOf, createTestDatabase, type TestDatabase } from '../../support/backends.js';
 import { CLICKHOUSE_URLS, createTestClickHouse, type TestClickHouse } from '../../support/clickhouse.js';
-import { ensureBuilt, startServer, type ServerProcess } from '../../support/server-process.js';
+import { adminCall, ensureBuilt, startOnDatabase, type ServerProcess } from '../../support/server-process.js';
 import { tcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { chSql, identifier } from '../../../src/events/clickhouse/literal.js';
 import { eventTableOf } from '../../../src/events/clickhouse/schema.js';
@@ -65,28 +65,15 @@ describe.skipIf(CLICKHOUSE_URLS.length === 0)(
     });
 
     function start(port: string): ServerProcess {
-      const server = startServer({
-        TRAITFORGE_PORT: port,
-        TRAITFORGE_HOST: '127.0.0.1',
-        TRAITFORGE_DATA_DIR: database.dataDir,
-        TRAITFORGE_ADMIN_TOKEN: ADMIN_TOKEN,
-        TRAITFORGE_LOG_LEVEL: 'info',
+      const server = startOnDatabase(database, ADMIN_TOKEN, port, {
         TRAITFORGE_CLICKHOUSE_URL: shardUrls.join(','),
-        ...(database.databaseUrl ? { TRAITFORGE_DATABASE_URL: database.databaseUrl } : {}),
       });
       running.push(server);
       return server;
     }
 
-    async function admin<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-      const res = await fetch(`${base}/admin/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      expect(res.status).toBeLessThan(300);
-      return (await res.json()) as T;
-    }
+    const admin = <T>(base: string, method: string, path: string, body?: unknown) =>
+      adminCall<T>(base, ADMIN_TOKEN, method, path, body);
 
     it('keeps every acknowledged batch once and no partial batch, in listings and counts', async () => {
       let server = start('0');
