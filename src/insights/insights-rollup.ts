@@ -2,7 +2,10 @@ import { sql, type Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
 import type { ActivityCursor, ActivityDelta, InsightsEventReads } from '../events/insights-reads.js';
 import type { Database } from '../store/database.js';
+import { DEFAULT_SEGMENT } from '../personas/segments.service.js';
+import type { Scope } from './audience.js';
 import { dayNumber } from './days.js';
+import { applyContributions, clearFigures } from './figure-rollups.js';
 
 /**
  * The watermark row every refresh and every deletion of a scope updates first: refreshes of one
@@ -12,6 +15,10 @@ import { dayNumber } from './days.js';
 const GENERATION = '*generation';
 /** Rows per multi-row upsert (parameters stay under SQLite's and PostgreSQL's limits). */
 const UPSERT_CHUNK = 300;
+/** Players re-keyed per set of aggregate statements (their ids are inlined integers). */
+const PLAYER_CHUNK = 2_000;
+/** `insight_figure_stamps.persona_run` of a segment without a persona run. */
+const NO_RUN = -1;
 
 export interface RefreshResult {
   /** Player-days touched (added to or created). */
@@ -38,6 +45,8 @@ export class InsightsRollup {
     const events = this.events;
     if (!events) return { playerDays: 0, superseded: false };
     const target = await events.activityCursor(dashboardId, environment);
+    const scope = { dashboardId, environment };
+    for (const segmentId of await this.segmentsOf(scope)) await this.current(scope, segmentId, true);
     let playerDays = 0;
     for (;;) {
       const { cursor, generation } = await this.watermarks(dashboardId, environment);
@@ -55,8 +64,174 @@ export class InsightsRollup {
    * First statement of a player's deletion (in its transaction): a refresh holding that player's
    * events in memory is superseded, and one writing now commits before the deletion's deletes.
    */
-  async deletionStarted(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void> {
+  async deletionStarted(
+    trx: Kysely<Database>,
+    dashboardId: string,
+    environment: Environment,
+    userId: string,
+  ): Promise<void> {
     await this.bumpGeneration(trx, dashboardId, environment);
+    // The player leaves every aggregate before their rows go (the deletion's deletes).
+    const players = await trx
+      .selectFrom('insight_players')
+      .select('player_id')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('user_id', '=', userId)
+      .execute();
+    await applyContributions(trx, { dashboardId, environment }, -1, {
+      players: players.map((p) => p.player_id),
+    });
+  }
+
+  /**
+   * Makes a segment's aggregates usable: built at all (a scope or segment new since migration
+   * 0021 is built from its player-days) and, when `personas`, built with the segment's current
+   * persona run (a recompute moves players between personas: the segment is rebuilt, in one
+   * transaction holding the generation row). `persona=all` needs only the first: each player is
+   * in exactly one persona row of a segment, whichever it is.
+   */
+  async current(scope: Scope, segmentId: string, personas: boolean): Promise<void> {
+    const stale = async (db: Kysely<Database>) => {
+      const [stamp, run] = await Promise.all([
+        this.stamp(db, scope, segmentId),
+        this.personaRun(db, scope, segmentId),
+      ]);
+      return stamp === undefined || (personas && stamp !== run) ? run : undefined;
+    };
+    if ((await stale(this.db)) === undefined) return;
+    await this.db.transaction().execute(async (trx) => {
+      await this.bumpGeneration(trx, scope.dashboardId, scope.environment);
+      // Read again behind the generation row: another process may have rebuilt it meanwhile.
+      const run = await stale(trx);
+      if (run === undefined) return;
+      await clearFigures(trx, scope, { only: segmentId });
+      await applyContributions(trx, scope, 1, { segmentId });
+      await trx
+        .insertInto('insight_figure_stamps')
+        .values({
+          dashboard_id: scope.dashboardId,
+          environment: scope.environment,
+          segment_id: segmentId,
+          persona_run: run,
+        })
+        .onConflict((oc) =>
+          oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet({ persona_run: run }),
+        )
+        .execute();
+    });
+  }
+
+  /**
+   * Replaces a custom segment's members (its filter evaluated now): the players who left take
+   * their contributions away from the segment's aggregates, those who joined add theirs.
+   */
+  async replaceSegmentMembers(scope: Scope, segmentId: string, userIds: readonly string[]): Promise<void> {
+    const where = { dashboard_id: scope.dashboardId, environment: scope.environment, segment_id: segmentId };
+    await this.db.transaction().execute(async (trx) => {
+      await this.bumpGeneration(trx, scope.dashboardId, scope.environment);
+      const old = new Set(
+        (
+          await trx
+            .selectFrom('insight_segment_members')
+            .select('user_id')
+            .where('dashboard_id', '=', where.dashboard_id)
+            .where('environment', '=', where.environment)
+            .where('segment_id', '=', segmentId)
+            .execute()
+        ).map((r) => r.user_id),
+      );
+      const now = new Set(userIds);
+      const left = [...old].filter((id) => !now.has(id));
+      const joined = userIds.filter((id) => !old.has(id));
+      await this.forPlayers(trx, scope, left, (players) =>
+        applyContributions(trx, scope, -1, { players, segmentId }),
+      );
+      for (let i = 0; i < left.length; i += 500)
+        await trx
+          .deleteFrom('insight_segment_members')
+          .where('dashboard_id', '=', where.dashboard_id)
+          .where('environment', '=', where.environment)
+          .where('segment_id', '=', segmentId)
+          .where('user_id', 'in', left.slice(i, i + 500))
+          .execute();
+      for (let i = 0; i < joined.length; i += 500)
+        await trx
+          .insertInto('insight_segment_members')
+          .values(joined.slice(i, i + 500).map((user_id) => ({ ...where, user_id })))
+          .execute();
+      await this.forPlayers(trx, scope, joined, (players) =>
+        applyContributions(trx, scope, 1, { players, segmentId }),
+      );
+    });
+  }
+
+  /** A deleted segment's members and aggregates go (every segment but those named). */
+  async dropSegments(scope: Scope, keep: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.bumpGeneration(trx, scope.dashboardId, scope.environment);
+      await clearFigures(trx, scope, { except: keep });
+      for (const table of ['insight_segment_members', 'insight_figure_stamps'] as const)
+        await trx
+          .deleteFrom(table)
+          .where('dashboard_id', '=', scope.dashboardId)
+          .where('environment', '=', scope.environment)
+          .where('segment_id', 'not in', keep)
+          .execute();
+    });
+  }
+
+  /** Runs `work` on the interned ids of these users, a chunk at a time (unknown users skipped). */
+  private async forPlayers(
+    trx: Kysely<Database>,
+    scope: Scope,
+    userIds: readonly string[],
+    work: (players: number[]) => Promise<void>,
+  ): Promise<void> {
+    for (let i = 0; i < userIds.length; i += PLAYER_CHUNK) {
+      const rows = await trx
+        .selectFrom('insight_players')
+        .select('player_id')
+        .where('dashboard_id', '=', scope.dashboardId)
+        .where('environment', '=', scope.environment)
+        .where('user_id', 'in', userIds.slice(i, i + PLAYER_CHUNK))
+        .execute();
+      if (rows.length > 0) await work(rows.map((r) => r.player_id));
+    }
+  }
+
+  /** The segments whose aggregates the scope keeps: `default` and the custom ones snapshotted. */
+  private async segmentsOf(scope: Scope): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('insight_segment_members')
+      .select('segment_id')
+      .distinct()
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .execute();
+    return [DEFAULT_SEGMENT.id, ...rows.map((r) => r.segment_id)];
+  }
+
+  private async stamp(db: Kysely<Database>, scope: Scope, segmentId: string): Promise<number | undefined> {
+    const row = await db
+      .selectFrom('insight_figure_stamps')
+      .select('persona_run')
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('segment_id', '=', segmentId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : row.persona_run;
+  }
+
+  private async personaRun(db: Kysely<Database>, scope: Scope, segmentId: string): Promise<number> {
+    const row = await db
+      .selectFrom('persona_runs')
+      .select('computed_at')
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('segment_id', '=', segmentId)
+      .executeTakeFirst();
+    return row === undefined ? NO_RUN : row.computed_at;
   }
 
   /**
@@ -166,6 +341,16 @@ export class InsightsRollup {
         }
         // Records of players deleted since (their events gone) must not come back as rollups.
         const live = delta.days.filter((d) => profiles.has(d.playerId));
+        // The touched players' contributions to the aggregates are taken away here and added
+        // back, from their updated rows, at the end (figure-rollups.ts).
+        const touched = [...new Set(live.map((d) => d.playerId))];
+        const rekey = async (sign: 1 | -1) => {
+          for (let i = 0; i < touched.length; i += PLAYER_CHUNK)
+            await applyContributions(trx, { dashboardId, environment }, sign, {
+              players: touched.slice(i, i + PLAYER_CHUNK),
+            });
+        };
+        await rekey(-1);
         for (let i = 0; i < live.length; i += UPSERT_CHUNK) {
           const rows = live.slice(i, i + UPSERT_CHUNK).map((d) => ({
             ...scope,
@@ -215,6 +400,7 @@ export class InsightsRollup {
             .execute();
         }
         await this.foldPlayers(trx, dashboardId, environment, live, profiles);
+        await rekey(1);
         return live.length;
       })
       .catch((error: unknown) => {

@@ -399,6 +399,18 @@ export interface InsightWatermarkTable {
   updated_at: number;
 }
 
+/**
+ * Insights aggregates (0021): per segment, the persona run (`persona_runs.computed_at`, -1 for
+ * none) its persona rows were built with. The aggregate tables themselves are read and written
+ * in SQL by src/insights/figure-rollups.ts and figures reads.
+ */
+export interface InsightFigureStampTable {
+  dashboard_id: string;
+  environment: Environment;
+  segment_id: string;
+  persona_run: number;
+}
+
 export interface Database {
   dashboard_members: DashboardMemberTable;
   dashboard_sessions: DashboardSessionTable;
@@ -411,6 +423,7 @@ export interface Database {
   insight_players: InsightPlayerTable;
   insight_segment_members: InsightSegmentMemberTable;
   insight_watermarks: InsightWatermarkTable;
+  insight_figure_stamps: InsightFigureStampTable;
   persona_runs: PersonaRunTable;
   personas: PersonaTable;
   persona_members: PersonaMemberTable;

@@ -18,6 +18,7 @@ import { importedScores } from './0015-imported-scores.js';
 import { personaProbabilities } from './0014-persona-probabilities.js';
 import { insights } from './0018-insights.js';
 import { eventDeletions } from './0019-event-deletions.js';
+import { insightFigures } from './0021-insight-figures.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0016-survey-quality', surveyQuality],
   ['0018-insights', insights],
   ['0019-event-deletions', eventDeletions],
+  ['0021-insight-figures', insightFigures],
 ];
 
 export class SchemaTooNewError extends Error {
