@@ -1,16 +1,50 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { DEFAULT_SEGMENT } from '../personas/segments.service.js';
 import type { Scope } from './audience.js';
 import { MAX_RANGE_DAYS } from './insights-query.js';
 
-/** The aggregate tables (migration 0021), all keyed by scope, segment and persona first. */
-export const FIGURE_TABLES = [
-  'insight_day_figures',
-  'insight_cohort_figures',
-  'insight_churn_figures',
-  'insight_level_figures',
-] as const;
+/**
+ * The aggregate tables (migration 0021): after the scope and the segment and persona (0: none),
+ * their key columns and their additive value columns.
+ */
+const TABLES = {
+  insight_day_figures: {
+    key: ['day'],
+    values: [
+      'players',
+      'logins',
+      'purchases',
+      'paying',
+      'revenue',
+      'installs',
+      'first_purchasers',
+      'week_ends',
+      'month_ends',
+    ],
+  },
+  insight_cohort_figures: { key: ['cohort', 'offset_days'], values: ['players'] },
+  insight_churn_figures: { key: ['cohort', 'last_day'], values: ['players'] },
+  insight_level_figures: { key: ['cohort', 'offset_days', 'level'], values: ['players'] },
+} as const;
+type FigureTable = keyof typeof TABLES;
+export const FIGURE_TABLES = Object.keys(TABLES) as FigureTable[];
+
+/** Players read per chunk (their ids and user ids are bound as parameters). */
+const PLAYER_CHUNK = 2_000;
+/** Rows per multi-row upsert (parameters stay under SQLite's and PostgreSQL's limits). */
+const UPSERT_CHUNK = 300;
+const DAY = {
+  players: 0,
+  logins: 1,
+  purchases: 2,
+  paying: 3,
+  revenue: 4,
+  installs: 5,
+  first_purchasers: 6,
+  week_ends: 7,
+  month_ends: 8,
+};
 
 /** Whose contributions: some players (interned ids) or all of the scope's; every segment or one. */
 export interface Contributors {
@@ -19,131 +53,238 @@ export interface Contributors {
 }
 
 /**
- * A player's contributions to the aggregates, added (sign 1) or taken away (sign −1). Everything a
- * player adds is a function of their own rows (player-days, install day) and memberships, so
- * re-keying a player (new days, an install day moved earlier, a first purchase or last login
- * moved) is "take away all of theirs, change the rows, add all of theirs back". The player's
- * memberships are read now: callers hold the scope's generation row (src/insights/insights-rollup.ts).
+ * Changes to the aggregates, summed in memory and written at once (`write`): re-keying players
+ * takes all of their contributions away and adds them back from their updated rows, and most of
+ * the two cancel out.
  */
-export async function applyContributions(
+export class FigureDelta {
+  private readonly rows = new Map<
+    string,
+    { table: FigureTable; key: (string | number)[]; values: number[] }
+  >();
+
+  add(table: FigureTable, key: (string | number)[], values: readonly number[], sign: number): void {
+    const id = `${table}\u0000${key.join('\u0000')}`;
+    let row = this.rows.get(id);
+    if (!row) {
+      row = { table, key, values: values.map(() => 0) };
+      this.rows.set(id, row);
+    }
+    for (let i = 0; i < values.length; i++) row.values[i]! += sign * values[i]!;
+  }
+
+  /** Adds the changes to the stored aggregates (additive upserts); changes that cancelled are skipped. */
+  async write(trx: Kysely<Database>, scope: Scope): Promise<void> {
+    for (const table of FIGURE_TABLES) {
+      const { key, values } = TABLES[table];
+      const rows = [...this.rows.values()].filter((r) => r.table === table && r.values.some((v) => v !== 0));
+      const columns = ['dashboard_id', 'environment', 'segment_id', 'persona', ...key];
+      for (let i = 0; i < rows.length; i += UPSERT_CHUNK) {
+        const tuples = rows
+          .slice(i, i + UPSERT_CHUNK)
+          .map((r) => sql`(${sql.join([scope.dashboardId, scope.environment, ...r.key, ...r.values])})`);
+        await sql`insert into ${sql.table(table)} (${sql.join([...columns, ...values].map((c) => sql.ref(c)))})
+          values ${sql.join(tuples)}
+          on conflict (${sql.join(columns.map((c) => sql.ref(c)))}) do update set
+          ${sql.join(values.map((c) => sql`${sql.ref(c)} = ${sql.table(table)}.${sql.ref(c)} + excluded.${sql.ref(c)}`))}`.execute(
+          trx,
+        );
+      }
+    }
+    this.rows.clear();
+  }
+}
+
+/**
+ * Adds (sign 1) or takes away (sign −1) the players' contributions to the aggregates, into
+ * `delta`. Everything a player adds is a function of their own rows (player-days, install day) and
+ * memberships, read now: re-keying a player (new days, an install day moved earlier, a first
+ * purchase or last login moved) is "take all of theirs away, change the rows, add all back".
+ * Callers hold the scope's generation row (src/insights/insights-rollup.ts).
+ */
+export async function collectContributions(
   trx: Kysely<Database>,
   scope: Scope,
+  delta: FigureDelta,
   sign: 1 | -1,
   who: Contributors,
 ): Promise<void> {
-  if (who.players?.length === 0) return;
-  const s = sql.lit(sign);
-  const d = scope.dashboardId;
-  const e = scope.environment;
-  const pd = playerFilter('pd', who.players);
-  const ip = playerFilter('ip', who.players);
-  const m = memberships(scope, who);
-  const keyColumns = sql`dashboard_id, environment, segment_id, persona`;
-  const add = (table: string, columns: readonly string[]) =>
-    sql.join(
-      columns.map((c) => sql`${sql.ref(c)} = ${sql.table(table)}.${sql.ref(c)} + excluded.${sql.ref(c)}`),
+  if (who.players) {
+    for (let i = 0; i < who.players.length; i += PLAYER_CHUNK)
+      await collectChunk(trx, scope, delta, sign, who.players.slice(i, i + PLAYER_CHUNK), who.segmentId);
+    return;
+  }
+  for (let after = -1; ; ) {
+    const rows = await trx
+      .selectFrom('insight_players')
+      .select('player_id')
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('player_id', '>', after)
+      .orderBy('player_id')
+      .limit(PLAYER_CHUNK)
+      .execute();
+    if (rows.length === 0) return;
+    await collectChunk(
+      trx,
+      scope,
+      delta,
+      sign,
+      rows.map((r) => r.player_id),
+      who.segmentId,
     );
-
-  const dayColumns = [
-    'players',
-    'logins',
-    'purchases',
-    'paying',
-    'revenue',
-    'installs',
-    'first_purchasers',
-    'week_ends',
-    'month_ends',
-  ];
-  // Stretch ends (WAU, MAU): each active day covers the window days up to the day before the
-  // player's next active day, at most span − 1 days on.
-  const stretchEnd = (span: number) =>
-    sql`case when w.next_day is null or w.next_day > w.day + ${sql.lit(span - 1)} then w.day + ${sql.lit(span - 1)} else w.next_day - 1 end`;
-  const windows = sql`(select pd.player_id, pd.day, lead(pd.day) over (partition by pd.player_id order by pd.day) as next_day
-    from insight_player_days pd where pd.dashboard_id = ${d} and pd.environment = ${e} and ${pd}) w`;
-  await sql`
-    insert into insight_day_figures (${keyColumns}, day, ${sql.join(dayColumns.map((c) => sql.ref(c)))})
-    select ${d}, ${e}, m.segment_id, m.persona, x.day,
-      ${sql.join(dayColumns.map((c) => sql`${s} * sum(x.${sql.ref(c)})`))}
-    from (
-      select pd.player_id, pd.day, 1 as players, pd.logins, pd.purchases,
-        case when pd.purchases > 0 then 1 else 0 end as paying, pd.revenue, 0 as installs,
-        0 as first_purchasers, 0 as week_ends, 0 as month_ends
-      from insight_player_days pd where pd.dashboard_id = ${d} and pd.environment = ${e} and ${pd}
-      union all
-      select ip.player_id, ip.install_day, 0, 0, 0, 0, 0, 1, 0, 0, 0
-      from insight_players ip where ip.dashboard_id = ${d} and ip.environment = ${e} and ${ip}
-      union all
-      select pd.player_id, min(pd.day), 0, 0, 0, 0, 0, 0, 1, 0, 0
-      from insight_player_days pd where pd.dashboard_id = ${d} and pd.environment = ${e} and ${pd}
-        and pd.purchases > 0 group by pd.player_id
-      union all
-      select w.player_id, ${stretchEnd(7)}, 0, 0, 0, 0, 0, 0, 0, 1, 0 from ${windows}
-      union all
-      select w.player_id, ${stretchEnd(30)}, 0, 0, 0, 0, 0, 0, 0, 0, 1 from ${windows}
-    ) x join ${m} on m.player_id = x.player_id
-    where true
-    group by m.segment_id, m.persona, x.day
-    on conflict (${keyColumns}, day) do update set ${add('insight_day_figures', dayColumns)}`.execute(trx);
-
-  await sql`
-    insert into insight_cohort_figures (${keyColumns}, cohort, offset_days, players)
-    select ${d}, ${e}, m.segment_id, m.persona, ip.install_day, pd.day - ip.install_day, ${s} * count(*)
-    from insight_player_days pd
-    join insight_players ip on ip.dashboard_id = pd.dashboard_id and ip.environment = pd.environment
-      and ip.player_id = pd.player_id
-    join ${m} on m.player_id = pd.player_id
-    where pd.dashboard_id = ${d} and pd.environment = ${e} and ${pd}
-      and pd.day - ip.install_day <= ${MAX_RANGE_DAYS}
-    group by m.segment_id, m.persona, ip.install_day, pd.day - ip.install_day
-    on conflict (${keyColumns}, cohort, offset_days) do update set ${add('insight_cohort_figures', ['players'])}`.execute(
-    trx,
-  );
-
-  await sql`
-    insert into insight_churn_figures (${keyColumns}, cohort, last_day, players)
-    select ${d}, ${e}, m.segment_id, m.persona, c.install_day, c.last_day, ${s} * count(*)
-    from (
-      select ip.player_id, ip.install_day, coalesce((select max(pd.day) from insight_player_days pd
-        where pd.dashboard_id = ip.dashboard_id and pd.environment = ip.environment
-          and pd.player_id = ip.player_id and pd.logins > 0), ip.install_day) as last_day
-      from insight_players ip where ip.dashboard_id = ${d} and ip.environment = ${e} and ${ip}
-    ) c join ${m} on m.player_id = c.player_id
-    where true
-    group by m.segment_id, m.persona, c.install_day, c.last_day
-    on conflict (${keyColumns}, cohort, last_day) do update set ${add('insight_churn_figures', ['players'])}`.execute(
-    trx,
-  );
-
-  // Progression: where a player's highest level so far rises, +1 at the new level and −1 at the
-  // old one; summed over offsets up to N, each player counts once, at their level reached by N.
-  const rises = sql`(select r.player_id, r.install_day, r.offset_days, r.top,
-      lag(r.top) over (partition by r.player_id order by r.offset_days) as before
-    from (select pd.player_id, ip.install_day, pd.day - ip.install_day as offset_days,
-        max(pd.max_level) over (partition by pd.player_id order by pd.day rows between unbounded preceding and current row) as top
-      from insight_player_days pd
-      join insight_players ip on ip.dashboard_id = pd.dashboard_id and ip.environment = pd.environment
-        and ip.player_id = pd.player_id
-      where pd.dashboard_id = ${d} and pd.environment = ${e} and ${pd} and pd.max_level is not null
-        and pd.day - ip.install_day <= ${MAX_RANGE_DAYS}) r)`;
-  await sql`
-    insert into insight_level_figures (${keyColumns}, cohort, offset_days, level, players)
-    select ${d}, ${e}, m.segment_id, m.persona, x.install_day, x.offset_days, x.level, ${s} * sum(x.n)
-    from (
-      select g.player_id, g.install_day, g.offset_days, g.top as level, 1 as n from ${rises} g
-      where g.before is null or g.top > g.before
-      union all
-      select g.player_id, g.install_day, g.offset_days, g.before, -1 from ${rises} g
-      where g.before is not null and g.top > g.before
-    ) x join ${m} on m.player_id = x.player_id
-    where true
-    group by m.segment_id, m.persona, x.install_day, x.offset_days, x.level
-    on conflict (${keyColumns}, cohort, offset_days, level) do update set ${add('insight_level_figures', ['players'])}`.execute(
-    trx,
-  );
+    after = rows[rows.length - 1]!.player_id;
+  }
 }
 
-/** Removes one segment's aggregates (or, without a segment, those of every segment but these). */
+async function collectChunk(
+  trx: Kysely<Database>,
+  scope: Scope,
+  delta: FigureDelta,
+  sign: 1 | -1,
+  playerIds: readonly number[],
+  segmentId: string | undefined,
+): Promise<void> {
+  const players = await trx
+    .selectFrom('insight_players')
+    .select(['player_id', 'user_id', 'install_day'])
+    .where('dashboard_id', '=', scope.dashboardId)
+    .where('environment', '=', scope.environment)
+    .where('player_id', 'in', playerIds)
+    .execute();
+  if (players.length === 0) return;
+  const days = await trx
+    .selectFrom('insight_player_days')
+    .select(['player_id', 'day', 'logins', 'purchases', 'revenue', 'max_level'])
+    .where('dashboard_id', '=', scope.dashboardId)
+    .where('environment', '=', scope.environment)
+    .where('player_id', 'in', playerIds)
+    .orderBy('player_id')
+    .orderBy('day')
+    .execute();
+  const memberships = await membershipsOf(
+    trx,
+    scope,
+    players.map((p) => p.user_id),
+    segmentId,
+  );
+  const byPlayer = new Map<number, typeof days>();
+  for (const d of days) {
+    const list = byPlayer.get(d.player_id) ?? [];
+    list.push(d);
+    byPlayer.set(d.player_id, list);
+  }
+  for (const p of players) {
+    const of = memberships.get(p.user_id);
+    if (!of || of.length === 0) continue;
+    const own = contributionsOf(p.install_day, byPlayer.get(p.player_id) ?? []);
+    for (const [segment, persona] of of)
+      for (const c of own) delta.add(c.table, [segment, persona, ...c.key], c.values, sign);
+  }
+}
+
+/** Per user id: the segments they are in (`default`, custom ones by their snapshot) and their persona there (0: none). */
+async function membershipsOf(
+  trx: Kysely<Database>,
+  scope: Scope,
+  userIds: readonly string[],
+  segmentId: string | undefined,
+): Promise<Map<string, [string, number][]>> {
+  const segments = new Map<string, string[]>();
+  if (segmentId === undefined || segmentId === DEFAULT_SEGMENT.id)
+    for (const id of userIds) segments.set(id, [DEFAULT_SEGMENT.id]);
+  if (segmentId !== DEFAULT_SEGMENT.id) {
+    let custom = trx
+      .selectFrom('insight_segment_members')
+      .select(['user_id', 'segment_id'])
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('user_id', 'in', userIds);
+    if (segmentId !== undefined) custom = custom.where('segment_id', '=', segmentId);
+    for (const r of await custom.execute())
+      segments.set(r.user_id, [...(segments.get(r.user_id) ?? []), r.segment_id]);
+  }
+  let members = trx
+    .selectFrom('persona_members')
+    .select(['user_id', 'segment_id', 'persona'])
+    .where('dashboard_id', '=', scope.dashboardId)
+    .where('environment', '=', scope.environment)
+    .where('user_id', 'in', userIds);
+  if (segmentId !== undefined) members = members.where('segment_id', '=', segmentId);
+  const personas = new Map<string, number>();
+  for (const r of await members.execute()) personas.set(`${r.segment_id}\u0000${r.user_id}`, r.persona);
+  const answer = new Map<string, [string, number][]>();
+  for (const [userId, list] of segments)
+    answer.set(
+      userId,
+      list.map((segment) => [segment, personas.get(`${segment}\u0000${userId}`) ?? 0]),
+    );
+  return answer;
+}
+
+interface Contribution {
+  table: FigureTable;
+  key: number[];
+  values: number[];
+}
+
+/** What one player adds to each aggregate, from their install day and their days in order. */
+function contributionsOf(
+  installDay: number,
+  days: readonly {
+    day: number;
+    logins: number;
+    purchases: number;
+    revenue: number;
+    max_level: number | null;
+  }[],
+): Contribution[] {
+  const out: Contribution[] = [];
+  const dayRow = (day: number, column: keyof typeof DAY, value: number) => {
+    const values = new Array<number>(9).fill(0);
+    values[DAY[column]] = value;
+    out.push({ table: 'insight_day_figures', key: [day], values });
+  };
+  dayRow(installDay, 'installs', 1);
+  let firstPurchase = true;
+  let lastLogin = installDay;
+  let top: number | null = null;
+  days.forEach((d, i) => {
+    const next = days[i + 1]?.day;
+    out.push({
+      table: 'insight_day_figures',
+      key: [d.day],
+      values: [1, d.logins, d.purchases, d.purchases > 0 ? 1 : 0, d.revenue, 0, 0, 0, 0],
+    });
+    // Stretches (WAU, MAU): each active day covers the window days up to the day before the
+    // player's next active day, at most span − 1 days on; the day it ends is counted.
+    for (const [span, column] of [
+      [7, 'week_ends'],
+      [30, 'month_ends'],
+    ] as const)
+      dayRow(next === undefined || next > d.day + span - 1 ? d.day + span - 1 : next - 1, column, 1);
+    if (d.purchases > 0 && firstPurchase) {
+      dayRow(d.day, 'first_purchasers', 1);
+      firstPurchase = false;
+    }
+    if (d.logins > 0) lastLogin = d.day;
+    const offset = d.day - installDay;
+    if (offset > MAX_RANGE_DAYS) return;
+    out.push({ table: 'insight_cohort_figures', key: [installDay, offset], values: [1] });
+    // Progression: where the highest level so far rises, +1 at the new level and −1 at the old:
+    // summed over offsets up to N, the player counts once, at the level reached by N.
+    if (d.max_level !== null && (top === null || d.max_level > top)) {
+      out.push({ table: 'insight_level_figures', key: [installDay, offset, d.max_level], values: [1] });
+      if (top !== null)
+        out.push({ table: 'insight_level_figures', key: [installDay, offset, top], values: [-1] });
+      top = d.max_level;
+    }
+  });
+  out.push({ table: 'insight_churn_figures', key: [installDay, lastLogin], values: [1] });
+  return out;
+}
+
+/** Removes one segment's aggregates, or those of every segment but these. */
 export async function clearFigures(
   trx: Kysely<Database>,
   scope: Scope,
@@ -157,36 +298,4 @@ export async function clearFigures(
     await sql`delete from ${sql.table(table)} where dashboard_id = ${scope.dashboardId}
       and environment = ${scope.environment} and ${which}`.execute(trx);
   }
-}
-
-/** The condition on `alias.player_id`: the players named (integers, inlined) or every player. */
-function playerFilter(alias: string, players: readonly number[] | undefined): RawBuilder<unknown> {
-  if (players === undefined) return sql`1 = 1`;
-  for (const id of players) if (!Number.isSafeInteger(id)) throw new Error(`not a player number: ${id}`);
-  return sql`${sql.ref(`${alias}.player_id`)} in (${sql.raw(players.join(', '))})`;
-}
-
-/**
- * `m (player_id, segment_id, persona)`: the segments each player is in (`default` for all, the
- * custom ones by their last snapshot) and their persona there (0: none).
- */
-function memberships(scope: Scope, who: Contributors): RawBuilder<unknown> {
-  const d = scope.dashboardId;
-  const e = scope.environment;
-  const ip = playerFilter('ip', who.players);
-  const persona = (segment: RawBuilder<unknown>) =>
-    sql`coalesce((select pm.persona from persona_members pm where pm.dashboard_id = ${d}
-      and pm.environment = ${e} and pm.segment_id = ${segment} and pm.user_id = ip.user_id), 0)`;
-  const parts: RawBuilder<unknown>[] = [];
-  if (who.segmentId === undefined || who.segmentId === DEFAULT_SEGMENT.id)
-    parts.push(sql`select ip.player_id, ${DEFAULT_SEGMENT.id} as segment_id, ${persona(sql`${DEFAULT_SEGMENT.id}`)} as persona
-      from insight_players ip where ip.dashboard_id = ${d} and ip.environment = ${e} and ${ip}`);
-  if (who.segmentId !== DEFAULT_SEGMENT.id) {
-    const one = who.segmentId === undefined ? sql`` : sql`and sm.segment_id = ${who.segmentId}`;
-    parts.push(sql`select ip.player_id, sm.segment_id, ${persona(sql`sm.segment_id`)} as persona
-      from insight_players ip join insight_segment_members sm on sm.dashboard_id = ip.dashboard_id
-        and sm.environment = ip.environment and sm.user_id = ip.user_id ${one}
-      where ip.dashboard_id = ${d} and ip.environment = ${e} and ${ip}`);
-  }
-  return sql`(${sql.join(parts, sql` union all `)}) m`;
 }

@@ -5,7 +5,7 @@ import type { Database } from '../store/database.js';
 import { DEFAULT_SEGMENT } from '../personas/segments.service.js';
 import type { Scope } from './audience.js';
 import { dayNumber } from './days.js';
-import { applyContributions, clearFigures } from './figure-rollups.js';
+import { clearFigures, collectContributions, FigureDelta } from './figure-rollups.js';
 
 /**
  * The watermark row every refresh and every deletion of a scope updates first: refreshes of one
@@ -15,8 +15,8 @@ import { applyContributions, clearFigures } from './figure-rollups.js';
 const GENERATION = '*generation';
 /** Rows per multi-row upsert (parameters stay under SQLite's and PostgreSQL's limits). */
 const UPSERT_CHUNK = 300;
-/** Players re-keyed per set of aggregate statements (their ids are inlined integers). */
-const PLAYER_CHUNK = 2_000;
+/** User ids per membership lookup. */
+const USER_CHUNK = 2_000;
 /** `insight_figure_stamps.persona_run` of a segment without a persona run. */
 const NO_RUN = -1;
 
@@ -79,45 +79,66 @@ export class InsightsRollup {
       .where('environment', '=', environment)
       .where('user_id', '=', userId)
       .execute();
-    await applyContributions(trx, { dashboardId, environment }, -1, {
-      players: players.map((p) => p.player_id),
-    });
+    const delta = new FigureDelta();
+    const scope = { dashboardId, environment };
+    await collectContributions(trx, scope, delta, -1, { players: players.map((p) => p.player_id) });
+    await delta.write(trx, scope);
+    // The deletion takes the player's persona memberships too: the stamps follow, so that the
+    // segments are not rebuilt for it.
+    await trx
+      .updateTable('insight_figure_stamps')
+      .set({ persona_members: sql`persona_members - 1` })
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('segment_id', 'in', (eb) =>
+        eb
+          .selectFrom('persona_members')
+          .select('segment_id')
+          .where('dashboard_id', '=', dashboardId)
+          .where('environment', '=', environment)
+          .where('user_id', '=', userId),
+      )
+      .execute();
   }
 
   /**
    * Makes a segment's aggregates usable: built at all (a scope or segment new since migration
    * 0021 is built from its player-days) and, when `personas`, built with the segment's current
-   * persona run (a recompute moves players between personas: the segment is rebuilt, in one
-   * transaction holding the generation row). `persona=all` needs only the first: each player is
-   * in exactly one persona row of a segment, whichever it is.
+   * memberships (a recompute moves players between personas): its persona run and its number of
+   * persona members must be those stamped, or the segment is rebuilt, in one transaction holding
+   * the generation row. `persona=all` needs only the first: each player is in exactly one persona
+   * row of a segment, whichever it is.
    */
   async current(scope: Scope, segmentId: string, personas: boolean): Promise<void> {
     const stale = async (db: Kysely<Database>) => {
-      const [stamp, run] = await Promise.all([
+      const [stamp, now] = await Promise.all([
         this.stamp(db, scope, segmentId),
-        this.personaRun(db, scope, segmentId),
+        this.personaState(db, scope, segmentId),
       ]);
-      return stamp === undefined || (personas && stamp !== run) ? run : undefined;
+      const moved =
+        stamp !== undefined &&
+        (stamp.persona_run !== now.persona_run || stamp.persona_members !== now.persona_members);
+      return stamp === undefined || (personas && moved) ? now : undefined;
     };
     if ((await stale(this.db)) === undefined) return;
     await this.db.transaction().execute(async (trx) => {
       await this.bumpGeneration(trx, scope.dashboardId, scope.environment);
       // Read again behind the generation row: another process may have rebuilt it meanwhile.
-      const run = await stale(trx);
-      if (run === undefined) return;
+      const now = await stale(trx);
+      if (now === undefined) return;
       await clearFigures(trx, scope, { only: segmentId });
-      await applyContributions(trx, scope, 1, { segmentId });
+      const delta = new FigureDelta();
+      await collectContributions(trx, scope, delta, 1, { segmentId });
+      await delta.write(trx, scope);
       await trx
         .insertInto('insight_figure_stamps')
         .values({
           dashboard_id: scope.dashboardId,
           environment: scope.environment,
           segment_id: segmentId,
-          persona_run: run,
+          ...now,
         })
-        .onConflict((oc) =>
-          oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet({ persona_run: run }),
-        )
+        .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet(now))
         .execute();
     });
   }
@@ -144,8 +165,9 @@ export class InsightsRollup {
       const now = new Set(userIds);
       const left = [...old].filter((id) => !now.has(id));
       const joined = userIds.filter((id) => !old.has(id));
+      const delta = new FigureDelta();
       await this.forPlayers(trx, scope, left, (players) =>
-        applyContributions(trx, scope, -1, { players, segmentId }),
+        collectContributions(trx, scope, delta, -1, { players, segmentId }),
       );
       for (let i = 0; i < left.length; i += 500)
         await trx
@@ -161,8 +183,9 @@ export class InsightsRollup {
           .values(joined.slice(i, i + 500).map((user_id) => ({ ...where, user_id })))
           .execute();
       await this.forPlayers(trx, scope, joined, (players) =>
-        applyContributions(trx, scope, 1, { players, segmentId }),
+        collectContributions(trx, scope, delta, 1, { players, segmentId }),
       );
+      await delta.write(trx, scope);
     });
   }
 
@@ -188,13 +211,13 @@ export class InsightsRollup {
     userIds: readonly string[],
     work: (players: number[]) => Promise<void>,
   ): Promise<void> {
-    for (let i = 0; i < userIds.length; i += PLAYER_CHUNK) {
+    for (let i = 0; i < userIds.length; i += USER_CHUNK) {
       const rows = await trx
         .selectFrom('insight_players')
         .select('player_id')
         .where('dashboard_id', '=', scope.dashboardId)
         .where('environment', '=', scope.environment)
-        .where('user_id', 'in', userIds.slice(i, i + PLAYER_CHUNK))
+        .where('user_id', 'in', userIds.slice(i, i + USER_CHUNK))
         .execute();
       if (rows.length > 0) await work(rows.map((r) => r.player_id));
     }
@@ -212,26 +235,35 @@ export class InsightsRollup {
     return [DEFAULT_SEGMENT.id, ...rows.map((r) => r.segment_id)];
   }
 
-  private async stamp(db: Kysely<Database>, scope: Scope, segmentId: string): Promise<number | undefined> {
-    const row = await db
+  private async stamp(db: Kysely<Database>, scope: Scope, segmentId: string) {
+    return db
       .selectFrom('insight_figure_stamps')
-      .select('persona_run')
+      .select(['persona_run', 'persona_members'])
       .where('dashboard_id', '=', scope.dashboardId)
       .where('environment', '=', scope.environment)
       .where('segment_id', '=', segmentId)
       .executeTakeFirst();
-    return row === undefined ? undefined : row.persona_run;
   }
 
-  private async personaRun(db: Kysely<Database>, scope: Scope, segmentId: string): Promise<number> {
-    const row = await db
-      .selectFrom('persona_runs')
-      .select('computed_at')
-      .where('dashboard_id', '=', scope.dashboardId)
-      .where('environment', '=', scope.environment)
-      .where('segment_id', '=', segmentId)
-      .executeTakeFirst();
-    return row === undefined ? NO_RUN : row.computed_at;
+  /** The segment's last persona run and its persona members now: what a stamp is compared with. */
+  private async personaState(db: Kysely<Database>, scope: Scope, segmentId: string) {
+    const [run, members] = await Promise.all([
+      db
+        .selectFrom('persona_runs')
+        .select('computed_at')
+        .where('dashboard_id', '=', scope.dashboardId)
+        .where('environment', '=', scope.environment)
+        .where('segment_id', '=', segmentId)
+        .executeTakeFirst(),
+      db
+        .selectFrom('persona_members')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('dashboard_id', '=', scope.dashboardId)
+        .where('environment', '=', scope.environment)
+        .where('segment_id', '=', segmentId)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { persona_run: run?.computed_at ?? NO_RUN, persona_members: Number(members.n) };
   }
 
   /**
@@ -343,14 +375,10 @@ export class InsightsRollup {
         const live = delta.days.filter((d) => profiles.has(d.playerId));
         // The touched players' contributions to the aggregates are taken away here and added
         // back, from their updated rows, at the end (figure-rollups.ts).
-        const touched = [...new Set(live.map((d) => d.playerId))];
-        const rekey = async (sign: 1 | -1) => {
-          for (let i = 0; i < touched.length; i += PLAYER_CHUNK)
-            await applyContributions(trx, { dashboardId, environment }, sign, {
-              players: touched.slice(i, i + PLAYER_CHUNK),
-            });
-        };
-        await rekey(-1);
+        const touched = { players: [...new Set(live.map((d) => d.playerId))] };
+        const figures = new FigureDelta();
+        const figureScope = { dashboardId, environment };
+        await collectContributions(trx, figureScope, figures, -1, touched);
         for (let i = 0; i < live.length; i += UPSERT_CHUNK) {
           const rows = live.slice(i, i + UPSERT_CHUNK).map((d) => ({
             ...scope,
@@ -400,7 +428,8 @@ export class InsightsRollup {
             .execute();
         }
         await this.foldPlayers(trx, dashboardId, environment, live, profiles);
-        await rekey(1);
+        await collectContributions(trx, figureScope, figures, 1, touched);
+        await figures.write(trx, figureScope);
         return live.length;
       })
       .catch((error: unknown) => {

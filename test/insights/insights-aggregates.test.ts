@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIGURE_TABLES } from '../../src/insights/figure-rollups.js';
 import { EVENT_BACKENDS } from '../support/backends.js';
@@ -132,7 +133,7 @@ describe.each(EVENT_BACKENDS)('insights aggregates on %s', (backend) => {
           `progression?${q}&days=0,1,3,7,30`,
           `personas?${q}`,
         ])
-          answers[`${path}`] = await get(`/v1/insights/${path}`);
+          answers[path] = await get(`/v1/insights/${path}`);
       }
     return JSON.parse(
       JSON.stringify(answers, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v)),
@@ -193,13 +194,12 @@ describe.each(EVENT_BACKENDS)('insights aggregates on %s', (backend) => {
     await refresh();
     const kept = await everything();
 
-    const rows = await t.store.db
-      .selectFrom('insight_day_figures')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    expect(Number(rows.n)).toBeGreaterThan(0);
-    for (const table of [...FIGURE_TABLES, 'insight_figure_stamps'] as const)
-      await t.store.db.deleteFrom(table).execute();
+    const { rows } = await sql<{ n: unknown }>`select count(*) as n from insight_day_figures`.execute(
+      t.store.db,
+    );
+    expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+    for (const table of [...FIGURE_TABLES, 'insight_figure_stamps'])
+      await sql`delete from ${sql.table(table)}`.execute(t.store.db);
     // The first answer after the wipe rebuilds each segment from the player-days.
     expect(await everything()).toEqual(kept);
   });

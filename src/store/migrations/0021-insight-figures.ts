@@ -15,7 +15,8 @@ import type { Migration } from './dialect.js';
  *   players (churn for any window; the cohorts' sizes);
  * - `insight_level_figures`: per install day, offset and level, +1 where a player's highest
  *   level so far becomes that level and −1 where it leaves it (progression's histograms);
- * - `insight_figure_stamps`: per segment, the persona run the aggregates were built with.
+ * - `insight_figure_stamps`: per segment, the persona run and number of persona members the
+ *   aggregates were built with.
  */
 export const insightFigures: Migration = {
   async up(db: Kysely<unknown>) {
@@ -65,6 +66,7 @@ export const insightFigures: Migration = {
       .addColumn('environment', 'text', (c) => c.notNull())
       .addColumn('segment_id', 'text', (c) => c.notNull())
       .addColumn('persona_run', 'bigint', (c) => c.notNull())
+      .addColumn('persona_members', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('insight_figure_stamps_pk', ['dashboard_id', 'environment', 'segment_id'])
       .execute();
   },
