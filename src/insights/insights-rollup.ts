@@ -111,14 +111,14 @@ export class InsightsRollup {
    */
   async current(scope: Scope, segmentId: string, personas: boolean): Promise<void> {
     const stale = async (db: Kysely<Database>) => {
-      const [stamp, now] = await Promise.all([
-        this.stamp(db, scope, segmentId),
-        this.personaState(db, scope, segmentId),
-      ]);
+      const stamp = await this.stamp(db, scope, segmentId);
+      if (stamp !== undefined && !personas) return undefined;
+      const now = await this.personaState(db, scope, segmentId);
       const moved =
-        stamp !== undefined &&
-        (stamp.persona_run !== now.persona_run || stamp.persona_members !== now.persona_members);
-      return stamp === undefined || (personas && moved) ? now : undefined;
+        stamp === undefined ||
+        stamp.persona_run !== now.persona_run ||
+        stamp.persona_members !== now.persona_members;
+      return moved ? now : undefined;
     };
     if ((await stale(this.db)) === undefined) return;
     await this.db.transaction().execute(async (trx) => {
