@@ -48,16 +48,33 @@ export class InsightsRollup {
     const scope = { dashboardId, environment };
     for (const segmentId of await this.segmentsOf(scope)) await this.current(scope, segmentId, true);
     let playerDays = 0;
+    // A backlog (more than one step to fold: a first refresh, a worker back after a pause) would
+    // re-key most players at every step: its steps leave the aggregates to one rebuild at the end.
+    let backlog = false;
+    const short = (of: ActivityCursor, to: ActivityCursor) =>
+      Object.entries(to).some(([source, last]) => last > (of[source] ?? 0));
     for (;;) {
       const { cursor, generation } = await this.watermarks(dashboardId, environment);
-      const behind = Object.entries(target).some(([source, last]) => last > (cursor[source] ?? 0));
-      if (!behind) return { playerDays, superseded: false };
+      if (!short(cursor, target)) break;
       const upTo = await events.nextStep(dashboardId, environment, cursor, target);
+      backlog ||= short(upTo, target);
       const delta = await events.playerDayActivity(dashboardId, environment, cursor, upTo);
-      const written = await this.fold(events, dashboardId, environment, generation, cursor, upTo, delta);
+      const written = await this.fold(
+        events,
+        dashboardId,
+        environment,
+        generation,
+        cursor,
+        upTo,
+        delta,
+        !backlog,
+      );
       if (written === undefined) return { playerDays, superseded: true };
       playerDays += written;
     }
+    if (backlog)
+      for (const segmentId of await this.segmentsOf(scope)) await this.current(scope, segmentId, true);
+    return { playerDays, superseded: false };
   }
 
   /**
@@ -332,6 +349,8 @@ export class InsightsRollup {
     from: ActivityCursor,
     upTo: ActivityCursor,
     delta: ActivityDelta,
+    /** False in a backlog: the scope's stamps go instead, and the aggregates are rebuilt after. */
+    rekey: boolean,
   ): Promise<number | undefined> {
     const profiles = new Map(delta.players.map((p) => [p.playerId, p]));
     const scope = { dashboard_id: dashboardId, environment };
@@ -378,7 +397,13 @@ export class InsightsRollup {
         const touched = { players: [...new Set(live.map((d) => d.playerId))] };
         const figures = new FigureDelta();
         const figureScope = { dashboardId, environment };
-        await collectContributions(trx, figureScope, figures, -1, touched);
+        if (rekey) await collectContributions(trx, figureScope, figures, -1, touched);
+        else
+          await trx
+            .deleteFrom('insight_figure_stamps')
+            .where('dashboard_id', '=', dashboardId)
+            .where('environment', '=', environment)
+            .execute();
         for (let i = 0; i < live.length; i += UPSERT_CHUNK) {
           const rows = live.slice(i, i + UPSERT_CHUNK).map((d) => ({
             ...scope,
@@ -428,8 +453,10 @@ export class InsightsRollup {
             .execute();
         }
         await this.foldPlayers(trx, dashboardId, environment, live, profiles);
-        await collectContributions(trx, figureScope, figures, 1, touched);
-        await figures.write(trx, figureScope);
+        if (rekey) {
+          await collectContributions(trx, figureScope, figures, 1, touched);
+          await figures.write(trx, figureScope);
+        }
         return live.length;
       })
       .catch((error: unknown) => {
