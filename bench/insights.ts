@@ -11,6 +11,9 @@
  * third of the players are in persona 1, a third in persona 2. Then one refresh builds the
  * rollups (timed; then ANALYZE, as autovacuum would soon after), and every insights answer is called `calls` times through `app.inject` for
  * the last 30 and 366 days, persona all, 1 and none: median and p95 against the 500 ms target.
+ * Last, the steady state: a thousandth of the events as new logins through the API and one
+ * refresh (timed), then a persona run (as a recompute leaves) and the refresh that rebuilds the
+ * default segment's aggregates (timed).
  * Only local servers are contacted.
  */
 import { randomBytes } from 'node:crypto';
@@ -50,6 +53,11 @@ export interface InsightsBenchFigures {
   events: number;
   load_s: number;
   refresh_s: number;
+  /** Records added after the answers (a minute's worth), and the refresh that folded them. */
+  new_records: number;
+  step_refresh_s: number;
+  /** The refresh after a persona recompute: the default segment's aggregates rebuilt. */
+  rebuild_s: number;
   player_days: number;
   answers: InsightsAnswerFigures[];
 }
@@ -249,6 +257,44 @@ export async function runInsightsBench(options: InsightsBenchOptions): Promise<I
         }
       }
     }
+    // Steady state: a minute's worth of new records (a thousandth of the events, logins today of
+    // existing players, through the API as a game sends them), then one refresh re-keys them.
+    const recent = Math.max(1, Math.round(options.events / 1000));
+    for (let i = 0; i < recent; i += 1000) {
+      const users = Array.from({ length: Math.min(1000, recent - i) }, (_, j) => ({
+        user_id: `p${((i + j) * 7907) % options.players}`,
+        timestamp: new Date(Date.now() - 60_000).toISOString().replace('T', ' ').slice(0, 19),
+        level: 60,
+      }));
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/logins',
+        headers: { authorization: `Bearer ${key}` },
+        payload: { users },
+      });
+      if (res.statusCode !== 201) throw new Error(`logins: ${res.statusCode} ${res.body.slice(0, 200)}`);
+    }
+    const stepStart = performance.now();
+    const stepped = await admin(
+      'POST',
+      `/dashboards/${dashboard.id}/insights/refresh?environment=production`,
+    );
+    if (stepped.statusCode !== 200) throw new Error(`refresh: ${stepped.statusCode} ${stepped.body}`);
+    const stepS = (performance.now() - stepStart) / 1000;
+    log(`insights bench: a refresh after ${recent} new records took ${round(stepS, 2)} s`);
+    // A persona recompute moves players: the next refresh rebuilds the default segment's aggregates.
+    await sql`insert into persona_runs (dashboard_id, environment, segment_id, summary, last_number, computed_at)
+      values (${dashboard.id}, 'production', 'default', '{}', 2, ${Date.now()})`.execute(db);
+    const rebuildStart = performance.now();
+    const rebuilt = await admin(
+      'POST',
+      `/dashboards/${dashboard.id}/insights/refresh?environment=production`,
+    );
+    if (rebuilt.statusCode !== 200) throw new Error(`refresh: ${rebuilt.statusCode} ${rebuilt.body}`);
+    const rebuildS = (performance.now() - rebuildStart) / 1000;
+    log(
+      `insights bench: a refresh after a persona recompute (the default segment rebuilt) took ${round(rebuildS, 1)} s`,
+    );
     await app.close();
     return {
       backend: options.backend,
@@ -256,6 +302,9 @@ export async function runInsightsBench(options: InsightsBenchOptions): Promise<I
       events: options.events,
       load_s: round(loadS),
       refresh_s: round(refreshS),
+      new_records: recent,
+      step_refresh_s: round(stepS, 2),
+      rebuild_s: round(rebuildS),
       player_days: Number(rows[0]!.n),
       answers,
     };
@@ -302,7 +351,7 @@ export function insightsBenchTable(figures: InsightsBenchFigures): string[] {
     `< ${TARGET_MS} ms`,
   ];
   const lines = [
-    `Insights (issue 14), ${figures.backend}: ${figures.players} players, ${figures.events} events over ${DAYS} days; load ${figures.load_s} s, refresh ${figures.refresh_s} s (${figures.player_days} player-days)`,
+    `Insights (issue 14), ${figures.backend}: ${figures.players} players, ${figures.events} events over ${DAYS} days; load ${figures.load_s} s, refresh ${figures.refresh_s} s (${figures.player_days} player-days); then ${figures.new_records} new records refreshed in ${figures.step_refresh_s} s, a persona recompute's rebuild ${figures.rebuild_s} s`,
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,

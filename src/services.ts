@@ -167,16 +167,9 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   });
   const personas = new PersonaService(store, events, tenancy, segments, options.personas);
   const insightsRollup = new InsightsRollup(store.db, events.insights);
-  const insightsRepository = new InsightsRepository(store.db);
-  const figuresRepository = new FiguresRepository(store.db);
-  const insights = new InsightsService(
-    store.db,
-    insightsRepository,
-    insightsRollup,
-    tenancy,
-    segments,
-    events,
-  );
+  const insightsRepository = new InsightsRepository(store.db, insightsRollup);
+  const figuresRepository = new FiguresRepository(store.db, insightsRollup);
+  const insights = new InsightsService(insightsRepository, insightsRollup, tenancy, segments, events);
   const jobs = new JobWorker(
     jobQueue,
     new Map<string, JobHandler>([
@@ -224,8 +217,8 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
       forgetInMemory: (dashboardId, environment, userId) => {
         recentBatches.forget(dashboardId, environment, userId);
       },
-      deletionStarted: (trx, dashboardId, environment) =>
-        insightsRollup.deletionStarted(trx, dashboardId, environment),
+      deletionStarted: (trx, dashboardId, environment, userId) =>
+        insightsRollup.deletionStarted(trx, dashboardId, environment, userId),
       rowsDeleted: (trx) => insightsRollup.rowsDeleted(trx),
     }),
     insights,

@@ -32,3 +32,13 @@ export function memberOf(scope: Scope, audience: Audience): RawBuilder<unknown> 
   }
   return conditions.length === 0 ? sql`1 = 1` : sql.join(conditions, sql` and `);
 }
+
+/**
+ * The condition on an aggregate row (`f`, migration 0021) for the audience: its segment, and one
+ * persona (0 for none) or, for `all`, every persona row of the segment (their sum).
+ */
+export function figuresOf(audience: Audience): RawBuilder<unknown> {
+  const segment = sql`f.segment_id = ${audience.segmentId}`;
+  if (audience.persona === 'all') return segment;
+  return sql`${segment} and f.persona = ${audience.persona === 'none' ? 0 : audience.persona}`;
+}

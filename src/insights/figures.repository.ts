@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { memberOf, type Audience, type Scope } from './audience.js';
+import { figuresOf, memberOf, type Audience, type Scope } from './audience.js';
+import type { InsightsRollup } from './insights-rollup.js';
 
 const num = (value: unknown): number => Number(value ?? 0);
 
@@ -17,20 +18,30 @@ export interface CohortChurn {
   players: number;
   churned: number;
 }
-/** A player's highest level on one day, with the player's install day. */
-export interface LevelDay {
-  playerId: number;
-  installDay: number;
-  day: number;
+/** Players at one level: a histogram's bar. */
+export interface LevelCount {
   level: number;
+  players: number;
 }
 
 /**
- * The reads behind engagement, monetisation, churn, progression and KPI figures: SQL over the
- * rollup tables only (`ip` is always the `insight_players` row the audience condition tests).
+ * The reads behind engagement, churn, progression and KPI figures: SQL over the aggregates
+ * (migration 0021), but for KPIs and currencies, read per player-day from `insight_player_values`
+ * (`ip` is then the `insight_players` row the audience condition tests).
  */
 export class FiguresRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly rollup: Pick<InsightsRollup, 'current'>,
+  ) {}
+
+  private scoped(scope: Scope, audience: Audience) {
+    return sql`f.dashboard_id = ${scope.dashboardId} and f.environment = ${scope.environment} and ${figuresOf(audience)}`;
+  }
+
+  private async current(scope: Scope, audience: Audience): Promise<void> {
+    await this.rollup.current(scope, audience.segmentId, audience.persona !== 'all');
+  }
 
   private join(scope: Scope) {
     return sql`join insight_players ip on ip.dashboard_id = ${scope.dashboardId} and ip.environment = ${scope.environment}
@@ -38,11 +49,11 @@ export class FiguresRepository {
   }
 
   /**
-   * Distinct players active in the 7 and 30 days ending on each day of the range (WAU, MAU), in
-   * one read: each active day of a player covers the window days from it to the day before their
-   * next active day (at most 6 or 29 days on), so these stretches never overlap for a player and
-   * a day's figure is the number of stretches covering it. The database returns the stretches'
-   * starts and ends counted per day; the running sum is taken here.
+   * Distinct players active in the 7 and 30 days ending on each day of the range (WAU, MAU). Each
+   * active day of a player opens a stretch that covers the window days up to the day before their
+   * next active day (at most 6 or 29 days on), so a player's stretches never overlap and a day's
+   * figure is the stretches begun by then less those ended before it: running sums of the
+   * aggregates' active players and stretch ends, over the scope's days up to the range's end.
    */
   async windowActives(
     scope: Scope,
@@ -50,56 +61,34 @@ export class FiguresRepository {
     from: number,
     to: number,
   ): Promise<Map<number, { wau: number; mau: number }>> {
-    const end = (span: number) =>
-      sql`case when x.next_day is null or x.next_day > x.day + ${sql.lit(span)} then x.day + ${sql.lit(span)} else x.next_day - 1 end`;
+    await this.current(scope, audience);
     const { rows } = await sql<Record<string, unknown>>`
-      with x as (
-        select t.day, lead(t.day) over (partition by t.player_id order by t.day) as next_day
-        from insight_player_days t ${this.join(scope)}
-        where t.dashboard_id = ${scope.dashboardId} and t.environment = ${scope.environment}
-          and t.day >= ${from - 29} and t.day <= ${to} and ${memberOf(scope, audience)})
-      select 0 as w, x.day as d, count(*) as n from x group by x.day
-      union all select 7 as w, ${end(6)} as d, count(*) as n from x group by ${end(6)}
-      union all select 30 as w, ${end(29)} as d, count(*) as n from x group by ${end(29)}`.execute(this.db);
-    // Per window: +n where stretches start, -n the day after they end.
-    const week = new Map<number, number>();
-    const month = new Map<number, number>();
-    const add = (m: Map<number, number>, day: number, n: number) => m.set(day, (m.get(day) ?? 0) + n);
-    for (const r of rows) {
-      const w = num(r.w);
-      const d = num(r.d);
-      const n = num(r.n);
-      if (w === 0) {
-        add(week, d, n);
-        add(month, d, n);
-      } else add(w === 7 ? week : month, d + 1, -n);
-    }
+      select f.day, sum(f.players) as starts, sum(f.week_ends) as week_ends, sum(f.month_ends) as month_ends
+      from insight_day_figures f where ${this.scoped(scope, audience)} and f.day <= ${to}
+      group by f.day order by f.day`.execute(this.db);
     const answer = new Map<number, { wau: number; mau: number }>();
     let wau = 0;
     let mau = 0;
-    for (let day = from - 29; day <= to; day++) {
-      wau += week.get(day) ?? 0;
-      mau += month.get(day) ?? 0;
+    let i = 0;
+    const first = rows.length === 0 ? from : Math.min(from, num(rows[0]!.day));
+    // A stretch ending on day e stops counting on e + 1: its end is subtracted a day late.
+    let endedWeek = 0;
+    let endedMonth = 0;
+    for (let day = first; day <= to; day++) {
+      wau -= endedWeek;
+      mau -= endedMonth;
+      endedWeek = 0;
+      endedMonth = 0;
+      if (i < rows.length && num(rows[i]!.day) === day) {
+        const r = rows[i++]!;
+        wau += num(r.starts);
+        mau += num(r.starts);
+        endedWeek = num(r.week_ends);
+        endedMonth = num(r.month_ends);
+      }
       if (day >= from) answer.set(day, { wau, mau });
     }
     return answer;
-  }
-
-  /** Players whose first real-money purchase falls on each day of the range. */
-  async firstPurchases(
-    scope: Scope,
-    audience: Audience,
-    from: number,
-    to: number,
-  ): Promise<Map<number, number>> {
-    const { rows } = await sql<Record<string, unknown>>`
-      select f.day, count(*) as n from (
-        select t.player_id, min(t.day) as day from insight_player_days t ${this.join(scope)}
-        where t.dashboard_id = ${scope.dashboardId} and t.environment = ${scope.environment}
-          and t.purchases > 0 and t.day <= ${to} and ${memberOf(scope, audience)}
-        group by t.player_id) f
-      where f.day >= ${from} group by f.day`.execute(this.db);
-    return new Map(rows.map((r) => [num(r.day), num(r.n)]));
   }
 
   /** Per day and name with the prefix (`kpi:`, `currency:`): sum, records and players. */
@@ -138,39 +127,51 @@ export class FiguresRepository {
     to: number,
     lastDay: number,
   ): Promise<CohortChurn[]> {
+    await this.current(scope, audience);
     const { rows } = await sql<Record<string, unknown>>`
-      select c.install_day as cohort, count(*) as players,
-        sum(case when coalesce(c.last_login, c.install_day) <= ${lastDay} then 1 else 0 end) as churned
-      from (
-        select ip.install_day, (select max(t.day) from insight_player_days t
-          where t.dashboard_id = ip.dashboard_id and t.environment = ip.environment
-            and t.player_id = ip.player_id and t.logins > 0) as last_login
-        from insight_players ip
-        where ip.dashboard_id = ${scope.dashboardId} and ip.environment = ${scope.environment}
-          and ip.install_day >= ${from} and ip.install_day <= ${to} and ${memberOf(scope, audience)}
-      ) c group by c.install_day`.execute(this.db);
-    return rows.map((r) => ({ cohort: num(r.cohort), players: num(r.players), churned: num(r.churned) }));
+      select f.cohort, sum(f.players) as players,
+        sum(case when f.last_day <= ${lastDay} then f.players else 0 end) as churned
+      from insight_churn_figures f
+      where ${this.scoped(scope, audience)} and f.cohort >= ${from} and f.cohort <= ${to}
+      group by f.cohort`.execute(this.db);
+    return rows
+      .map((r) => ({ cohort: num(r.cohort), players: num(r.players), churned: num(r.churned) }))
+      .filter((c) => c.players !== 0);
   }
 
-  /** The levels seen on each day up to install day + `upTo`, of the players installed in the range. */
-  async levelDays(
+  /**
+   * For each N, the levels reached by install day + N (each player's highest by then) of the
+   * cohorts of the range whose install day + N is not after `today`: histograms, levels ascending.
+   */
+  async levelHistograms(
     scope: Scope,
     audience: Audience,
     from: number,
     to: number,
-    upTo: number,
-  ): Promise<LevelDay[]> {
-    const { rows } = await sql<Record<string, unknown>>`
-      select t.player_id, ip.install_day, t.day, t.max_level
-      from insight_player_days t ${this.join(scope)}
-      where t.dashboard_id = ${scope.dashboardId} and t.environment = ${scope.environment}
-        and ip.install_day >= ${from} and ip.install_day <= ${to} and t.max_level is not null
-        and t.day <= ip.install_day + ${upTo} and ${memberOf(scope, audience)}`.execute(this.db);
-    return rows.map((r) => ({
-      playerId: num(r.player_id),
-      installDay: num(r.install_day),
-      day: num(r.day),
-      level: num(r.max_level),
-    }));
+    offsets: readonly number[],
+    today: number,
+  ): Promise<Map<number, LevelCount[]>> {
+    await this.current(scope, audience);
+    const ripe = offsets.filter((n) => from + n <= today);
+    if (ripe.length === 0) return new Map();
+    const parts = ripe.map(
+      (n) => sql`select ${sql.lit(n)} as n, f.level, sum(f.players) as players from insight_level_figures f
+        where ${this.scoped(scope, audience)} and f.cohort >= ${from} and f.cohort <= ${Math.min(to, today - n)}
+          and f.offset_days <= ${sql.lit(n)}
+        group by f.level`,
+    );
+    const { rows } = await sql<Record<string, unknown>>`${sql.join(parts, sql` union all `)}`.execute(
+      this.db,
+    );
+    const answer = new Map<number, LevelCount[]>();
+    for (const r of rows) {
+      const players = num(r.players);
+      if (players === 0) continue;
+      const list = answer.get(num(r.n)) ?? [];
+      list.push({ level: num(r.level), players });
+      answer.set(num(r.n), list);
+    }
+    for (const list of answer.values()) list.sort((a, b) => a.level - b.level);
+    return answer;
   }
 }

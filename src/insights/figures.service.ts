@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import type { SegmentService } from '../personas/segments.service.js';
 import type { Scope } from './audience.js';
 import { dayOf, dayText } from './days.js';
-import type { FiguresRepository } from './figures.repository.js';
+import type { FiguresRepository, LevelCount } from './figures.repository.js';
 import type { InsightsRepository } from './insights.repository.js';
 import { resolveQuery, retentionOffsets, type InsightsQuery } from './insights-query.js';
 
@@ -75,7 +75,6 @@ export class FiguresService {
     const activity = new Map(
       (await this.activity.activity(scope, audience, from, to)).map((a) => [a.day, a]),
     );
-    const installs = await this.activity.installs(scope, audience, from, to);
     const windows = await this.figures.windowActives(scope, audience, from, to);
     const days: EngagementDay[] = [];
     for (let day = from; day <= to; day++) {
@@ -89,7 +88,7 @@ export class FiguresService {
         wau,
         mau,
         stickiness: ratio(dau, mau),
-        new_players: installs.get(day) ?? 0,
+        new_players: a?.installs ?? 0,
         logins,
         logins_per_dau: ratio(logins, dau),
       });
@@ -102,14 +101,13 @@ export class FiguresService {
     const activity = new Map(
       (await this.activity.activity(scope, audience, from, to)).map((a) => [a.day, a]),
     );
-    const first = await this.figures.firstPurchases(scope, audience, from, to);
     const days: MonetizationDay[] = [];
     for (let day = from; day <= to; day++) {
       const a = activity.get(day);
       const dau = a?.dau ?? 0;
       const revenue = a?.revenue ?? 0;
       const paying = a?.payingPlayers ?? 0;
-      const firstPurchasers = first.get(day) ?? 0;
+      const firstPurchasers = a?.firstPurchasers ?? 0;
       days.push({
         day: dayText(day),
         dau,
@@ -192,24 +190,12 @@ export class FiguresService {
     const { from, to, audience } = await resolveQuery(this.segments, scope, query);
     const offsets = retentionOffsets(query.days);
     const today = dayOf(this.now());
-    const rows = await this.figures.levelDays(scope, audience, from, to, Math.max(...offsets));
-    const byPlayer = new Map<number, { installDay: number; days: { day: number; level: number }[] }>();
-    for (const r of rows) {
-      const entry = byPlayer.get(r.playerId) ?? { installDay: r.installDay, days: [] };
-      entry.days.push({ day: r.day, level: r.level });
-      byPlayer.set(r.playerId, entry);
-    }
+    const histograms = await this.figures.levelHistograms(scope, audience, from, to, offsets, today);
     return offsets.map((n) => {
-      const levels: number[] = [];
-      for (const { installDay, days } of byPlayer.values()) {
-        if (installDay + n > today) continue;
-        const reached = days.filter((d) => d.day <= installDay + n).map((d) => d.level);
-        if (reached.length > 0) levels.push(Math.max(...reached));
-      }
-      levels.sort((a, b) => a - b);
+      const levels = histograms.get(n) ?? [];
       return {
         days_since_install: n,
-        players: levels.length,
+        players: levels.reduce((sum, l) => sum + l.players, 0),
         p25: quantile(levels, 0.25),
         median: quantile(levels, 0.5),
         p75: quantile(levels, 0.75),
@@ -218,11 +204,23 @@ export class FiguresService {
   }
 }
 
-/** Linear interpolation between order statistics (the usual "type 7"); null for no values. */
-export function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  const position = (sorted.length - 1) * q;
+/**
+ * Linear interpolation between order statistics (the usual "type 7") of the values a histogram
+ * holds (levels ascending, each with its count of players); null for no values.
+ */
+export function quantile(levels: readonly LevelCount[], q: number): number | null {
+  const total = levels.reduce((sum, l) => sum + l.players, 0);
+  if (total === 0) return null;
+  const position = (total - 1) * q;
   const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+  const at = (index: number) => {
+    let seen = 0;
+    for (const l of levels) {
+      seen += l.players;
+      if (index < seen) return l.level;
+    }
+    return levels[levels.length - 1]!.level;
+  };
+  const low = at(below);
+  return low + (at(Math.min(below + 1, total - 1)) - low) * (position - below);
 }

@@ -2,7 +2,10 @@ import { sql, type Kysely } from 'kysely';
 import type { Environment } from '../domain/records.js';
 import type { ActivityCursor, ActivityDelta, InsightsEventReads } from '../events/insights-reads.js';
 import type { Database } from '../store/database.js';
+import { DEFAULT_SEGMENT } from '../personas/segments.service.js';
+import type { Scope } from './audience.js';
 import { dayNumber } from './days.js';
+import { clearFigures, collectContributions, FigureDelta } from './figure-rollups.js';
 
 /**
  * The watermark row every refresh and every deletion of a scope updates first: refreshes of one
@@ -12,6 +15,10 @@ import { dayNumber } from './days.js';
 const GENERATION = '*generation';
 /** Rows per multi-row upsert (parameters stay under SQLite's and PostgreSQL's limits). */
 const UPSERT_CHUNK = 300;
+/** User ids per membership lookup. */
+const USER_CHUNK = 2_000;
+/** `insight_figure_stamps.persona_run` of a segment without a persona run. */
+const NO_RUN = -1;
 
 export interface RefreshResult {
   /** Player-days touched (added to or created). */
@@ -38,25 +45,242 @@ export class InsightsRollup {
     const events = this.events;
     if (!events) return { playerDays: 0, superseded: false };
     const target = await events.activityCursor(dashboardId, environment);
+    const scope = { dashboardId, environment };
+    for (const segmentId of await this.segmentsOf(scope)) await this.current(scope, segmentId, true);
     let playerDays = 0;
+    // A backlog (more than one step to fold: a first refresh, a worker back after a pause) would
+    // re-key most players at every step: its steps leave the aggregates to one rebuild at the end.
+    let backlog = false;
+    const short = (of: ActivityCursor, to: ActivityCursor) =>
+      Object.entries(to).some(([source, last]) => last > (of[source] ?? 0));
     for (;;) {
       const { cursor, generation } = await this.watermarks(dashboardId, environment);
-      const behind = Object.entries(target).some(([source, last]) => last > (cursor[source] ?? 0));
-      if (!behind) return { playerDays, superseded: false };
+      if (!short(cursor, target)) break;
       const upTo = await events.nextStep(dashboardId, environment, cursor, target);
+      backlog ||= short(upTo, target);
       const delta = await events.playerDayActivity(dashboardId, environment, cursor, upTo);
-      const written = await this.fold(events, dashboardId, environment, generation, cursor, upTo, delta);
+      const written = await this.fold(
+        events,
+        dashboardId,
+        environment,
+        generation,
+        cursor,
+        upTo,
+        delta,
+        !backlog,
+      );
       if (written === undefined) return { playerDays, superseded: true };
       playerDays += written;
     }
+    if (backlog)
+      for (const segmentId of await this.segmentsOf(scope)) await this.current(scope, segmentId, true);
+    return { playerDays, superseded: false };
   }
 
   /**
    * First statement of a player's deletion (in its transaction): a refresh holding that player's
    * events in memory is superseded, and one writing now commits before the deletion's deletes.
    */
-  async deletionStarted(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void> {
+  async deletionStarted(
+    trx: Kysely<Database>,
+    dashboardId: string,
+    environment: Environment,
+    userId: string,
+  ): Promise<void> {
     await this.bumpGeneration(trx, dashboardId, environment);
+    // The player leaves every aggregate before their rows go (the deletion's deletes).
+    const players = await trx
+      .selectFrom('insight_players')
+      .select('player_id')
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('user_id', '=', userId)
+      .execute();
+    const delta = new FigureDelta();
+    const scope = { dashboardId, environment };
+    await collectContributions(trx, scope, delta, -1, { players: players.map((p) => p.player_id) });
+    await delta.write(trx, scope);
+    // The deletion takes the player's persona memberships too: the stamps follow, so that the
+    // segments are not rebuilt for it.
+    await trx
+      .updateTable('insight_figure_stamps')
+      .set({ persona_members: sql`persona_members - 1` })
+      .where('dashboard_id', '=', dashboardId)
+      .where('environment', '=', environment)
+      .where('segment_id', 'in', (eb) =>
+        eb
+          .selectFrom('persona_members')
+          .select('segment_id')
+          .where('dashboard_id', '=', dashboardId)
+          .where('environment', '=', environment)
+          .where('user_id', '=', userId),
+      )
+      .execute();
+  }
+
+  /**
+   * Makes a segment's aggregates usable: built at all (a scope or segment new since migration
+   * 0021 is built from its player-days) and, when `personas`, built with the segment's current
+   * memberships (a recompute moves players between personas): its persona run and its number of
+   * persona members must be those stamped, or the segment is rebuilt, in one transaction holding
+   * the generation row. `persona=all` needs only the first: each player is in exactly one persona
+   * row of a segment, whichever it is.
+   */
+  async current(scope: Scope, segmentId: string, personas: boolean): Promise<void> {
+    const stale = async (db: Kysely<Database>) => {
+      const stamp = await this.stamp(db, scope, segmentId);
+      if (stamp !== undefined && !personas) return undefined;
+      const now = await this.personaState(db, scope, segmentId);
+      const moved =
+        stamp === undefined ||
+        stamp.persona_run !== now.persona_run ||
+        stamp.persona_members !== now.persona_members;
+      return moved ? now : undefined;
+    };
+    if ((await stale(this.db)) === undefined) return;
+    await this.db.transaction().execute(async (trx) => {
+      await this.bumpGeneration(trx, scope.dashboardId, scope.environment);
+      // Read again behind the generation row: another process may have rebuilt it meanwhile.
+      const now = await stale(trx);
+      if (now === undefined) return;
+      await clearFigures(trx, scope, { only: segmentId });
+      const delta = new FigureDelta();
+      await collectContributions(trx, scope, delta, 1, { segmentId });
+      await delta.write(trx, scope);
+      await trx
+        .insertInto('insight_figure_stamps')
+        .values({
+          dashboard_id: scope.dashboardId,
+          environment: scope.environment,
+          segment_id: segmentId,
+          ...now,
+        })
+        .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet(now))
+        .execute();
+    });
+  }
+
+  /**
+   * Replaces a custom segment's members (its filter evaluated now): the players who left take
+   * their contributions away from the segment's aggregates, those who joined add theirs.
+   */
+  async replaceSegmentMembers(scope: Scope, segmentId: string, userIds: readonly string[]): Promise<void> {
+    const where = { dashboard_id: scope.dashboardId, environment: scope.environment, segment_id: segmentId };
+    await this.db.transaction().execute(async (trx) => {
+      await this.bumpGeneration(trx, scope.dashboardId, scope.environment);
+      const old = new Set(
+        (
+          await trx
+            .selectFrom('insight_segment_members')
+            .select('user_id')
+            .where('dashboard_id', '=', where.dashboard_id)
+            .where('environment', '=', where.environment)
+            .where('segment_id', '=', segmentId)
+            .execute()
+        ).map((r) => r.user_id),
+      );
+      const now = new Set(userIds);
+      const left = [...old].filter((id) => !now.has(id));
+      const joined = userIds.filter((id) => !old.has(id));
+      const delta = new FigureDelta();
+      await this.forPlayers(trx, scope, left, (players) =>
+        collectContributions(trx, scope, delta, -1, { players, segmentId }),
+      );
+      for (let i = 0; i < left.length; i += 500)
+        await trx
+          .deleteFrom('insight_segment_members')
+          .where('dashboard_id', '=', where.dashboard_id)
+          .where('environment', '=', where.environment)
+          .where('segment_id', '=', segmentId)
+          .where('user_id', 'in', left.slice(i, i + 500))
+          .execute();
+      for (let i = 0; i < joined.length; i += 500)
+        await trx
+          .insertInto('insight_segment_members')
+          .values(joined.slice(i, i + 500).map((user_id) => ({ ...where, user_id })))
+          .execute();
+      await this.forPlayers(trx, scope, joined, (players) =>
+        collectContributions(trx, scope, delta, 1, { players, segmentId }),
+      );
+      await delta.write(trx, scope);
+    });
+  }
+
+  /** A deleted segment's members and aggregates go (every segment but those named). */
+  async dropSegments(scope: Scope, keep: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.bumpGeneration(trx, scope.dashboardId, scope.environment);
+      await clearFigures(trx, scope, { except: keep });
+      for (const table of ['insight_segment_members', 'insight_figure_stamps'] as const)
+        await trx
+          .deleteFrom(table)
+          .where('dashboard_id', '=', scope.dashboardId)
+          .where('environment', '=', scope.environment)
+          .where('segment_id', 'not in', keep)
+          .execute();
+    });
+  }
+
+  /** Runs `work` on the interned ids of these users, a chunk at a time (unknown users skipped). */
+  private async forPlayers(
+    trx: Kysely<Database>,
+    scope: Scope,
+    userIds: readonly string[],
+    work: (players: number[]) => Promise<void>,
+  ): Promise<void> {
+    for (let i = 0; i < userIds.length; i += USER_CHUNK) {
+      const rows = await trx
+        .selectFrom('insight_players')
+        .select('player_id')
+        .where('dashboard_id', '=', scope.dashboardId)
+        .where('environment', '=', scope.environment)
+        .where('user_id', 'in', userIds.slice(i, i + USER_CHUNK))
+        .execute();
+      if (rows.length > 0) await work(rows.map((r) => r.player_id));
+    }
+  }
+
+  /** The segments whose aggregates the scope keeps: `default` and the custom ones snapshotted. */
+  private async segmentsOf(scope: Scope): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('insight_segment_members')
+      .select('segment_id')
+      .distinct()
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .execute();
+    return [DEFAULT_SEGMENT.id, ...rows.map((r) => r.segment_id)];
+  }
+
+  private async stamp(db: Kysely<Database>, scope: Scope, segmentId: string) {
+    return db
+      .selectFrom('insight_figure_stamps')
+      .select(['persona_run', 'persona_members'])
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('segment_id', '=', segmentId)
+      .executeTakeFirst();
+  }
+
+  /** The segment's last persona run and its persona members now: what a stamp is compared with. */
+  private async personaState(db: Kysely<Database>, scope: Scope, segmentId: string) {
+    const [run, members] = await Promise.all([
+      db
+        .selectFrom('persona_runs')
+        .select('computed_at')
+        .where('dashboard_id', '=', scope.dashboardId)
+        .where('environment', '=', scope.environment)
+        .where('segment_id', '=', segmentId)
+        .executeTakeFirst(),
+      db
+        .selectFrom('persona_members')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('dashboard_id', '=', scope.dashboardId)
+        .where('environment', '=', scope.environment)
+        .where('segment_id', '=', segmentId)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { persona_run: run?.computed_at ?? NO_RUN, persona_members: Number(members.n) };
   }
 
   /**
@@ -125,6 +349,8 @@ export class InsightsRollup {
     from: ActivityCursor,
     upTo: ActivityCursor,
     delta: ActivityDelta,
+    /** False in a backlog: the scope's stamps go instead, and the aggregates are rebuilt after. */
+    rekey: boolean,
   ): Promise<number | undefined> {
     const profiles = new Map(delta.players.map((p) => [p.playerId, p]));
     const scope = { dashboard_id: dashboardId, environment };
@@ -166,6 +392,18 @@ export class InsightsRollup {
         }
         // Records of players deleted since (their events gone) must not come back as rollups.
         const live = delta.days.filter((d) => profiles.has(d.playerId));
+        // The touched players' contributions to the aggregates are taken away here and added
+        // back, from their updated rows, at the end (figure-rollups.ts).
+        const touched = { players: [...new Set(live.map((d) => d.playerId))] };
+        const figures = new FigureDelta();
+        const figureScope = { dashboardId, environment };
+        if (rekey) await collectContributions(trx, figureScope, figures, -1, touched);
+        else
+          await trx
+            .deleteFrom('insight_figure_stamps')
+            .where('dashboard_id', '=', dashboardId)
+            .where('environment', '=', environment)
+            .execute();
         for (let i = 0; i < live.length; i += UPSERT_CHUNK) {
           const rows = live.slice(i, i + UPSERT_CHUNK).map((d) => ({
             ...scope,
@@ -215,6 +453,10 @@ export class InsightsRollup {
             .execute();
         }
         await this.foldPlayers(trx, dashboardId, environment, live, profiles);
+        if (rekey) {
+          await collectContributions(trx, figureScope, figures, 1, touched);
+          await figures.write(trx, figureScope);
+        }
         return live.length;
       })
       .catch((error: unknown) => {

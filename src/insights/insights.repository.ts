@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { memberOf, type Audience, type Scope } from './audience.js';
+import { figuresOf, type Audience, type Scope } from './audience.js';
+import type { InsightsRollup } from './insights-rollup.js';
 
 export interface DayActivity {
   day: number;
@@ -9,6 +10,10 @@ export interface DayActivity {
   purchases: number;
   payingPlayers: number;
   revenue: number;
+  /** Players whose install day it is. */
+  installs: number;
+  /** Players whose first real-money purchase falls on it. */
+  firstPurchasers: number;
 }
 export interface CohortRetention {
   cohort: number;
@@ -19,21 +24,27 @@ export interface CohortRetention {
 
 const num = (value: unknown): number => Number(value ?? 0);
 
-/** The insights reads: SQL over the rollup tables only (never an event table). */
+/**
+ * The daily and retention reads: SQL over the aggregates (migration 0021), one row per day or
+ * cohort and offset and persona, never per player.
+ */
 export class InsightsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly rollup: Pick<InsightsRollup, 'current'>,
+  ) {}
 
-  /** Per active day of the range: DAU, logins, purchases, paying players and revenue. */
+  /** Per day of the range with any figure: DAU, logins, purchases, payers, revenue, installs. */
   async activity(scope: Scope, audience: Audience, from: number, to: number): Promise<DayActivity[]> {
+    await this.rollup.current(scope, audience.segmentId, audience.persona !== 'all');
     const { rows } = await sql<Record<string, unknown>>`
-      select pd.day, count(*) as dau, sum(pd.logins) as logins, sum(pd.purchases) as purchases,
-        sum(case when pd.purchases > 0 then 1 else 0 end) as paying, sum(pd.revenue) as revenue
-      from insight_player_days pd
-      join insight_players ip on ip.dashboard_id = pd.dashboard_id and ip.environment = pd.environment
-        and ip.player_id = pd.player_id
-      where pd.dashboard_id = ${scope.dashboardId} and pd.environment = ${scope.environment}
-        and pd.day >= ${from} and pd.day <= ${to} and ${memberOf(scope, audience)}
-      group by pd.day`.execute(this.db);
+      select f.day, sum(f.players) as dau, sum(f.logins) as logins, sum(f.purchases) as purchases,
+        sum(f.paying) as paying, sum(f.revenue) as revenue, sum(f.installs) as installs,
+        sum(f.first_purchasers) as first_purchasers
+      from insight_day_figures f
+      where f.dashboard_id = ${scope.dashboardId} and f.environment = ${scope.environment}
+        and ${figuresOf(audience)} and f.day >= ${from} and f.day <= ${to}
+      group by f.day`.execute(this.db);
     return rows.map((r) => ({
       day: num(r.day),
       dau: num(r.dau),
@@ -41,17 +52,9 @@ export class InsightsRepository {
       purchases: num(r.purchases),
       payingPlayers: num(r.paying),
       revenue: num(r.revenue),
+      installs: num(r.installs),
+      firstPurchasers: num(r.first_purchasers),
     }));
-  }
-
-  /** Players whose install day falls in the range, per install day. */
-  async installs(scope: Scope, audience: Audience, from: number, to: number): Promise<Map<number, number>> {
-    const { rows } = await sql<Record<string, unknown>>`
-      select ip.install_day as day, count(*) as n from insight_players ip
-      where ip.dashboard_id = ${scope.dashboardId} and ip.environment = ${scope.environment}
-        and ip.install_day >= ${from} and ip.install_day <= ${to} and ${memberOf(scope, audience)}
-      group by ip.install_day`.execute(this.db);
-    return new Map(rows.map((r) => [num(r.day), num(r.n)]));
   }
 
   /** Cohorts by install day in the range, with their players active on install day + each N. */
@@ -63,19 +66,16 @@ export class InsightsRepository {
     offsets: readonly number[],
   ): Promise<CohortRetention[]> {
     const cohorts = new Map<number, CohortRetention>();
-    for (const [cohort, players] of await this.installs(scope, audience, from, to))
-      cohorts.set(cohort, { cohort, players, retained: new Map() });
+    for (const a of await this.activity(scope, audience, from, to))
+      if (a.installs !== 0) cohorts.set(a.day, { cohort: a.day, players: a.installs, retained: new Map() });
     if (cohorts.size === 0 || offsets.length === 0) return [...cohorts.values()];
-    // "install day + N" for each N: an index lookup on (player, day) per cohort member.
-    const days = sql.join(offsets.map((n) => sql`ip.install_day + ${sql.lit(n)}`));
     const { rows } = await sql<Record<string, unknown>>`
-      select ip.install_day as cohort, pd.day - ip.install_day as n, count(*) as players
-      from insight_players ip
-      join insight_player_days pd on pd.dashboard_id = ip.dashboard_id and pd.environment = ip.environment
-        and pd.player_id = ip.player_id and pd.day in (${days})
-      where ip.dashboard_id = ${scope.dashboardId} and ip.environment = ${scope.environment}
-        and ip.install_day >= ${from} and ip.install_day <= ${to} and ${memberOf(scope, audience)}
-      group by ip.install_day, pd.day - ip.install_day`.execute(this.db);
+      select f.cohort, f.offset_days as n, sum(f.players) as players
+      from insight_cohort_figures f
+      where f.dashboard_id = ${scope.dashboardId} and f.environment = ${scope.environment}
+        and ${figuresOf(audience)} and f.cohort >= ${from} and f.cohort <= ${to}
+        and f.offset_days in (${sql.join(offsets.map((n) => sql.lit(n)))})
+      group by f.cohort, f.offset_days`.execute(this.db);
     for (const r of rows) cohorts.get(num(r.cohort))?.retained.set(num(r.n), num(r.players));
     return [...cohorts.values()];
   }

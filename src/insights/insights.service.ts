@@ -1,9 +1,7 @@
-import type { Kysely } from 'kysely';
 import { ENVIRONMENTS } from '../domain/records.js';
 import type { EventStore } from '../events/event-store.js';
 import { segmentUserIds } from '../personas/segment-filter.js';
-import type { SegmentService } from '../personas/segments.service.js';
-import type { Database } from '../store/database.js';
+import { DEFAULT_SEGMENT, type SegmentService } from '../personas/segments.service.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import { dayOf, dayText } from './days.js';
 import { resolveQuery, retentionOffsets, type InsightsQuery } from './insights-query.js';
@@ -29,7 +27,6 @@ export interface CohortFigures {
 /** Player insights: KPIs by segment and persona, read from the rollups (docs/insights.md). */
 export class InsightsService {
   constructor(
-    private readonly db: Kysely<Database>,
     private readonly repository: InsightsRepository,
     private readonly rollup: InsightsRollup,
     private readonly tenancy: TenancyService,
@@ -44,7 +41,6 @@ export class InsightsService {
     const activity = new Map(
       (await this.repository.activity(scope, audience, from, to)).map((a) => [a.day, a]),
     );
-    const installs = await this.repository.installs(scope, audience, from, to);
     const days: DailyFigures[] = [];
     for (let day = from; day <= to; day++) {
       const a = activity.get(day);
@@ -53,7 +49,7 @@ export class InsightsService {
       days.push({
         day: dayText(day),
         dau,
-        new_players: installs.get(day) ?? 0,
+        new_players: a?.installs ?? 0,
         revenue,
         paying_players: a?.payingPlayers ?? 0,
         arpdau: dau === 0 ? 0 : revenue / dau,
@@ -104,44 +100,20 @@ export class InsightsService {
 
   /**
    * Custom segments' members, evaluated now and stored, so figures by segment read no event
-   * table. Replaced whole per segment (one transaction each): a segment's filter can drop players.
+   * table; the rollup moves the players who joined or left in the segment's aggregates.
    */
   private async snapshotSegments(scope: Scope): Promise<void> {
     const all = await this.segments.all(scope.dashboardId);
-    const custom = all.filter((s) => s.id !== 'default');
-    for (const segment of custom) {
-      const userIds = await segmentUserIds(this.events, scope, segment.filter);
-      await this.db.transaction().execute(async (trx) => {
-        await trx
-          .deleteFrom('insight_segment_members')
-          .where('dashboard_id', '=', scope.dashboardId)
-          .where('environment', '=', scope.environment)
-          .where('segment_id', '=', segment.id)
-          .execute();
-        for (let i = 0; i < userIds.length; i += 500)
-          await trx
-            .insertInto('insight_segment_members')
-            .values(
-              userIds.slice(i, i + 500).map((userId) => ({
-                dashboard_id: scope.dashboardId,
-                environment: scope.environment,
-                segment_id: segment.id,
-                user_id: userId,
-              })),
-            )
-            .execute();
-      });
-    }
-    // Members of segments deleted since the last snapshot.
-    await this.db
-      .deleteFrom('insight_segment_members')
-      .where('dashboard_id', '=', scope.dashboardId)
-      .where('environment', '=', scope.environment)
-      .where(
-        'segment_id',
-        'not in',
-        all.map((s) => s.id),
-      )
-      .execute();
+    for (const segment of all.filter((s) => s.id !== DEFAULT_SEGMENT.id))
+      await this.rollup.replaceSegmentMembers(
+        scope,
+        segment.id,
+        await segmentUserIds(this.events, scope, segment.filter),
+      );
+    // Members and aggregates of segments deleted since the last snapshot.
+    await this.rollup.dropSegments(
+      scope,
+      all.map((s) => s.id),
+    );
   }
 }

@@ -11,7 +11,12 @@ export interface DeletionHooks {
   /** Every deletion: this process's in-memory copies (the live tail) forget the player. */
   forgetInMemory?(dashboardId: string, environment: Environment, userId: string): void;
   /** In the deletion's transaction, before its deletes: derived stores take their locks first. */
-  deletionStarted?(trx: Kysely<Database>, dashboardId: string, environment: Environment): Promise<void>;
+  deletionStarted?(
+    trx: Kysely<Database>,
+    dashboardId: string,
+    environment: Environment,
+    userId: string,
+  ): Promise<void>;
   /** In the deletion's transaction, after its deletes. */
   rowsDeleted?(trx: Kysely<Database>): Promise<void>;
 }
@@ -53,7 +58,7 @@ export class UserDataService {
     const now = this.now();
     const events = await this.events.deletePlayer({ dashboardId, environment }, userId, now);
     const { records, excerpts } = await this.db.transaction().execute(async (trx) => {
-      await this.hooks.deletionStarted?.(trx, dashboardId, environment);
+      await this.hooks.deletionStarted?.(trx, dashboardId, environment, userId);
       let total = events.records;
       let quoted = 0;
       for (const entry of PLAYER_DATA_TABLES) {

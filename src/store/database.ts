@@ -399,6 +399,20 @@ export interface InsightWatermarkTable {
   updated_at: number;
 }
 
+/**
+ * Insights aggregates (0021): per segment, the persona run (`persona_runs.computed_at`, -1 for
+ * none) and membership count its persona rows were built with. The aggregate tables themselves
+ * are written by src/insights/figure-rollups.ts and read in SQL by the insights repositories.
+ */
+export interface InsightFigureStampTable {
+  dashboard_id: string;
+  environment: Environment;
+  segment_id: string;
+  persona_run: number;
+  /** The segment's `persona_members` rows then (a membership written without a run moves it). */
+  persona_members: number;
+}
+
 export interface Database {
   dashboard_members: DashboardMemberTable;
   dashboard_sessions: DashboardSessionTable;
@@ -411,6 +425,7 @@ export interface Database {
   insight_players: InsightPlayerTable;
   insight_segment_members: InsightSegmentMemberTable;
   insight_watermarks: InsightWatermarkTable;
+  insight_figure_stamps: InsightFigureStampTable;
   persona_runs: PersonaRunTable;
   personas: PersonaTable;
   persona_members: PersonaMemberTable;

@@ -19,6 +19,7 @@ import { personaProbabilities } from './0014-persona-probabilities.js';
 import { insights } from './0018-insights.js';
 import { eventDeletions } from './0019-event-deletions.js';
 import { writeIntents } from './0020-write-intents.js';
+import { insightFigures } from './0021-insight-figures.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0018-insights', insights],
   ['0019-event-deletions', eventDeletions],
   ['0020-write-intents', writeIntents],
+  ['0021-insight-figures', insightFigures],
 ];
 
 export class SchemaTooNewError extends Error {
