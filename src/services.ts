@@ -165,8 +165,13 @@ export function buildServices(config: Config, store: Store, options: ServiceOpti
   const segments = new SegmentService(store.db, tenancy, (dashboardId) => {
     for (const environment of ENVIRONMENTS) personas.scheduleRecompute(dashboardId, environment);
   });
-  const personas = new PersonaService(store, events, tenancy, segments, options.personas);
   const insightsRollup = new InsightsRollup(store.db, events.insights);
+  const personas = new PersonaService(store, events, tenancy, segments, {
+    ...options.personas,
+    // The aggregates by persona are rebuilt for the new memberships now, not by the next answer.
+    onRecomputed: (dashboardId, environment, segmentIds) =>
+      insightsRollup.personasRecomputed({ dashboardId, environment }, segmentIds),
+  });
   const insightsRepository = new InsightsRepository(store.db, insightsRollup);
   const figuresRepository = new FiguresRepository(store.db, insightsRollup);
   const insights = new InsightsService(insightsRepository, insightsRollup, tenancy, segments, events);

@@ -100,42 +100,23 @@ export class InsightsRollup {
     const scope = { dashboardId, environment };
     await collectContributions(trx, scope, delta, -1, { players: players.map((p) => p.player_id) });
     await delta.write(trx, scope);
-    // The deletion takes the player's persona memberships too: the stamps follow, so that the
-    // segments are not rebuilt for it.
-    await trx
-      .updateTable('insight_figure_stamps')
-      .set({ persona_members: sql`persona_members - 1` })
-      .where('dashboard_id', '=', dashboardId)
-      .where('environment', '=', environment)
-      .where('segment_id', 'in', (eb) =>
-        eb
-          .selectFrom('persona_members')
-          .select('segment_id')
-          .where('dashboard_id', '=', dashboardId)
-          .where('environment', '=', environment)
-          .where('user_id', '=', userId),
-      )
-      .execute();
   }
 
   /**
    * Makes a segment's aggregates usable: built at all (a scope or segment new since migration
    * 0021 is built from its player-days) and, when `personas`, built with the segment's current
-   * memberships (a recompute moves players between personas): its persona run and its number of
-   * persona members must be those stamped, or the segment is rebuilt, in one transaction holding
-   * the generation row. `persona=all` needs only the first: each player is in exactly one persona
-   * row of a segment, whichever it is.
+   * memberships: the persona run stamped must be the segment's last (a recompute moves players
+   * between personas), or the segment is rebuilt, in one transaction holding the generation row.
+   * Memberships change only with a run, but for deleted players, whose contributions the deletion
+   * took away. `persona=all` needs only the first: each player is in exactly one persona row of a
+   * segment, whichever it is. The persona recompute calls this itself once it has written.
    */
   async current(scope: Scope, segmentId: string, personas: boolean): Promise<void> {
     const stale = async (db: Kysely<Database>) => {
       const stamp = await this.stamp(db, scope, segmentId);
       if (stamp !== undefined && !personas) return undefined;
-      const now = await this.personaState(db, scope, segmentId);
-      const moved =
-        stamp === undefined ||
-        stamp.persona_run !== now.persona_run ||
-        stamp.persona_members !== now.persona_members;
-      return moved ? now : undefined;
+      const now = await this.personaRun(db, scope, segmentId);
+      return stamp?.persona_run === now.persona_run ? undefined : now;
     };
     if ((await stale(this.db)) === undefined) return;
     await this.db.transaction().execute(async (trx) => {
@@ -158,6 +139,22 @@ export class InsightsRollup {
         .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet(now))
         .execute();
     });
+  }
+
+  /**
+   * After a persona recompute: the segments whose aggregates are kept are rebuilt for the new
+   * memberships at once, so that no persona answer waits for it (seconds per 100,000 players).
+   */
+  async personasRecomputed(scope: Scope, segmentIds: readonly string[]): Promise<void> {
+    const kept = await this.db
+      .selectFrom('insight_figure_stamps')
+      .select('segment_id')
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .execute();
+    const stamped = new Set(kept.map((k) => k.segment_id));
+    for (const segmentId of segmentIds)
+      if (stamped.has(segmentId)) await this.current(scope, segmentId, true);
   }
 
   /**
@@ -255,32 +252,23 @@ export class InsightsRollup {
   private async stamp(db: Kysely<Database>, scope: Scope, segmentId: string) {
     return db
       .selectFrom('insight_figure_stamps')
-      .select(['persona_run', 'persona_members'])
+      .select('persona_run')
       .where('dashboard_id', '=', scope.dashboardId)
       .where('environment', '=', scope.environment)
       .where('segment_id', '=', segmentId)
       .executeTakeFirst();
   }
 
-  /** The segment's last persona run and its persona members now: what a stamp is compared with. */
-  private async personaState(db: Kysely<Database>, scope: Scope, segmentId: string) {
-    const [run, members] = await Promise.all([
-      db
-        .selectFrom('persona_runs')
-        .select('computed_at')
-        .where('dashboard_id', '=', scope.dashboardId)
-        .where('environment', '=', scope.environment)
-        .where('segment_id', '=', segmentId)
-        .executeTakeFirst(),
-      db
-        .selectFrom('persona_members')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('dashboard_id', '=', scope.dashboardId)
-        .where('environment', '=', scope.environment)
-        .where('segment_id', '=', segmentId)
-        .executeTakeFirstOrThrow(),
-    ]);
-    return { persona_run: run?.computed_at ?? NO_RUN, persona_members: Number(members.n) };
+  /** The segment's last persona run: what a stamp is compared with. */
+  private async personaRun(db: Kysely<Database>, scope: Scope, segmentId: string) {
+    const run = await db
+      .selectFrom('persona_runs')
+      .select('computed_at')
+      .where('dashboard_id', '=', scope.dashboardId)
+      .where('environment', '=', scope.environment)
+      .where('segment_id', '=', segmentId)
+      .executeTakeFirst();
+    return { persona_run: run?.computed_at ?? NO_RUN };
   }
 
   /**

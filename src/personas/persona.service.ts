@@ -41,6 +41,16 @@ export interface PersonaOptions {
   clustering?: ClusteringOptions;
   /** When a player without scores gets a predicted persona (prediction.ts). */
   prediction?: PredictionOptions;
+  /**
+   * Told after a recompute of the scope has written its segments, without holding up the
+   * recompute's answer (e.g. to rebuild the insights aggregates by persona); errors are swallowed:
+   * whoever reads what it prepares must check for itself.
+   */
+  onRecomputed?: (
+    dashboardId: string,
+    environment: Environment,
+    segmentIds: readonly string[],
+  ) => Promise<void>;
 }
 
 export type { PredictionSummary };
@@ -126,6 +136,7 @@ export class PersonaService {
   private readonly debounceMs: number;
   private readonly clustering: ClusteringOptions;
   private readonly prediction: PredictionOptions;
+  private readonly onRecomputed: PersonaOptions['onRecomputed'];
   private stopped = false;
 
   constructor(
@@ -139,6 +150,7 @@ export class PersonaService {
     this.debounceMs = options.debounceMs ?? 5_000;
     this.clustering = options.clustering ?? CLUSTERING_DEFAULTS;
     this.prediction = options.prediction ?? PREDICTION_DEFAULTS;
+    this.onRecomputed = options.onRecomputed;
   }
 
   /**
@@ -218,6 +230,14 @@ export class PersonaService {
       summaries.push(
         await this.computeSegment(dashboardId, environment, segment, members, surveyed, features, startedAt),
       );
+    }
+    const told = this.onRecomputed;
+    if (told) {
+      // Queued behind this recompute: the next one of the scope, idle() and stop() wait for it.
+      const segmentIds = segments.map((s) => s.id);
+      void this.serialized(`${dashboardId}\u0000${environment}`, () =>
+        told(dashboardId, environment, segmentIds),
+      ).catch(() => undefined);
     }
     return summaries;
   }

@@ -400,17 +400,15 @@ export interface InsightWatermarkTable {
 }
 
 /**
- * Insights aggregates (0021): per segment, the persona run (`persona_runs.computed_at`, -1 for
- * none) and membership count its persona rows were built with. The aggregate tables themselves
- * are written by src/insights/figure-rollups.ts and read in SQL by the insights repositories.
+ * Insights aggregates (0021, 0022): per segment, the persona run (`persona_runs.computed_at`, -1
+ * for none) its persona rows were built with. The aggregate tables themselves are written by
+ * src/insights/figure-rollups.ts and read in SQL by the insights repositories.
  */
 export interface InsightFigureStampTable {
   dashboard_id: string;
   environment: Environment;
   segment_id: string;
   persona_run: number;
-  /** The segment's `persona_members` rows then (a membership written without a run moves it). */
-  persona_members: number;
 }
 
 export interface Database {

@@ -9,7 +9,8 @@ import { createTestApp, type TestApp, type TestDashboard } from '../support/test
  * touches, by segment snapshots and by deletions. Here: many small refreshes over late events,
  * install days moving earlier, first purchases and last logins moving, players joining a custom
  * segment, a deletion and personas moved by a recompute; then every answer must equal the one
- * read from aggregates rebuilt from scratch. And a recompute's moves show without a refresh.
+ * read from aggregates rebuilt from scratch. And a recompute's moves show without a refresh, the
+ * aggregates rebuilt by the recompute itself.
  */
 const DAY_MS = 86_400_000;
 const today = Math.floor(Date.now() / DAY_MS);
@@ -225,6 +226,37 @@ describe.each(EVENT_BACKENDS)('insights aggregates on %s', (backend) => {
     expect(await dau('1')).toBe(0);
     expect(await dau('2')).toBe(before.one + before.two);
     expect(await dau('all')).toBe(before.all);
+  });
+
+  it('rebuilds the aggregates by persona when a recompute commits, before any answer asks', async () => {
+    const personaRows = async () => {
+      const { rows } = await sql<{
+        n: unknown;
+      }>`select coalesce(sum(players), 0) as n from insight_day_figures
+        where dashboard_id = ${dash.id} and segment_id = 'default' and persona <> 0`.execute(t.store.db);
+      return Number(rows[0]!.n);
+    };
+    const stamps = async () => {
+      const runs = await t.store.db
+        .selectFrom('persona_runs as r')
+        .innerJoin('insight_figure_stamps as s', (j) =>
+          j.onRef('s.dashboard_id', '=', 'r.dashboard_id').onRef('s.segment_id', '=', 'r.segment_id'),
+        )
+        .select(['r.computed_at', 's.persona_run'])
+        .where('r.dashboard_id', '=', dash.id)
+        .where('r.environment', '=', 'production')
+        .where('s.environment', '=', 'production')
+        .execute();
+      return runs.filter((r) => r.computed_at === r.persona_run).length;
+    };
+    expect(await personaRows()).toBeGreaterThan(0);
+    // Nobody is surveyed: the recompute leaves every player without a persona, in both segments.
+    const res = await t.admin('POST', `/dashboards/${dash.id}/personas/recompute?environment=production`);
+    expect(res.statusCode, res.body).toBe(200);
+    for (let waited = 0; waited < 20_000 && (await stamps()) < 2; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await stamps()).toBe(2);
+    expect(await personaRows()).toBe(0);
   });
 
   it('moves a player into a custom segment when a purchase makes them a payer', async () => {

@@ -76,29 +76,50 @@ describe.each(EVENT_BACKENDS)('insights fixture on %s', (backend) => {
     return res.json<{ data: { cohorts: Cohort[] } }>().data.cohorts;
   };
 
-  /** Personas as a recompute would leave them (current membership is what figures use). */
+  /**
+   * Personas as a recompute would leave them (current membership is what figures use): the
+   * members and a persona run newer than any before, in one transaction.
+   */
   const placePersonas = () =>
-    t.store.db
-      .insertInto('persona_members')
-      .values(
-        (
-          [
-            ['alice', 1],
-            ['bob', 1],
-            ['dave', 2],
-          ] as const
-        ).map(([user_id, persona]) => ({
-          dashboard_id: dash.id,
-          environment: 'production' as const,
-          segment_id: 'default',
-          user_id,
-          persona,
-          source: 'surveyed' as const,
-          probabilities: null,
-        })),
-      )
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    t.store.db.transaction().execute(async (trx) => {
+      const scope = { dashboard_id: dash.id, environment: 'production' as const, segment_id: 'default' };
+      await trx
+        .insertInto('persona_members')
+        .values(
+          (
+            [
+              ['alice', 1],
+              ['bob', 1],
+              ['dave', 2],
+            ] as const
+          ).map(([user_id, persona]) => ({
+            ...scope,
+            user_id,
+            persona,
+            source: 'surveyed' as const,
+            probabilities: null,
+          })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      const last = await trx
+        .selectFrom('persona_runs')
+        .select('computed_at')
+        .where('dashboard_id', '=', dash.id)
+        .where('environment', '=', 'production')
+        .where('segment_id', '=', 'default')
+        .executeTakeFirst();
+      const run = {
+        summary: '{}',
+        last_number: 2,
+        computed_at: Math.max(Date.now(), (last?.computed_at ?? 0) + 1),
+      };
+      await trx
+        .insertInto('persona_runs')
+        .values({ ...scope, ...run })
+        .onConflict((oc) => oc.columns(['dashboard_id', 'environment', 'segment_id']).doUpdateSet(run))
+        .execute();
+    });
   /**
    * A deletion schedules a persona recompute (debounced), which replaces the hand-placed
    * memberships (none of these players is surveyed): wait for it, then place them again.

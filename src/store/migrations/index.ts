@@ -20,6 +20,7 @@ import { insights } from './0018-insights.js';
 import { eventDeletions } from './0019-event-deletions.js';
 import { writeIntents } from './0020-write-intents.js';
 import { insightFigures } from './0021-insight-figures.js';
+import { runStamps } from './0022-run-stamps.js';
 
 /** Every migration, in order. Names are permanent: add new ones at the end. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['0019-event-deletions', eventDeletions],
   ['0020-write-intents', writeIntents],
   ['0021-insight-figures', insightFigures],
+  ['0022-run-stamps', runStamps],
 ];
 
 export class SchemaTooNewError extends Error {
