@@ -10,7 +10,8 @@
  * 60% logins, 30% actions, 5% purchases, 5% level-ups; player p installs on day p mod 90, and a
  * third of the players are in persona 1, a third in persona 2. Then one refresh builds the
  * rollups (timed; then ANALYZE, as autovacuum would soon after), and every insights answer is called `calls` times through `app.inject` for
- * the last 30 and 366 days, persona all, 1 and none: median and p95 against the 500 ms target.
+ * the last 30 and 366 days, persona all, 1 and none: median and p95 against the 500 ms target; so
+ * is the dashboard's Insights page for the same ranges, one request as an operator opens it.
  * Last, the steady state: a thousandth of the events as new logins through the API and one
  * refresh (timed), then a persona run (as a recompute leaves) and the refresh that rebuilds the
  * default segment's aggregates (timed).
@@ -60,6 +61,8 @@ export interface InsightsBenchFigures {
   rebuild_s: number;
   player_days: number;
   answers: InsightsAnswerFigures[];
+  /** The dashboard's Insights page, one request (every chart and table rendered on the server). */
+  pages: Omit<InsightsAnswerFigures, 'answer' | 'persona'>[];
 }
 
 const DAYS = 90;
@@ -257,6 +260,22 @@ export async function runInsightsBench(options: InsightsBenchOptions): Promise<I
         }
       }
     }
+    // The Insights page as an operator opens it: one request renders every chart and table.
+    const session = await operatorSession(app);
+    const page = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: session } });
+    const pages: InsightsBenchFigures['pages'] = [];
+    for (const days of [30, 366]) {
+      const url = `/dashboard/d/${dashboard.id}/insights?from=${dayText(lastDay - days + 1)}&to=${dayText(lastDay)}`;
+      const samples = await timedCalls(page, url, options.calls);
+      const figures = {
+        days,
+        calls: samples.length,
+        median_ms: round(percentile(samples, 50)),
+        p95_ms: round(percentile(samples, 95)),
+      };
+      log(`insights bench: page ${JSON.stringify(figures)}`);
+      pages.push(figures);
+    }
     // Steady state: a minute's worth of new records (a thousandth of the events, logins today of
     // existing players, through the API as a game sends them), then one refresh re-keys them.
     const recent = Math.max(1, Math.round(options.events / 1000));
@@ -307,11 +326,28 @@ export async function runInsightsBench(options: InsightsBenchOptions): Promise<I
       rebuild_s: round(rebuildS),
       player_days: Number(rows[0]!.n),
       answers,
+      pages,
     };
   } finally {
     await database.drop();
     await clickhouse?.drop();
   }
+}
+
+/** Signs in to the dashboard as the operator (the sign-in form's login cookie, then its POST). */
+async function operatorSession(app: Awaited<ReturnType<typeof buildApp>>): Promise<string> {
+  const form = await app.inject({ method: 'GET', url: '/dashboard/sign-in' });
+  const login = /tf_login=([^;]+)/.exec(String(form.headers['set-cookie']))?.[1];
+  if (!login) throw new Error(`sign-in form: ${form.statusCode}`);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/dashboard/sign-in',
+    headers: { cookie: `tf_login=${login}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _login: login, mode: 'operator', token: ADMIN_TOKEN }).toString(),
+  });
+  const session = /tf_session=([^;]+)/.exec(String(res.headers['set-cookie']))?.[1];
+  if (res.statusCode !== 303 || !session) throw new Error(`operator sign-in: ${res.statusCode}`);
+  return `tf_session=${session}`;
 }
 
 /** A fresh database on every shard of the local test cluster. */
@@ -366,6 +402,10 @@ export function insightsBenchTable(figures: InsightsBenchFigures): string[] {
       const within = cases.every((a) => a.p95_ms < TARGET_MS) ? 'yes' : 'no';
       lines.push(`| ${answer} | ${days} | ${cases.map(cell).join(' | ')} | ${within} |`);
     }
+  }
+  for (const p of figures.pages) {
+    const cell = `${p.median_ms} / ${p.p95_ms} ms${p.calls < 20 ? ` (${p.calls} calls)` : ''}`;
+    lines.push(`| dashboard page | ${p.days} | ${cell} | – | – | ${p.p95_ms < TARGET_MS ? 'yes' : 'no'} |`);
   }
   return lines;
 }

@@ -108,7 +108,7 @@ recompute's V8 CPU profile to DIR); these four by default. --file-rows rows per 
 scan (only when named) loads --scan-events events of --scan-players players in bulk on PostgreSQL and
 ClickHouse and times the behavioural-features read. insights (only when named) times every insights
 answer at --insight-players players and --insight-events events (issue 14: PostgreSQL, and
-ClickHouse; --insight-calls calls per answer, range and persona). ClickHouse (actions, scan,
+ClickHouse, or those --backend names; --insight-calls calls per answer, range and persona). ClickHouse (actions, scan,
 insights) runs when TRAITFORGE_TEST_CLICKHOUSE_URL is set (a database made and dropped on every
 shard for each phase).`;
 
@@ -402,9 +402,12 @@ async function main(): Promise<void> {
   }
   if (options.suites.includes('insights')) {
     if (!ADMIN_URL) throw new UsageError('the insights suite needs TRAITFORGE_TEST_DATABASE_URL');
-    const backends: InsightsBackend[] = process.env.TRAITFORGE_TEST_CLICKHOUSE_URL
-      ? ['postgres', 'clickhouse']
-      : ['postgres'];
+    // Its control plane is PostgreSQL whichever event backend: `--backend clickhouse` runs that one alone.
+    const backends = options.backends.filter(
+      (b): b is InsightsBackend => b === 'postgres' || b === 'clickhouse',
+    );
+    if (backends.length === 0)
+      throw new UsageError('the insights suite runs on postgres or clickhouse (--backend)');
     const insights: Partial<Record<InsightsBackend, InsightsBenchFigures>> = {};
     for (const backend of backends) {
       const figures = await runInsightsBench({
