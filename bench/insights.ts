@@ -147,7 +147,8 @@ async function loadClickHouse(
   const count = shards.length;
   await Promise.all(
     shards.map(async (shard, s) => {
-      await shard.command(chSql`INSERT INTO players SELECT ${dashboardId}, 'production', concat('p', toString(number)),
+      await shard.command(chSql`INSERT INTO players (dashboard_id, environment, user_id, first_seen_at, seen_rank)
+        SELECT ${dashboardId}, 'production', concat('p', toString(number)),
         ${Date.now()}, 0 FROM numbers(${o.players}) WHERE number % ${count} = ${s}`);
       let offset = 0;
       for (const t of TYPES) {
