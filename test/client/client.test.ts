@@ -138,6 +138,46 @@ describe.each(BACKENDS)('@traitforge/client against the server (%s)', (backend) 
     expect(rec.sent[0]!.headers['idempotency-key']).not.toBe(rec.sent[1]!.headers['idempotency-key']);
   });
 
+  it('halves a batch the server finds too large (413) until it fits, and drops only a record too large alone', async () => {
+    // A server with a 4 KiB body limit (decompressed): 60 actions are about 6.6 KB of JSON.
+    const small = await createTestApp(backend, { bodyLimitBytes: 4096 });
+    try {
+      const smallUrl = await small.app.listen({ port: 0, host: '127.0.0.1' });
+      const d = await small.createDashboard();
+      const errors: DeliveryError[] = [];
+      const rec = recordingFetch();
+      const c = client(d, { baseUrl: smallUrl, fetch: rec.fetch, onError: (e) => errors.push(e) });
+      const batch = actions(60, 's', 60);
+      const huge = { ...batch[0]!, action_id: 's-huge', action_name: 'x'.repeat(5000) };
+      for (const a of batch.slice(0, 30)) c.push('actions', a);
+      c.push('actions', huge);
+      for (const a of batch.slice(30)) c.push('actions', a);
+      await c.flush();
+
+      const stored: string[] = [];
+      for (let u = 0; u < 60; u++) {
+        const res = await small.admin(
+          'GET',
+          `/dashboards/${d.id}/records/actions?user_id=s-u${u}&limit=1000`,
+        );
+        expect(res.statusCode).toBe(200);
+        stored.push(...res.json<{ action_id: string }[]>().map((r) => r.action_id));
+      }
+      expect(stored.sort()).toEqual(expectedIds(60, 's'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ kind: 'dropped', type: 'actions', status: 413, records: [huge] });
+      expect(rec.sent[0]).toMatchObject({ status: 413 });
+      expect(records(rec.sent[0]!)).toHaveLength(61);
+      // Every record was sent in a 201 batch once, under a key of its own.
+      const accepted = rec.sent.filter((r) => r.status === 201);
+      expect(accepted.reduce((n, r) => n + records(r).length, 0)).toBe(60);
+      const keys = rec.sent.map((r) => r.headers['idempotency-key']);
+      expect(new Set(keys).size).toBe(keys.length);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a client on the queueDir a crashed one left sends what it had not delivered, once', async () => {
     const d = await t.createDashboard();
     const dir = queueDir();

@@ -299,6 +299,16 @@ export class TraitforgeClient extends TraitforgeApi {
         await this.settle({ op: 'ack', id: batch.id });
         return;
       } catch (error) {
+        if (error instanceof TraitforgeHttpError && error.status === 413 && batch.records.length > 1) {
+          // Nothing was stored (the body was not read): its halves go under new keys, each
+          // halved again while too large, until a single record too large is refused.
+          await this.replaceBatch(batch.id, (next) => ({
+            op: 'split',
+            id: batch.id,
+            next: [next(), next()],
+          }));
+          return;
+        }
         if (!isRetryable(error)) {
           await this.refuse(batch, error as TraitforgeHttpError);
           return;
@@ -323,9 +333,24 @@ export class TraitforgeClient extends TraitforgeApi {
       records: indexes.map((i) => batch.records[i]!),
       message: `${indexes.length} ${batch.type} dropped: ${error.message}`,
     });
-    const next = newKey();
-    for (const waiter of this.waiters) if (waiter.ids.has(batch.id)) waiter.ids.add(next);
-    await this.settle({ op: 'drop', id: batch.id, indices: indexes, next });
+    await this.replaceBatch(batch.id, (next) => ({
+      op: 'drop',
+      id: batch.id,
+      indices: indexes,
+      next: next(),
+    }));
+  }
+
+  /** Settles an operation that sends what is left of batch `id` under new keys, which flush() waiters follow. */
+  private async replaceBatch(id: string, op: (next: () => string) => QueueOp): Promise<void> {
+    const keys: string[] = [];
+    const made = op(() => {
+      const key = newKey();
+      keys.push(key);
+      return key;
+    });
+    for (const waiter of this.waiters) if (waiter.ids.has(id)) for (const key of keys) waiter.ids.add(key);
+    await this.settle(made);
   }
 
   private async settle(op: QueueOp): Promise<void> {

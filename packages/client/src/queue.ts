@@ -16,7 +16,9 @@ export type QueueOp =
   | { op: 'batch'; id: string; type: RecordType; count: number }
   | { op: 'ack'; id: string }
   /** The server refused these records (by index): the rest is resent under a new key. */
-  | { op: 'drop'; id: string; indices: number[]; next: string };
+  | { op: 'drop'; id: string; indices: number[]; next: string }
+  /** The server found the batch too large (413): its halves are sent under new keys. */
+  | { op: 'split'; id: string; next: [string, string] };
 
 export interface Batch {
   id: string;
@@ -69,6 +71,17 @@ export class QueueState {
         const refused = new Set(op.indices);
         const kept = batch.records.filter((_, i) => !refused.has(i));
         if (kept.length > 0) this.batches.set(op.next, { id: op.next, type: batch.type, records: kept });
+        return;
+      }
+      case 'split': {
+        const batch = this.batches.get(op.id);
+        if (!batch) return;
+        this.batches.delete(op.id);
+        const half = Math.ceil(batch.records.length / 2);
+        const [first, second] = op.next;
+        this.batches.set(first, { id: first, type: batch.type, records: batch.records.slice(0, half) });
+        if (batch.records.length > half)
+          this.batches.set(second, { id: second, type: batch.type, records: batch.records.slice(half) });
         return;
       }
     }
